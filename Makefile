@@ -1,0 +1,48 @@
+# Two commands matter: `make demo` and `make test`. Both set everything up first, idempotently:
+# a second run reinstalls nothing (stamp files track the inputs) and takes seconds.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SOLC_VERSION := 0.8.30
+ANVIL_DIR := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin
+SOLCX_DIR := $(CURDIR)/.solcx
+SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+
+.PHONY: setup demo test bench clean distclean
+
+setup: $(VENV)/.installed node_modules/.installed $(SOLCX_DIR)/solc-v$(SOLC_VERSION) $(VENV)/.toolchain
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# py-solc-x (and so brownie) runs $SOLCX_BINARY_PATH/solc-v<version>: our wrapper over npm solc.
+$(SOLCX_DIR)/solc-v$(SOLC_VERSION): tools/solc.js node_modules/.installed
+	mkdir -p $(SOLCX_DIR)
+	ln -sf ../tools/solc.js $@
+
+# A .pth file runs at interpreter start: every program of the venv (scfchain, brownie, pytest) finds the
+# compiler wrapper and Anvil without anything exported by hand.
+$(VENV)/.toolchain: $(VENV)/.installed Makefile
+	printf '%s\n' "import os; os.environ.setdefault('SOLCX_BINARY_PATH', '$(SOLCX_DIR)'); os.environ['PATH'] = '$(ANVIL_DIR)' + os.pathsep + os.environ.get('PATH', '')" > $(SITE)/scfchain-toolchain.pth
+	touch $@
+
+demo: setup
+	$(VENV)/bin/scfchain demo
+
+test: setup
+	$(VENV)/bin/pytest tests -q
+
+bench: setup
+	$(VENV)/bin/python -m scfchain.bench
+
+clean:
+	rm -rf build reports bench/*.json
+
+distclean: clean
+	rm -rf $(VENV) node_modules $(SOLCX_DIR)

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IConsortium} from "../interfaces/IConsortium.sol";
+import {Roles} from "../libraries/Roles.sol";
+
+/// @title Consortium
+/// @notice Who may take part, in which role, and whether they are currently active.
+/// @dev The deployer holds DEFAULT_ADMIN_ROLE and OPERATOR_ROLE. Operators onboard members with member
+///      roles only; privileged roles are granted by the admin through AccessControl.
+contract Consortium is AccessControl, IConsortium {
+    bytes32 public constant OPERATOR_ROLE = Roles.OPERATOR;
+    bytes32 public constant CORE_ENTERPRISE_ROLE = Roles.CORE_ENTERPRISE;
+    bytes32 public constant SUPPLIER_ROLE = Roles.SUPPLIER;
+    bytes32 public constant FINANCIER_ROLE = Roles.FINANCIER;
+    bytes32 public constant GUARANTOR_ROLE = Roles.GUARANTOR;
+    bytes32 public constant CLEARING_ROLE = Roles.CLEARING;
+
+    struct Member {
+        bool onboarded;
+        bool suspended;
+        string name;
+    }
+
+    mapping(address account => Member) private _members;
+
+    constructor(address admin) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(OPERATOR_ROLE, admin);
+    }
+
+    /// @inheritdoc IConsortium
+    function onboard(address account, bytes32 role, string calldata name) external onlyRole(OPERATOR_ROLE) {
+        if (account == address(0)) revert InvalidMember(account);
+        if (!_isMemberRole(role)) revert UnsupportedRole(role);
+        if (hasRole(role, account)) revert AlreadyOnboarded(account, role);
+        Member storage member = _members[account];
+        if (member.suspended) revert MemberIsSuspended(account);
+        if (!member.onboarded) {
+            member.onboarded = true;
+            member.name = name;
+        }
+        _grantRole(role, account);
+        emit MemberOnboarded(account, role, name);
+    }
+
+    /// @inheritdoc IConsortium
+    function suspend(address account) external onlyRole(OPERATOR_ROLE) {
+        Member storage member = _members[account];
+        if (!member.onboarded) revert UnknownMember(account);
+        if (member.suspended) revert MemberIsSuspended(account);
+        member.suspended = true;
+        emit MemberSuspended(account);
+    }
+
+    /// @inheritdoc IConsortium
+    function reinstate(address account) external onlyRole(OPERATOR_ROLE) {
+        Member storage member = _members[account];
+        if (!member.onboarded) revert UnknownMember(account);
+        if (!member.suspended) revert MemberNotSuspended(account);
+        member.suspended = false;
+        emit MemberReinstated(account);
+    }
+
+    /// @inheritdoc IConsortium
+    function isActive(address account) public view returns (bool) {
+        Member storage member = _members[account];
+        return member.onboarded && !member.suspended;
+    }
+
+    /// @inheritdoc IConsortium
+    function isActiveWithRole(address account, bytes32 role) external view returns (bool) {
+        return isActive(account) && hasRole(role, account);
+    }
+
+    /// @inheritdoc IConsortium
+    function firstInactive(address[] calldata accounts) external view returns (uint256) {
+        for (uint256 i; i < accounts.length; ++i) {
+            if (!isActive(accounts[i])) return i;
+        }
+        return type(uint256).max;
+    }
+
+    /// @inheritdoc IConsortium
+    function nameOf(address account) external view returns (string memory) {
+        return _members[account].name;
+    }
+
+    /// @inheritdoc AccessControl
+    function supportsInterface(bytes4 interfaceId) public view virtual override returns (bool) {
+        return interfaceId == type(IConsortium).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    function _isMemberRole(bytes32 role) private pure returns (bool) {
+        return role == Roles.CORE_ENTERPRISE || role == Roles.SUPPLIER || role == Roles.FINANCIER
+            || role == Roles.GUARANTOR || role == Roles.CLEARING;
+    }
+}

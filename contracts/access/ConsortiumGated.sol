@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IConsortium} from "../interfaces/IConsortium.sol";
+
+/// @title ConsortiumGated
+/// @notice Role and membership checks against the shared Consortium, with the consortium's own errors.
+abstract contract ConsortiumGated {
+    IConsortium internal immutable _consortium;
+
+    constructor(IConsortium consortium_) {
+        _consortium = consortium_;
+    }
+
+    /// @notice The membership registry this contract checks roles against.
+    function consortium() external view returns (address) {
+        return address(_consortium);
+    }
+
+    modifier onlyConsortiumRole(bytes32 role) {
+        _checkRole(role, msg.sender);
+        _;
+    }
+
+    modifier onlyActiveRole(bytes32 role) {
+        _checkRole(role, msg.sender);
+        _checkActive(msg.sender);
+        _;
+    }
+
+    function _checkRole(bytes32 role, address account) internal view {
+        if (!_consortium.hasRole(role, account)) {
+            revert IAccessControl.AccessControlUnauthorizedAccount(account, role);
+        }
+    }
+
+    function _checkActive(address account) internal view {
+        if (!_consortium.isActive(account)) revert IConsortium.InactiveMember(account);
+    }
+}

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IConsortium} from "../interfaces/IConsortium.sol";
+import {IFinancingDesk} from "../interfaces/IFinancingDesk.sol";
+import {IReceivableCertificate} from "../interfaces/IReceivableCertificate.sol";
+import {ConsortiumGated} from "../access/ConsortiumGated.sol";
+import {Discount} from "../libraries/Discount.sol";
+import {Roles} from "../libraries/Roles.sol";
+import {RootStatus} from "../libraries/RootStatus.sol";
+
+/// @title FinancingDesk
+/// @notice True-sale discounting. A financier posts an offer funded up front; any holder of a certificate
+///         of the offer's debtor sells units into it and is paid in the same transaction.
+/// @dev The desk is an ERC-1155 operator of sellers, but only ever moves `msg.sender`'s own units, to the
+///      offer's financier, after every check; units and money cross in one transaction or not at all.
+contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingDesk {
+    using SafeERC20 for IERC20;
+
+    uint256 private constant MAX_RATE_BPS = 10_000;
+
+    /// @dev Three slots: who and until when, what it buys, how much money is left.
+    struct Offer {
+        address financier;
+        uint64 expiry;
+        uint16 rateBps;
+        bool cancelled;
+        address debtor;
+        uint96 minAmount;
+        uint256 budget;
+    }
+
+    IReceivableCertificate private immutable _certificates;
+    IERC20 private immutable _token;
+    uint256 private _count;
+    mapping(uint256 offerId => Offer) private _offers;
+
+    constructor(IConsortium consortium_, IReceivableCertificate certificates_, IERC20 token_)
+        ConsortiumGated(consortium_)
+    {
+        _certificates = certificates_;
+        _token = token_;
+    }
+
+    /// @inheritdoc IFinancingDesk
+    function postOffer(address debtor, uint256 annualRateBps, uint256 budget, uint256 minAmount, uint64 expiry)
+        external
+        nonReentrant
+        onlyActiveRole(Roles.FINANCIER)
+        returns (uint256 offerId)
+    {
+        if (debtor == address(0)) revert InvalidDebtor(debtor);
+        if (annualRateBps > MAX_RATE_BPS) revert InvalidRate(annualRateBps, MAX_RATE_BPS);
+        if (budget == 0) revert InvalidBudget(budget);
+        if (minAmount > type(uint96).max) revert InvalidMinAmount(minAmount);
+        if (expiry <= block.timestamp) revert ExpiryNotInFuture(expiry, block.timestamp);
+        offerId = ++_count;
+        _offers[offerId] = Offer({
+            financier: msg.sender,
+            expiry: expiry,
+            rateBps: uint16(annualRateBps),
+            cancelled: false,
+            debtor: debtor,
+            minAmount: uint96(minAmount),
+            budget: budget
+        });
+        emit OfferPosted(offerId, msg.sender, debtor, annualRateBps, budget, minAmount, expiry);
+        _token.safeTransferFrom(msg.sender, address(this), budget);
+    }
+
+    /// @inheritdoc IFinancingDesk
+    function quote(uint256 offerId, uint256 certId, uint256 amount) external view returns (uint256) {
+        Offer memory o = _offers[offerId];
+        if (o.financier == address(0)) revert UnknownOffer(offerId);
+        (, uint64 maturity) = _checkCertificate(offerId, o.debtor, certId);
+        return Discount.proceeds(amount, o.rateBps, maturity - block.timestamp);
+    }
+
+    /// @inheritdoc IFinancingDesk
+    function finance(uint256 offerId, uint256 certId, uint256 amount, uint256 minProceeds, uint256 deadline)
+        external
+        nonReentrant
+        returns (uint256 proceeds)
+    {
+        if (block.timestamp > deadline) revert DeadlinePassed(deadline, block.timestamp);
+        Offer storage o = _offers[offerId];
+        address financier = o.financier;
+        if (financier == address(0)) revert UnknownOffer(offerId);
+        if (o.cancelled) revert OfferClosed(offerId);
+        if (block.timestamp >= o.expiry) revert OfferExpired(offerId, o.expiry);
+        if (amount == 0 || amount < o.minAmount) revert AmountBelowMinimum(amount, o.minAmount);
+        (, uint64 maturity) = _checkCertificate(offerId, o.debtor, certId);
+        proceeds = Discount.proceeds(amount, o.rateBps, maturity - block.timestamp);
+        if (proceeds == 0 || proceeds < minProceeds) revert ProceedsBelowMinimum(proceeds, minProceeds);
+        uint256 budget = o.budget;
+        if (proceeds > budget) revert OverBudget(offerId, proceeds, budget);
+        o.budget = budget - proceeds;
+        // Moves only the caller's own units; the certificate enforces pause, membership and approval.
+        _certificates.safeTransferFrom(msg.sender, financier, certId, amount, "");
+        _token.safeTransfer(msg.sender, proceeds);
+        emit Financed(offerId, certId, msg.sender, financier, amount, proceeds);
+    }
+
+    /// @inheritdoc IFinancingDesk
+    function cancelOffer(uint256 offerId) external nonReentrant {
+        Offer storage o = _offers[offerId];
+        if (o.financier == address(0)) revert UnknownOffer(offerId);
+        if (o.financier != msg.sender) revert NotOfferFinancier(offerId, msg.sender);
+        if (o.cancelled) revert OfferClosed(offerId);
+        uint256 refund = o.budget;
+        o.cancelled = true;
+        o.budget = 0;
+        emit OfferCancelled(offerId, refund);
+        if (refund != 0) _token.safeTransfer(msg.sender, refund);
+    }
+
+    /// @inheritdoc IFinancingDesk
+    function offer(uint256 offerId)
+        external
+        view
+        returns (
+            address financier,
+            address debtor,
+            uint256 annualRateBps,
+            uint256 budget,
+            uint256 minAmount,
+            uint64 expiry,
+            bool open
+        )
+    {
+        Offer memory o = _offers[offerId];
+        bool isOpen = o.financier != address(0) && !o.cancelled && block.timestamp < o.expiry && o.budget != 0;
+        return (o.financier, o.debtor, o.rateBps, o.budget, o.minAmount, o.expiry, isOpen);
+    }
+
+    /// @notice Number of offers ever posted (ids are 1..count).
+    function offerCount() external view returns (uint256) {
+        return _count;
+    }
+
+    /// @notice The certificate contract whose units the desk trades.
+    function certificates() external view returns (address) {
+        return address(_certificates);
+    }
+
+    /// @notice The payment token offers are funded in.
+    function token() external view returns (address) {
+        return address(_token);
+    }
+
+    /// @dev A known certificate of `debtor`, whose root is active and not yet mature.
+    function _checkCertificate(uint256 offerId, address debtor, uint256 certId)
+        private
+        view
+        returns (uint256 rootId, uint64 maturity)
+    {
+        address certDebtor;
+        uint8 status;
+        (rootId,,,, certDebtor, maturity, status) = _certificates.certificate(certId);
+        if (rootId == 0) revert IReceivableCertificate.UnknownCertificate(certId);
+        if (certDebtor != debtor) revert DebtorMismatch(offerId, debtor, certDebtor);
+        if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, status);
+        if (block.timestamp >= maturity) revert CertificateMatured(certId, maturity);
+    }
+}

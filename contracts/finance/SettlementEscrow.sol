@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IConsortium} from "../interfaces/IConsortium.sol";
+import {ICreditGuarantee} from "../interfaces/ICreditGuarantee.sol";
+import {IReceivableCertificate} from "../interfaces/IReceivableCertificate.sol";
+import {ISettlementEscrow} from "../interfaces/ISettlementEscrow.sol";
+import {ConsortiumGated} from "../access/ConsortiumGated.sol";
+import {Roles} from "../libraries/Roles.sol";
+import {RootStatus} from "../libraries/RootStatus.sol";
+
+/// @title SettlementEscrow
+/// @notice Clearing of receivables: repayments accumulate per root; a fully repaid root closes as paid, an
+///         overdue one can be declared defaulted and is topped up from the debtor's guarantees. Holders of a
+///         closed root's certificates are paid `units * recovered / faceValue` and their units are burned.
+/// @dev Claims depend on nothing but the holder's balance: not on pause, membership or other holders, and
+///      their cost is the same whatever the size of the tree (one lineage read per certificate).
+contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlementEscrow {
+    using SafeERC20 for IERC20;
+
+    struct Settlement {
+        uint128 paid;
+        uint128 recovered;
+    }
+
+    IReceivableCertificate private immutable _certificates;
+    ICreditGuarantee private immutable _guarantees;
+    IERC20 private immutable _token;
+    uint256 private immutable _gracePeriod;
+    mapping(uint256 rootId => Settlement) private _settlements;
+
+    constructor(
+        IConsortium consortium_,
+        IReceivableCertificate certificates_,
+        ICreditGuarantee guarantees_,
+        IERC20 token_,
+        uint256 gracePeriod_
+    ) ConsortiumGated(consortium_) {
+        _certificates = certificates_;
+        _guarantees = guarantees_;
+        _token = token_;
+        _gracePeriod = gracePeriod_;
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function repay(uint256 rootId, uint256 amount) external nonReentrant {
+        (uint256 faceValue,,) = _activeRoot(rootId);
+        if (amount == 0) revert InvalidAmount(amount);
+        Settlement memory s = _settlements[rootId];
+        uint256 total = s.paid + amount;
+        if (total > faceValue) revert Overpayment(rootId, faceValue - s.paid, amount);
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+        if (total == faceValue) {
+            _settlements[rootId] = Settlement({paid: uint128(total), recovered: uint128(total)});
+            emit Repaid(rootId, msg.sender, amount, total);
+            _certificates.close(rootId, RootStatus.PAID);
+            emit ReceivableClosed(rootId, RootStatus.PAID, total);
+        } else {
+            _settlements[rootId].paid = uint128(total);
+            emit Repaid(rootId, msg.sender, amount, total);
+        }
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function declareDefault(uint256 rootId) external nonReentrant {
+        (uint256 faceValue, address debtor, uint64 maturity) = _activeRoot(rootId);
+        uint256 declarableAt = uint256(maturity) + _gracePeriod;
+        if (block.timestamp < declarableAt) revert DefaultTooEarly(rootId, declarableAt);
+        uint256 paidSoFar = _settlements[rootId].paid;
+        uint256 covered = _guarantees.cover(debtor, rootId, maturity, faceValue - paidSoFar);
+        uint256 total = paidSoFar + covered;
+        _settlements[rootId].recovered = uint128(total);
+        _certificates.close(rootId, RootStatus.DEFAULTED);
+        emit DefaultDeclared(rootId, paidSoFar, covered);
+        emit ReceivableClosed(rootId, RootStatus.DEFAULTED, total);
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function claim(uint256[] calldata ids) external nonReentrant returns (uint256 payout) {
+        for (uint256 i; i < ids.length; ++i) {
+            payout += _redeem(ids[i], msg.sender);
+        }
+        if (payout == 0) revert NothingToClaim(msg.sender);
+        _token.safeTransfer(msg.sender, payout);
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function settle(uint256[] calldata ids, address[] calldata holders)
+        external
+        nonReentrant
+        onlyConsortiumRole(Roles.CLEARING)
+        returns (uint256 payout)
+    {
+        if (ids.length != holders.length) revert LengthMismatch(ids.length, holders.length);
+        for (uint256 i; i < ids.length; ++i) {
+            (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(ids[i]);
+            if (rootId == 0) revert IReceivableCertificate.UnknownCertificate(ids[i]);
+            if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
+            if (_certificates.balanceOf(holders[i], ids[i]) == 0) continue;
+            // One holder whose payout fails (a token blocklist, say) must not stop the batch: each pair
+            // runs in its own call frame, and a failed one leaves that holder's units to claim later.
+            try this.settleOne(ids[i], holders[i]) returns (uint256 paidOut) {
+                payout += paidOut;
+            } catch {
+                emit SettlementFailed(ids[i], holders[i]);
+            }
+        }
+    }
+
+    /// @notice Internal step of `settle`, external only so that one failing holder can be isolated.
+    function settleOne(uint256 id, address holder) external returns (uint256 payout) {
+        if (msg.sender != address(this)) revert OnlySelf(msg.sender);
+        payout = _redeem(id, holder);
+        if (payout != 0) _token.safeTransfer(holder, payout);
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function paid(uint256 rootId) external view returns (uint256) {
+        return _settlements[rootId].paid;
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function recovered(uint256 rootId) external view returns (uint256) {
+        return _settlements[rootId].recovered;
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function gracePeriod() external view returns (uint256) {
+        return _gracePeriod;
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function claimable(uint256 id, address holder) external view returns (uint256) {
+        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(id);
+        if (rootId == 0 || status == RootStatus.ACTIVE) return 0;
+        (,,, uint256 faceValue,,,) = _certificates.certificate(rootId);
+        return _certificates.balanceOf(holder, id) * _settlements[rootId].recovered / faceValue;
+    }
+
+    /// @notice The certificate contract whose roots this escrow settles.
+    function certificates() external view returns (address) {
+        return address(_certificates);
+    }
+
+    /// @notice The guarantee contract drawn on default.
+    function guarantees() external view returns (address) {
+        return address(_guarantees);
+    }
+
+    /// @notice The payment token repayments and payouts are made in.
+    function token() external view returns (address) {
+        return address(_token);
+    }
+
+    /// @dev Burns `holder`'s whole balance of `id` and returns its payout (rounded down).
+    function _redeem(uint256 id, address holder) private returns (uint256 payout) {
+        (uint256 rootId, uint256 units, uint256 faceValue) = _certificates.redeem(holder, id);
+        if (units == 0) return 0;
+        payout = units * _settlements[rootId].recovered / faceValue;
+        emit Claimed(id, rootId, holder, units, payout);
+    }
+
+    /// @dev Face value, debtor and maturity of an active root.
+    function _activeRoot(uint256 rootId) private view returns (uint256 faceValue, address debtor, uint64 maturity) {
+        uint256 root;
+        uint256 parent;
+        uint8 status;
+        (root, parent,, faceValue, debtor, maturity, status) = _certificates.certificate(rootId);
+        if (root == 0) revert IReceivableCertificate.UnknownCertificate(rootId);
+        if (root != rootId) revert NotARoot(rootId);
+        if (status != RootStatus.ACTIVE) revert RootNotActive(rootId, status);
+    }
+}

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ERC1155} from "@openzeppelin/contracts/token/ERC1155/ERC1155.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {ERC1155Utils} from "@openzeppelin/contracts/token/ERC1155/utils/ERC1155Utils.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IConsortium} from "../interfaces/IConsortium.sol";
+import {IReceivableCertificate} from "../interfaces/IReceivableCertificate.sol";
+import {ConsortiumGated} from "../access/ConsortiumGated.sol";
+import {Roles} from "../libraries/Roles.sol";
+import {RootStatus} from "../libraries/RootStatus.sol";
+
+/// @title ReceivableCertificate
+/// @notice ERC-1155 receivable certificates with on-chain lineage. A core enterprise issues a root
+///         against its credit limit; holders split their balance into child certificates for their own
+///         suppliers and transfer or sell them; the settlement escrow closes roots and redeems units.
+/// @dev Each certificate costs one storage slot of lineage; each root one more. Everything a transfer
+///      needs (root, status) is two slot reads, so movement cost does not grow with the tree.
+contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertificate {
+    uint256 private constant MAX_SPLIT_CHILDREN = 64;
+    uint32 private constant DEFAULT_MAX_TIER = 16;
+    bytes32 private constant ADMIN_ROLE = 0x00;
+
+    struct Lineage {
+        uint48 rootId;
+        uint48 parentId;
+        uint32 tier;
+        uint128 amount;
+    }
+
+    struct Root {
+        address debtor;
+        uint64 maturity;
+        uint8 status;
+    }
+
+    /// @dev Packed so that issue and split read one slot for all of it.
+    struct Config {
+        address escrow;
+        uint48 nextId;
+        uint32 maxTier;
+        bool paused;
+    }
+
+    struct Credit {
+        uint128 limit;
+        uint128 outstanding;
+    }
+
+    Config private _config;
+    mapping(uint256 id => Lineage) private _lineage;
+    mapping(uint256 rootId => Root) private _roots;
+    mapping(bytes32 documentHash => uint256 rootId) private _receivableOf;
+    mapping(address debtor => Credit) private _credit;
+    mapping(address financier => mapping(address debtor => uint256 limit)) private _creditLines;
+
+    constructor(IConsortium consortium_, string memory uri_) ERC1155(uri_) ConsortiumGated(consortium_) {
+        _config = Config({escrow: address(0), nextId: 1, maxTier: DEFAULT_MAX_TIER, paused: false});
+    }
+
+    modifier onlyEscrow() {
+        if (msg.sender != _config.escrow) revert NotSettlementEscrow(msg.sender);
+        _;
+    }
+
+    // ---------------------------------------------------------------- administration
+
+    /// @notice Wires the settlement escrow, once. DEFAULT_ADMIN_ROLE.
+    function setSettlementEscrow(address escrow) external onlyConsortiumRole(ADMIN_ROLE) {
+        if (escrow == address(0)) revert InvalidSettlementEscrow(escrow);
+        if (_config.escrow != address(0)) revert SettlementEscrowAlreadySet(_config.escrow);
+        _config.escrow = escrow;
+        emit SettlementEscrowSet(escrow);
+    }
+
+    /// @notice Sets the highest tier a split may create. DEFAULT_ADMIN_ROLE.
+    function setMaxTier(uint256 maxTier_) external onlyConsortiumRole(ADMIN_ROLE) {
+        if (maxTier_ < 2 || maxTier_ > type(uint32).max) revert InvalidMaxTier(maxTier_);
+        _config.maxTier = uint32(maxTier_);
+        emit MaxTierSet(maxTier_);
+    }
+
+    /// @inheritdoc IReceivableCertificate
+    function pause() external onlyConsortiumRole(ADMIN_ROLE) {
+        if (_config.paused) revert EnforcedPause();
+        _config.paused = true;
+        emit Paused(msg.sender);
+    }
+
+    /// @inheritdoc IReceivableCertificate
+    function unpause() external onlyConsortiumRole(ADMIN_ROLE) {
+        if (!_config.paused) revert ExpectedPause();
+        _config.paused = false;
+        emit Unpaused(msg.sender);
+    }
+
+    // ---------------------------------------------------------------- credit
+
+    /// @inheritdoc IReceivableCertificate
+    function setCreditLine(address debtor, uint256 limit) external onlyConsortiumRole(Roles.FINANCIER) {
+        if (debtor == address(0)) revert IConsortium.InvalidMember(debtor);
+        Credit storage credit = _credit[debtor];
+        uint256 total = uint256(credit.limit) - _creditLines[msg.sender][debtor] + limit;
+        if (total > type(uint128).max) revert InvalidCreditLine(limit);
+        _creditLines[msg.sender][debtor] = limit;
+        credit.limit = uint128(total);
+        emit CreditLineSet(msg.sender, debtor, limit);
+    }
+
+    /// @inheritdoc IReceivableCertificate
+    function creditLimit(address debtor) external view returns (uint256) {
+        return _credit[debtor].limit;
+    }
+
+    /// @inheritdoc IReceivableCertificate
+    function creditLine(address financier, address debtor) external view returns (uint256) {
+        return _creditLines[financier][debtor];
+    }
+
+    /// @inheritdoc IReceivableCertificate
+    function outstanding(address debtor) external view returns (uint256) {
+        return _credit[debtor].outstanding;
+    }
+
+    // ---------------------------------------------------------------- issue and split
+
+    /// @inheritdoc IReceivableCertificate
+    function issue(address supplier, uint256 faceValue, uint64 maturity, bytes32 documentHash)
+        external
+        returns (uint256 rootId)
+    {
+        Config memory config = _config;
+        if (config.paused) revert EnforcedPause();
+        _checkActiveRole(msg.sender, Roles.CORE_ENTERPRISE);
+        _checkActiveRole(supplier, Roles.SUPPLIER);
+        if (faceValue == 0 || faceValue > type(uint128).max) revert InvalidFaceValue(faceValue);
+        if (maturity <= block.timestamp) revert MaturityNotInFuture(maturity, block.timestamp);
+        if (documentHash == bytes32(0)) revert InvalidDocumentHash();
+        uint256 used = _receivableOf[documentHash];
+        if (used != 0) revert DocumentAlreadyUsed(documentHash, used);
+        Credit memory credit = _credit[msg.sender];
+        if (credit.outstanding + faceValue > credit.limit) {
+            revert CreditLimitExceeded(msg.sender, credit.outstanding, faceValue, credit.limit);
+        }
+
+        rootId = config.nextId;
+        _config.nextId = uint48(rootId + 1);
+        _credit[msg.sender].outstanding = uint128(credit.outstanding + faceValue);
+        _receivableOf[documentHash] = rootId;
+        _lineage[rootId] = Lineage({rootId: uint48(rootId), parentId: 0, tier: 1, amount: uint128(faceValue)});
+        _roots[rootId] = Root({debtor: msg.sender, maturity: maturity, status: RootStatus.ACTIVE});
+        _mintUnchecked(supplier, rootId, faceValue);
+        emit ReceivableIssued(rootId, msg.sender, supplier, faceValue, maturity, documentHash);
+        ERC1155Utils.checkOnERC1155Received(msg.sender, address(0), supplier, rootId, faceValue, "");
+    }
+
+    /// @inheritdoc IReceivableCertificate
+    function split(uint256 id, address[] calldata to, uint256[] calldata amounts)
+        external
+        returns (uint256[] memory childIds)
+    {
+        (uint48 rootId, uint32 tier, uint256 total) = _checkSplit(id, to, amounts);
+        // Burning first checks the balance (ERC1155InsufficientBalance) before anything is minted.
+        _burn(msg.sender, id, total);
+        childIds = _mintChildren(Lineage({rootId: rootId, parentId: uint48(id), tier: tier, amount: 0}), to, amounts);
+        emit CertificateSplit(id, rootId, msg.sender, childIds, to, amounts);
+        // Receiver hooks run last, once every child exists (checks-effects-interactions).
+        for (uint256 i; i < childIds.length; ++i) {
+            ERC1155Utils.checkOnERC1155Received(msg.sender, address(0), to[i], childIds[i], amounts[i], "");
+        }
+    }
+
+    // ---------------------------------------------------------------- settlement hooks
+
+    /// @inheritdoc IReceivableCertificate
+    function close(uint256 rootId, uint8 status) external onlyEscrow returns (uint256 faceValue) {
+        if (status != RootStatus.PAID && status != RootStatus.DEFAULTED) revert InvalidCloseStatus(status);
+        Lineage memory lineage = _lineage[rootId];
+        if (lineage.rootId == 0) revert UnknownCertificate(rootId);
+        Root storage root = _roots[rootId];
+        if (lineage.rootId != rootId || root.status != RootStatus.ACTIVE) revert RootClosed(rootId, root.status);
+        root.status = status;
+        faceValue = lineage.amount;
+        _credit[root.debtor].outstanding -= uint128(faceValue);
+    }
+
+    /// @inheritdoc IReceivableCertificate
+    function redeem(address holder, uint256 id)
+        external
+        onlyEscrow
+        returns (uint256 rootId, uint256 units, uint256 faceValue)
+    {
+        rootId = _lineage[id].rootId;
+        if (rootId == 0) revert UnknownCertificate(id);
+        if (_roots[rootId].status == RootStatus.ACTIVE) revert RootNotClosed(rootId);
+        units = balanceOf(holder, id);
+        if (units != 0) _burn(holder, id, units);
+        faceValue = _lineage[rootId].amount;
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IReceivableCertificate
+    function certificate(uint256 id)
+        external
+        view
+        returns (
+            uint256 rootId,
+            uint256 parentId,
+            uint256 tier,
+            uint256 amount,
+            address debtor,
+            uint64 maturity,
+            uint8 status
+        )
+    {
+        Lineage memory lineage = _lineage[id];
+        if (lineage.rootId == 0) return (0, 0, 0, 0, address(0), 0, RootStatus.NONE);
+        Root memory root = _roots[lineage.rootId];
+        return (lineage.rootId, lineage.parentId, lineage.tier, lineage.amount, root.debtor, root.maturity, root.status);
+    }
+
+    /// @inheritdoc IReceivableCertificate
+    function receivableOf(bytes32 documentHash) external view returns (uint256) {
+        return _receivableOf[documentHash];
+    }
+
+    /// @inheritdoc IReceivableCertificate
+    function paused() external view returns (bool) {
+        return _config.paused;
+    }
+
+    /// @inheritdoc IReceivableCertificate
+    function maxTier() external view returns (uint256) {
+        return _config.maxTier;
+    }
+
+    /// @inheritdoc IReceivableCertificate
+    function maxSplitChildren() external pure returns (uint256) {
+        return MAX_SPLIT_CHILDREN;
+    }
+
+    /// @inheritdoc IReceivableCertificate
+    function nextId() external view returns (uint256) {
+        return _config.nextId;
+    }
+
+    /// @inheritdoc IReceivableCertificate
+    function settlementEscrow() external view returns (address) {
+        return _config.escrow;
+    }
+
+    /// @inheritdoc ERC1155
+    function supportsInterface(bytes4 interfaceId) public view virtual override(ERC1155, IERC165) returns (bool) {
+        return interfaceId == type(IReceivableCertificate).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /// @dev The one hook all movements pass. Member-to-member transfers (not mints or burns, whose
+    ///      callers check their own rules) need movements unpaused, both ends active and every root open.
+    function _update(address from, address to, uint256[] memory ids, uint256[] memory values)
+        internal
+        virtual
+        override
+    {
+        if (from != address(0) && to != address(0)) {
+            if (_config.paused) revert EnforcedPause();
+            for (uint256 i; i < ids.length; ++i) {
+                uint256 rootId = _lineage[ids[i]].rootId;
+                if (rootId == 0) revert UnknownCertificate(ids[i]);
+                uint8 status = _roots[rootId].status;
+                if (status != RootStatus.ACTIVE) revert RootClosed(rootId, status);
+            }
+            _checkActive(from);
+            _checkActive(to);
+        }
+        super._update(from, to, ids, values);
+    }
+
+    /// @dev Every rule of `split` but the balance; returns the root, the children's tier and the units split off.
+    function _checkSplit(uint256 id, address[] calldata to, uint256[] calldata amounts)
+        private
+        view
+        returns (uint48 rootId, uint32 tier, uint256 total)
+    {
+        Config memory config = _config;
+        if (config.paused) revert EnforcedPause();
+        uint256 n = to.length;
+        if (n == 0 || n != amounts.length || n > MAX_SPLIT_CHILDREN) {
+            revert InvalidSplitLength(n, amounts.length, MAX_SPLIT_CHILDREN);
+        }
+        Lineage memory parent = _lineage[id];
+        rootId = parent.rootId;
+        if (rootId == 0) revert UnknownCertificate(id);
+        uint8 status = _roots[rootId].status;
+        if (status != RootStatus.ACTIVE) revert RootClosed(rootId, status);
+        tier = parent.tier + 1;
+        if (tier > config.maxTier) revert TierLimitExceeded(tier, config.maxTier);
+        _checkActive(msg.sender);
+        uint256 inactive = _consortium.firstInactive(to);
+        if (inactive != type(uint256).max) revert IConsortium.InactiveMember(to[inactive]);
+        for (uint256 i; i < n; ++i) {
+            if (amounts[i] == 0) revert ZeroSplitAmount(i);
+            total += amounts[i];
+        }
+    }
+
+    /// @dev Records and mints one child per recipient, with consecutive fresh ids.
+    function _mintChildren(Lineage memory child, address[] calldata to, uint256[] calldata amounts)
+        private
+        returns (uint256[] memory childIds)
+    {
+        uint256 n = to.length;
+        uint256 firstId = _config.nextId;
+        _config.nextId = uint48(firstId + n);
+        childIds = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 childId = firstId + i;
+            childIds[i] = childId;
+            // amounts[i] <= total <= parent balance <= root face value < 2**128.
+            child.amount = uint128(amounts[i]);
+            _lineage[childId] = child;
+            _mintUnchecked(to[i], childId, amounts[i]);
+        }
+    }
+
+    /// @dev Mints without the receiver hook; callers run the hook after all their effects.
+    function _mintUnchecked(address to, uint256 id, uint256 value) private {
+        uint256[] memory ids = new uint256[](1);
+        uint256[] memory values = new uint256[](1);
+        ids[0] = id;
+        values[0] = value;
+        super._update(address(0), to, ids, values);
+    }
+
+    function _checkActiveRole(address account, bytes32 role) private view {
+        if (!_consortium.isActiveWithRole(account, role)) {
+            _checkRole(role, account);
+            revert IConsortium.InactiveMember(account);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+"""Shared test helpers: role ids, document hashes, custom-error matching."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import brownie
+from eth_utils import keccak
+
+DAY = 24 * 3600
+
+ROLE_NAMES = [
+    "OPERATOR_ROLE",
+    "CORE_ENTERPRISE_ROLE",
+    "SUPPLIER_ROLE",
+    "FINANCIER_ROLE",
+    "GUARANTOR_ROLE",
+    "CLEARING_ROLE",
+]
+ROLE = {name: "0x" + keccak(text=name).hex() for name in ROLE_NAMES}
+ROLE["DEFAULT_ADMIN_ROLE"] = "0x" + "00" * 32
+
+
+def doc_hash(text: str) -> str:
+    return "0x" + keccak(text=text).hex()
+
+
+def _fmt(arg) -> str:
+    """Formats one argument as brownie's custom-error decoder prints it."""
+    if hasattr(arg, "address"):
+        arg = arg.address
+    if isinstance(arg, str) and arg.startswith("0x") and len(arg) == 42:
+        return arg.lower()
+    if isinstance(arg, str) and arg.startswith("0x") and len(arg) == 66:
+        return str(bytes.fromhex(arg[2:]))
+    if isinstance(arg, bool):
+        return str(arg)
+    return str(arg)
+
+
+def error(name: str, *args) -> str:
+    """The revert message brownie reports for custom error `name(args…)`."""
+    return f"{name}: {', '.join(_fmt(a) for a in args)}" if args else f"{name}: "
+
+
+@contextmanager
+def reverts(name: str, *args):
+    """Asserts the block reverts with exactly the custom error `name(*args)`."""
+    with brownie.reverts(error(name, *args)):
+        yield
