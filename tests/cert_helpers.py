@@ -1,0 +1,78 @@
+"""Helpers for the certificate-layer tests: event matching, state snapshots, chain time."""
+from __future__ import annotations
+
+from brownie import chain, web3
+
+ZERO_ADDRESS = "0x" + "00" * 20
+ZERO_BYTES32 = "0x" + "00" * 32
+MAX_UINT128 = 2**128 - 1
+STATUS_NONE, STATUS_ACTIVE, STATUS_PAID, STATUS_DEFAULTED = 0, 1, 2, 3
+
+
+def norm(value):
+    """Normalises a value for comparison: addresses/hex lowercased, sequences to lists."""
+    if hasattr(value, "address"):
+        value = value.address
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, str):
+        return value.lower() if value.startswith("0x") else value
+    if isinstance(value, (list, tuple)):
+        return [norm(v) for v in value]
+    return value
+
+
+def assert_event(tx, name, expected: dict, index=0, count=None, emitter=None):
+    """Asserts event `name` number `index` of `tx` has exactly the arguments `expected`."""
+    assert name in tx.events, f"{name} not emitted; got {list(tx.events.keys())}"
+    events = tx.events[name]
+    if count is not None:
+        assert len(events) == count, f"{name}: {len(events)} events, expected {count}"
+    event = events[index]
+    got = {key: norm(event[key]) for key in event.keys()}
+    want = {key: norm(value) for key, value in expected.items()}
+    assert got == want, f"{name}[{index}]: {got} != {want}"
+    if emitter is not None:
+        assert norm(event.address) == norm(emitter)
+
+
+def set_next_timestamp(timestamp: int) -> None:
+    """The next mined block gets exactly `timestamp`."""
+    web3.provider.make_request("evm_setNextBlockTimestamp", [int(timestamp)])
+
+
+def latest_timestamp() -> int:
+    return chain[-1].timestamp
+
+
+def balances(certificate, holders, ids):
+    """Every (holder, id) balance, as one flat list."""
+    owners = [h for h in holders for _ in ids]
+    tokens = [i for _ in holders for i in ids]
+    return list(certificate.balanceOfBatch(owners, tokens))
+
+
+def cert_state(certificate, debtor, holders, ids):
+    """Everything a failed call must leave unchanged."""
+    return {
+        "nextId": certificate.nextId(),
+        "outstanding": certificate.outstanding(debtor),
+        "creditLimit": certificate.creditLimit(debtor),
+        "balances": balances(certificate, holders, ids),
+        "lineage": [tuple(certificate.certificate(i)) for i in ids],
+    }
+
+
+def certificates_of(certificate, root_id):
+    """All certificate ids (root and descendants) of `root_id`."""
+    return [i for i in range(1, certificate.nextId()) if certificate.certificate(i)[0] == root_id]
+
+
+def live_units(certificate, root_id, holders):
+    """Units of every certificate of `root_id` held by any of `holders`."""
+    ids = certificates_of(certificate, root_id)
+    return sum(balances(certificate, holders, ids)) if ids else 0
