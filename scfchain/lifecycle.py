@@ -1,0 +1,306 @@
+"""One function per lifecycle action, returning decoded results (ids, proceeds, payouts), not receipts."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from eth_utils import is_address, keccak, to_checksum_address
+from web3 import Web3
+from web3.logs import DISCARD
+
+from .chain import Chain, Signer, address_of
+from .deploy import Deployment
+from .errors import ScfError
+
+ROLES = ["CORE_ENTERPRISE_ROLE", "SUPPLIER_ROLE", "FINANCIER_ROLE", "GUARANTOR_ROLE", "CLEARING_ROLE", "OPERATOR_ROLE"]
+STATUS = {0: "none", 1: "active", 2: "paid", 3: "defaulted"}
+MAX_UINT = 2**256 - 1
+
+
+def role_id(name: str) -> bytes:
+    """`keccak256(name)` for a role name (`SUPPLIER` or `SUPPLIER_ROLE`); DEFAULT_ADMIN_ROLE is zero."""
+    name = name.upper()
+    if name in ("DEFAULT_ADMIN", "DEFAULT_ADMIN_ROLE", "ADMIN"):
+        return b"\x00" * 32
+    if not name.endswith("_ROLE"):
+        name += "_ROLE"
+    if name not in ROLES:
+        raise ScfError(f"unknown role {name!r}: one of {', '.join(ROLES)}")
+    return keccak(text=name)
+
+
+def checked_address(value: str, what: str = "address") -> str:
+    if not isinstance(value, str) or not is_address(value):
+        raise ScfError(f"{what} is not a valid address: {value!r}")
+    return to_checksum_address(value)
+
+
+def checked_amount(value: int, what: str = "amount", minimum: int = 1) -> int:
+    if not isinstance(value, int) or value < minimum or value > MAX_UINT:
+        raise ScfError(f"{what} must be a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Certificate:
+    id: int
+    root_id: int
+    parent_id: int
+    tier: int
+    amount: int
+    debtor: str
+    maturity: int
+    status: str
+
+    @property
+    def exists(self) -> bool:
+        return self.root_id != 0
+
+
+@dataclass
+class TreeNode:
+    certificate: Certificate
+    holders: dict[str, int]
+    children: list["TreeNode"] = field(default_factory=list)
+
+
+class Scf:
+    """The scfchain system on one chain: `Scf(chain, deployment).issue(core, supplier, …)`."""
+
+    def __init__(self, chain: Chain, deployment: Deployment, check_chain_id: bool = True):
+        self.chain = chain
+        self.deployment = deployment
+        w3 = chain.w3
+        if check_chain_id and chain.chain_id != deployment.chain_id:
+            raise ScfError(
+                f"chain id mismatch: the node is chain {chain.chain_id}, the deployment is for {deployment.chain_id}"
+            )
+        chain.decoder = deployment.decoder()
+        self.w3: Web3 = w3
+        self.consortium = deployment.contract(w3, "Consortium")
+        self.certificates = deployment.contract(w3, "ReceivableCertificate")
+        self.guarantee = deployment.contract(w3, "CreditGuarantee")
+        self.desk = deployment.contract(w3, "FinancingDesk")
+        self.escrow = deployment.contract(w3, "SettlementEscrow")
+        self.token = deployment.contract(w3, "PaymentToken")
+
+    # ------------------------------------------------------------ plumbing
+    def _send(self, fn: Any, signer: Signer, label: str) -> Any:
+        return self.chain.transact(fn, signer, label)
+
+    @staticmethod
+    def _event(contract: Any, name: str, receipt: Any) -> Any:
+        events = getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD)
+        if not events:
+            raise ScfError(f"expected a {name} event in transaction {receipt['transactionHash'].hex()}")
+        return events[0]["args"]
+
+    def _ensure_allowance(self, signer: Signer, spender: str, amount: int) -> None:
+        owner = address_of(signer)
+        if self.token.functions.allowance(owner, spender).call() < amount:
+            self._send(self.token.functions.approve(spender, MAX_UINT), signer, "approve")
+
+    def now(self) -> int:
+        return self.chain.rpc(lambda: self.w3.eth.get_block("latest"))["timestamp"]
+
+    # ------------------------------------------------------------ membership and credit
+    def onboard(self, operator: Signer, account: str, role: str, name: str) -> None:
+        account = checked_address(account, "member")
+        self._send(self.consortium.functions.onboard(account, role_id(role), name), operator, "onboard")
+
+    def suspend(self, operator: Signer, account: str) -> None:
+        self._send(self.consortium.functions.suspend(checked_address(account)), operator, "suspend")
+
+    def reinstate(self, operator: Signer, account: str) -> None:
+        self._send(self.consortium.functions.reinstate(checked_address(account)), operator, "reinstate")
+
+    def set_credit_line(self, financier: Signer, debtor: str, limit: int) -> int:
+        """Sets the financier's line; returns the debtor's total credit limit."""
+        debtor = checked_address(debtor, "debtor")
+        checked_amount(limit, "limit", minimum=0)
+        self._send(self.certificates.functions.setCreditLine(debtor, limit), financier, "setCreditLine")
+        return self.certificates.functions.creditLimit(debtor).call()
+
+    def mint(self, deployer: Signer, to: str, amount: int) -> None:
+        """Mock token only: mints payment tokens."""
+        to = checked_address(to)
+        self._send(self.token.functions.mint(to, checked_amount(amount)), deployer, "mint")
+
+    # ------------------------------------------------------------ guarantees
+    def provide_guarantee(self, guarantor: Signer, debtor: str, amount: int, expiry: int) -> int:
+        debtor = checked_address(debtor, "debtor")
+        checked_amount(amount)
+        self._ensure_allowance(guarantor, self.guarantee.address, amount)
+        receipt = self._send(self.guarantee.functions.provide(debtor, amount, expiry), guarantor, "provide")
+        return self._event(self.guarantee, "GuaranteeProvided", receipt)["guaranteeId"]
+
+    def release_guarantee(self, guarantor: Signer, guarantee_id: int) -> int:
+        receipt = self._send(self.guarantee.functions.release(guarantee_id), guarantor, "release")
+        return self._event(self.guarantee, "GuaranteeReleased", receipt)["amount"]
+
+    # ------------------------------------------------------------ certificates
+    def issue(self, debtor: Signer, supplier: str, face_value: int, maturity: int, document_hash: bytes) -> int:
+        """Issues a receivable; returns the root id. Idempotent by document hash: re-issuing the same
+        document to the same supplier returns the existing root instead of failing."""
+        supplier = checked_address(supplier, "supplier")
+        checked_amount(face_value, "face value")
+        existing = self.certificates.functions.receivableOf(document_hash).call()
+        if existing:
+            cert = self.certificate(existing)
+            if cert.debtor == address_of(debtor) and cert.amount == face_value and cert.maturity == maturity:
+                return existing
+        fn = self.certificates.functions.issue(supplier, face_value, maturity, document_hash)
+        receipt = self._send(fn, debtor, "issue")
+        return self._event(self.certificates, "ReceivableIssued", receipt)["rootId"]
+
+    def split(self, holder: Signer, cert_id: int, recipients: Sequence[str], amounts: Sequence[int]) -> list[int]:
+        """Splits the holder's balance of `cert_id`; returns the child ids in recipient order."""
+        recipients = [checked_address(r, "recipient") for r in recipients]
+        for a in amounts:
+            checked_amount(a)
+        if len(recipients) != len(amounts):
+            raise ScfError(f"{len(recipients)} recipients but {len(amounts)} amounts")
+        fn = self.certificates.functions.split(cert_id, recipients, list(amounts))
+        receipt = self._send(fn, holder, "split")
+        return list(self._event(self.certificates, "CertificateSplit", receipt)["childIds"])
+
+    def transfer(self, holder: Signer, to: str, cert_id: int, amount: int) -> None:
+        to = checked_address(to, "recipient")
+        checked_amount(amount)
+        fn = self.certificates.functions.safeTransferFrom(address_of(holder), to, cert_id, amount, b"")
+        self._send(fn, holder, "transfer")
+
+    # ------------------------------------------------------------ financing
+    def post_offer(
+        self, financier: Signer, debtor: str, rate_bps: int, budget: int, min_amount: int, expiry: int
+    ) -> int:
+        debtor = checked_address(debtor, "debtor")
+        checked_amount(budget, "budget")
+        self._ensure_allowance(financier, self.desk.address, budget)
+        fn = self.desk.functions.postOffer(debtor, rate_bps, budget, min_amount, expiry)
+        receipt = self._send(fn, financier, "postOffer")
+        return self._event(self.desk, "OfferPosted", receipt)["offerId"]
+
+    def quote(self, offer_id: int, cert_id: int, amount: int) -> int:
+        try:
+            return self.desk.functions.quote(offer_id, cert_id, amount).call()
+        except Exception as exc:  # noqa: BLE001 — decode the revert like a transaction's
+            from web3.exceptions import ContractLogicError
+
+            if isinstance(exc, ContractLogicError):
+                raise self.chain.revert_error(exc) from None
+            raise
+
+    def finance(
+        self,
+        seller: Signer,
+        offer_id: int,
+        cert_id: int,
+        amount: int,
+        min_proceeds: int | None = None,
+        deadline: int | None = None,
+    ) -> int:
+        """Sells `amount` units into the offer; returns the proceeds. Without `min_proceeds` the current
+        quote is the floor, so a rate that moves against the seller makes the sale revert."""
+        checked_amount(amount)
+        if min_proceeds is None:
+            min_proceeds = self.quote(offer_id, cert_id, amount)
+        if deadline is None:
+            deadline = self.now() + 600
+        owner = address_of(seller)
+        if not self.certificates.functions.isApprovedForAll(owner, self.desk.address).call():
+            self._send(self.certificates.functions.setApprovalForAll(self.desk.address, True), seller, "approve desk")
+        fn = self.desk.functions.finance(offer_id, cert_id, amount, min_proceeds, deadline)
+        receipt = self._send(fn, seller, "finance")
+        return self._event(self.desk, "Financed", receipt)["proceeds"]
+
+    def cancel_offer(self, financier: Signer, offer_id: int) -> int:
+        receipt = self._send(self.desk.functions.cancelOffer(offer_id), financier, "cancelOffer")
+        return self._event(self.desk, "OfferCancelled", receipt)["refund"]
+
+    # ------------------------------------------------------------ settlement
+    def repay(self, payer: Signer, root_id: int, amount: int) -> int:
+        """Repays part or all of a root; returns the total paid so far."""
+        checked_amount(amount)
+        self._ensure_allowance(payer, self.escrow.address, amount)
+        receipt = self._send(self.escrow.functions.repay(root_id, amount), payer, "repay")
+        return self._event(self.escrow, "Repaid", receipt)["totalPaid"]
+
+    def declare_default(self, caller: Signer, root_id: int) -> tuple[int, int]:
+        """Declares an overdue root defaulted; returns (paid, covered by guarantees)."""
+        receipt = self._send(self.escrow.functions.declareDefault(root_id), caller, "declareDefault")
+        ev = self._event(self.escrow, "DefaultDeclared", receipt)
+        return ev["paid"], ev["covered"]
+
+    def claim(self, holder: Signer, ids: Iterable[int]) -> int:
+        """Claims the holder's balance of each id; returns the total payout."""
+        receipt = self._send(self.escrow.functions.claim(list(ids)), holder, "claim")
+        events = self.escrow.events.Claimed().process_receipt(receipt, errors=DISCARD)
+        return sum(e["args"]["payout"] for e in events)
+
+    def settle(self, clearing: Signer, ids: Sequence[int], holders: Sequence[str]) -> int:
+        """Pushes payouts to holders; returns the total paid out."""
+        holders = [checked_address(h, "holder") for h in holders]
+        receipt = self._send(self.escrow.functions.settle(list(ids), holders), clearing, "settle")
+        events = self.escrow.events.Claimed().process_receipt(receipt, errors=DISCARD)
+        return sum(e["args"]["payout"] for e in events)
+
+    # ------------------------------------------------------------ views
+    def certificate(self, cert_id: int) -> Certificate:
+        r = self.certificates.functions.certificate(cert_id).call()
+        return Certificate(cert_id, r[0], r[1], r[2], r[3], r[4], r[5], STATUS.get(r[6], str(r[6])))
+
+    def balance(self, holder: str, cert_id: int) -> int:
+        return self.certificates.functions.balanceOf(checked_address(holder), cert_id).call()
+
+    def token_balance(self, holder: str) -> int:
+        return self.token.functions.balanceOf(checked_address(holder)).call()
+
+    def holders(self, from_block: int | None = None) -> dict[int, dict[str, int]]:
+        """Current balances of every certificate, rebuilt from TransferSingle/TransferBatch events."""
+        start = self.deployment.block if from_block is None else from_block
+        balances: dict[int, dict[str, int]] = {}
+
+        def move(frm: str, to: str, cid: int, value: int) -> None:
+            book = balances.setdefault(cid, {})
+            zero = "0x" + "00" * 20
+            if int(frm, 16):
+                book[frm] = book.get(frm, 0) - value
+            if int(to, 16) and to != zero:
+                book[to] = book.get(to, 0) + value
+
+        single = self.certificates.events.TransferSingle.get_logs(from_block=start)
+        batch = self.certificates.events.TransferBatch.get_logs(from_block=start)
+        logs = sorted(list(single) + list(batch), key=lambda e: (e["blockNumber"], e["logIndex"]))
+        for e in logs:
+            a = e["args"]
+            if e["event"] == "TransferSingle":
+                move(a["from"], a["to"], a["id"], a["value"])
+            else:
+                for cid, value in zip(a["ids"], a["values"]):
+                    move(a["from"], a["to"], cid, value)
+        return {cid: {h: v for h, v in book.items() if v} for cid, book in balances.items()}
+
+    def holdings(self, account: str) -> dict[int, int]:
+        account = checked_address(account)
+        return {cid: book[account] for cid, book in self.holders().items() if book.get(account)}
+
+    def tree(self, root_id: int) -> TreeNode:
+        """The certificate tree of a root with current holders, from CertificateSplit events."""
+        root = self.certificate(root_id)
+        if not root.exists or root.root_id != root_id:
+            raise ScfError(f"{root_id} is not a root certificate")
+        splits = self.certificates.events.CertificateSplit.get_logs(
+            from_block=self.deployment.block, argument_filters={"rootId": root_id}
+        )
+        children: dict[int, list[int]] = {}
+        for e in splits:
+            children.setdefault(e["args"]["parentId"], []).extend(e["args"]["childIds"])
+        holders = self.holders()
+
+        def build(cid: int) -> TreeNode:
+            node = TreeNode(self.certificate(cid), holders.get(cid, {}))
+            node.children = [build(c) for c in children.get(cid, [])]
+            return node
+
+        return build(root_id)
