@@ -63,7 +63,7 @@ def cert_state(certificate, debtor, holders, ids):
         "outstanding": certificate.outstanding(debtor),
         "creditLimit": certificate.creditLimit(debtor),
         "balances": balances(certificate, holders, ids),
-        "lineage": [tuple(certificate.certificate(i)) for i in ids],
+        "lineage": [lineage(certificate, i) for i in ids],
     }
 
 
@@ -76,3 +76,12 @@ def live_units(certificate, root_id, holders):
     """Units of every certificate of `root_id` held by any of `holders`."""
     ids = certificates_of(certificate, root_id)
     return sum(balances(certificate, holders, ids)) if ids else 0
+
+
+def lineage(certificate, cert_id):
+    """certificate(id) as a plain tuple (ints, lowercase debtor) for exact comparison."""
+    return tuple(norm(v) for v in certificate.certificate(cert_id))
+
+
+def expected_lineage(root_id, parent_id, tier, amount, debtor, maturity, status):
+    return tuple(norm(v) for v in (root_id, parent_id, tier, amount, debtor, maturity, status))
