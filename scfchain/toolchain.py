@@ -22,6 +22,7 @@ CACHE_DIR = ROOT / "build" / "scfchain"
 
 SETTINGS: dict[str, Any] = {
     "evmVersion": "cancun",
+    "viaIR": True,
     "optimizer": {"enabled": True, "runs": 10000},
     "remappings": ["@openzeppelin/contracts=node_modules/@openzeppelin/contracts"],
     "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},

@@ -17,13 +17,12 @@ contract Consortium is AccessControl, IConsortium {
     bytes32 public constant GUARANTOR_ROLE = Roles.GUARANTOR;
     bytes32 public constant CLEARING_ROLE = Roles.CLEARING;
 
-    struct Member {
-        bool onboarded;
-        bool suspended;
-        string name;
-    }
+    /// @dev One word per member, read once per check: 0 never onboarded, ACTIVE, SUSPENDED.
+    uint8 private constant ACTIVE = 1;
+    uint8 private constant SUSPENDED = 2;
 
-    mapping(address account => Member) private _members;
+    mapping(address account => uint8 state) private _states;
+    mapping(address account => string name) private _names;
 
     constructor(address admin) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -35,11 +34,11 @@ contract Consortium is AccessControl, IConsortium {
         if (account == address(0)) revert InvalidMember(account);
         if (!_isMemberRole(role)) revert UnsupportedRole(role);
         if (hasRole(role, account)) revert AlreadyOnboarded(account, role);
-        Member storage member = _members[account];
-        if (member.suspended) revert MemberIsSuspended(account);
-        if (!member.onboarded) {
-            member.onboarded = true;
-            member.name = name;
+        uint8 state = _states[account];
+        if (state == SUSPENDED) revert MemberIsSuspended(account);
+        if (state == 0) {
+            _states[account] = ACTIVE;
+            _names[account] = name;
         }
         _grantRole(role, account);
         emit MemberOnboarded(account, role, name);
@@ -47,26 +46,25 @@ contract Consortium is AccessControl, IConsortium {
 
     /// @inheritdoc IConsortium
     function suspend(address account) external onlyRole(OPERATOR_ROLE) {
-        Member storage member = _members[account];
-        if (!member.onboarded) revert UnknownMember(account);
-        if (member.suspended) revert MemberIsSuspended(account);
-        member.suspended = true;
+        uint8 state = _states[account];
+        if (state == 0) revert UnknownMember(account);
+        if (state == SUSPENDED) revert MemberIsSuspended(account);
+        _states[account] = SUSPENDED;
         emit MemberSuspended(account);
     }
 
     /// @inheritdoc IConsortium
     function reinstate(address account) external onlyRole(OPERATOR_ROLE) {
-        Member storage member = _members[account];
-        if (!member.onboarded) revert UnknownMember(account);
-        if (!member.suspended) revert MemberNotSuspended(account);
-        member.suspended = false;
+        uint8 state = _states[account];
+        if (state == 0) revert UnknownMember(account);
+        if (state != SUSPENDED) revert MemberNotSuspended(account);
+        _states[account] = ACTIVE;
         emit MemberReinstated(account);
     }
 
     /// @inheritdoc IConsortium
     function isActive(address account) public view returns (bool) {
-        Member storage member = _members[account];
-        return member.onboarded && !member.suspended;
+        return _states[account] == ACTIVE;
     }
 
     /// @inheritdoc IConsortium
@@ -83,8 +81,15 @@ contract Consortium is AccessControl, IConsortium {
     }
 
     /// @inheritdoc IConsortium
+    function firstInactiveOf(address a, address b) external view returns (address) {
+        if (!isActive(a)) return a;
+        if (!isActive(b)) return b;
+        return address(0);
+    }
+
+    /// @inheritdoc IConsortium
     function nameOf(address account) external view returns (string memory) {
-        return _members[account].name;
+        return _names[account];
     }
 
     /// @inheritdoc AccessControl

@@ -80,9 +80,10 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
     }
 
     /// @inheritdoc IFinancingDesk
+    /// @dev No reentrancy guard needed: every check and the budget update come before the two transfers
+    ///      (checks-effects-interactions), and a reentrant call sees the reduced budget.
     function finance(uint256 offerId, uint256 certId, uint256 amount, uint256 minProceeds, uint256 deadline)
         external
-        nonReentrant
         returns (uint256 proceeds)
     {
         if (block.timestamp > deadline) revert DeadlinePassed(deadline, block.timestamp);

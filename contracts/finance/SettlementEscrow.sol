@@ -21,16 +21,19 @@ import {RootStatus} from "../libraries/RootStatus.sol";
 contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlementEscrow {
     using SafeERC20 for IERC20;
 
-    struct Settlement {
-        uint128 paid;
+    /// @dev Written once when a root closes: everything a claim needs, in one slot, so that a claim costs
+    ///      the same for a root and for a certificate deep in its tree.
+    struct Closing {
         uint128 recovered;
+        uint128 faceValue;
     }
 
     IReceivableCertificate private immutable _certificates;
     ICreditGuarantee private immutable _guarantees;
     IERC20 private immutable _token;
     uint256 private immutable _gracePeriod;
-    mapping(uint256 rootId => Settlement) private _settlements;
+    mapping(uint256 rootId => uint256 paid) private _paid;
+    mapping(uint256 rootId => Closing) private _closings;
 
     constructor(
         IConsortium consortium_,
@@ -49,18 +52,17 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
     function repay(uint256 rootId, uint256 amount) external nonReentrant {
         (uint256 faceValue,,) = _activeRoot(rootId);
         if (amount == 0) revert InvalidAmount(amount);
-        Settlement memory s = _settlements[rootId];
-        uint256 total = s.paid + amount;
-        if (total > faceValue) revert Overpayment(rootId, faceValue - s.paid, amount);
+        uint256 paidBefore = _paid[rootId];
+        uint256 total = paidBefore + amount;
+        if (total > faceValue) revert Overpayment(rootId, faceValue - paidBefore, amount);
         _token.safeTransferFrom(msg.sender, address(this), amount);
+        _paid[rootId] = total;
+        emit Repaid(rootId, msg.sender, amount, total);
         if (total == faceValue) {
-            _settlements[rootId] = Settlement({paid: uint128(total), recovered: uint128(total)});
-            emit Repaid(rootId, msg.sender, amount, total);
+            // faceValue < 2**128, checked at issue.
+            _closings[rootId] = Closing({recovered: uint128(total), faceValue: uint128(faceValue)});
             _certificates.close(rootId, RootStatus.PAID);
             emit ReceivableClosed(rootId, RootStatus.PAID, total);
-        } else {
-            _settlements[rootId].paid = uint128(total);
-            emit Repaid(rootId, msg.sender, amount, total);
         }
     }
 
@@ -69,10 +71,10 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
         (uint256 faceValue, address debtor, uint64 maturity) = _activeRoot(rootId);
         uint256 declarableAt = uint256(maturity) + _gracePeriod;
         if (block.timestamp < declarableAt) revert DefaultTooEarly(rootId, declarableAt);
-        uint256 paidSoFar = _settlements[rootId].paid;
+        uint256 paidSoFar = _paid[rootId];
         uint256 covered = _guarantees.cover(debtor, rootId, maturity, faceValue - paidSoFar);
         uint256 total = paidSoFar + covered;
-        _settlements[rootId].recovered = uint128(total);
+        _closings[rootId] = Closing({recovered: uint128(total), faceValue: uint128(faceValue)});
         _certificates.close(rootId, RootStatus.DEFAULTED);
         emit DefaultDeclared(rootId, paidSoFar, covered);
         emit ReceivableClosed(rootId, RootStatus.DEFAULTED, total);
@@ -119,12 +121,12 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
 
     /// @inheritdoc ISettlementEscrow
     function paid(uint256 rootId) external view returns (uint256) {
-        return _settlements[rootId].paid;
+        return _paid[rootId];
     }
 
     /// @inheritdoc ISettlementEscrow
     function recovered(uint256 rootId) external view returns (uint256) {
-        return _settlements[rootId].recovered;
+        return _closings[rootId].recovered;
     }
 
     /// @inheritdoc ISettlementEscrow
@@ -136,8 +138,8 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
     function claimable(uint256 id, address holder) external view returns (uint256) {
         (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(id);
         if (rootId == 0 || status == RootStatus.ACTIVE) return 0;
-        (,,, uint256 faceValue,,,) = _certificates.certificate(rootId);
-        return _certificates.balanceOf(holder, id) * _settlements[rootId].recovered / faceValue;
+        Closing memory c = _closings[rootId];
+        return _certificates.balanceOf(holder, id) * c.recovered / c.faceValue;
     }
 
     /// @notice The certificate contract whose roots this escrow settles.
@@ -157,9 +159,10 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
 
     /// @dev Burns `holder`'s whole balance of `id` and returns its payout (rounded down).
     function _redeem(uint256 id, address holder) private returns (uint256 payout) {
-        (uint256 rootId, uint256 units, uint256 faceValue) = _certificates.redeem(holder, id);
+        (uint256 rootId, uint256 units) = _certificates.redeem(holder, id);
         if (units == 0) return 0;
-        payout = units * _settlements[rootId].recovered / faceValue;
+        Closing memory c = _closings[rootId];
+        payout = units * c.recovered / c.faceValue;
         emit Claimed(id, rootId, holder, units, payout);
     }
 

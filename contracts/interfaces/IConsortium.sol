@@ -47,6 +47,9 @@ interface IConsortium is IAccessControl {
     /// @notice Index of the first inactive account in `accounts`, or `type(uint256).max` when all are active.
     function firstInactive(address[] calldata accounts) external view returns (uint256);
 
+    /// @notice The first of `a`, `b` that is not an active member, or the zero address when both are.
+    function firstInactiveOf(address a, address b) external view returns (address);
+
     /// @notice The name given at onboarding (empty for a non-member).
     function nameOf(address account) external view returns (string memory);
 }

@@ -124,6 +124,5 @@ interface IReceivableCertificate is IERC1155 {
     /// @notice Escrow only: burns `holder`'s whole balance of `id`, whose root must be closed.
     /// @return rootId the certificate's root
     /// @return units the units burned
-    /// @return faceValue the root's face value
-    function redeem(address holder, uint256 id) external returns (uint256 rootId, uint256 units, uint256 faceValue);
+    function redeem(address holder, uint256 id) external returns (uint256 rootId, uint256 units);
 }

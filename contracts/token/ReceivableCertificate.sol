@@ -160,10 +160,16 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         external
         returns (uint256[] memory childIds)
     {
-        (uint48 rootId, uint32 tier, uint256 total) = _checkSplit(id, to, amounts);
-        // Burning first checks the balance (ERC1155InsufficientBalance) before anything is minted.
+        uint256 n = to.length;
+        if (n == 0 || n != amounts.length || n > MAX_SPLIT_CHILDREN) {
+            revert InvalidSplitLength(n, amounts.length, MAX_SPLIT_CHILDREN);
+        }
+        (uint48 rootId, uint32 tier) = _checkSplit(id, to);
+        uint256 total;
+        (childIds, total) =
+            _mintChildren(Lineage({rootId: rootId, parentId: uint48(id), tier: tier, amount: 0}), to, amounts);
+        // The burn checks the caller's balance (ERC1155InsufficientBalance); a shortfall undoes the mints.
         _burn(msg.sender, id, total);
-        childIds = _mintChildren(Lineage({rootId: rootId, parentId: uint48(id), tier: tier, amount: 0}), to, amounts);
         emit CertificateSplit(id, rootId, msg.sender, childIds, to, amounts);
         // Receiver hooks run last, once every child exists (checks-effects-interactions).
         for (uint256 i; i < childIds.length; ++i) {
@@ -186,17 +192,12 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
     }
 
     /// @inheritdoc IReceivableCertificate
-    function redeem(address holder, uint256 id)
-        external
-        onlyEscrow
-        returns (uint256 rootId, uint256 units, uint256 faceValue)
-    {
+    function redeem(address holder, uint256 id) external onlyEscrow returns (uint256 rootId, uint256 units) {
         rootId = _lineage[id].rootId;
         if (rootId == 0) revert UnknownCertificate(id);
         if (_roots[rootId].status == RootStatus.ACTIVE) revert RootNotClosed(rootId);
         units = balanceOf(holder, id);
         if (units != 0) _burn(holder, id, units);
-        faceValue = _lineage[rootId].amount;
     }
 
     // ---------------------------------------------------------------- views
@@ -273,24 +274,16 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
                 uint8 status = _roots[rootId].status;
                 if (status != RootStatus.ACTIVE) revert RootClosed(rootId, status);
             }
-            _checkActive(from);
-            _checkActive(to);
+            address inactive = _consortium.firstInactiveOf(from, to);
+            if (inactive != address(0)) revert IConsortium.InactiveMember(inactive);
         }
         super._update(from, to, ids, values);
     }
 
-    /// @dev Every rule of `split` but the balance; returns the root, the children's tier and the units split off.
-    function _checkSplit(uint256 id, address[] calldata to, uint256[] calldata amounts)
-        private
-        view
-        returns (uint48 rootId, uint32 tier, uint256 total)
-    {
+    /// @dev Every rule of `split` but the amounts and the balance; returns the root and the children's tier.
+    function _checkSplit(uint256 id, address[] calldata to) private view returns (uint48 rootId, uint32 tier) {
         Config memory config = _config;
         if (config.paused) revert EnforcedPause();
-        uint256 n = to.length;
-        if (n == 0 || n != amounts.length || n > MAX_SPLIT_CHILDREN) {
-            revert InvalidSplitLength(n, amounts.length, MAX_SPLIT_CHILDREN);
-        }
         Lineage memory parent = _lineage[id];
         rootId = parent.rootId;
         if (rootId == 0) revert UnknownCertificate(id);
@@ -301,16 +294,12 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         _checkActive(msg.sender);
         uint256 inactive = _consortium.firstInactive(to);
         if (inactive != type(uint256).max) revert IConsortium.InactiveMember(to[inactive]);
-        for (uint256 i; i < n; ++i) {
-            if (amounts[i] == 0) revert ZeroSplitAmount(i);
-            total += amounts[i];
-        }
     }
 
-    /// @dev Records and mints one child per recipient, with consecutive fresh ids.
+    /// @dev Records and mints one child per recipient, with consecutive fresh ids; returns them and the total.
     function _mintChildren(Lineage memory child, address[] calldata to, uint256[] calldata amounts)
         private
-        returns (uint256[] memory childIds)
+        returns (uint256[] memory childIds, uint256 total)
     {
         uint256 n = to.length;
         uint256 firstId = _config.nextId;
@@ -318,11 +307,14 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         childIds = new uint256[](n);
         for (uint256 i; i < n; ++i) {
             uint256 childId = firstId + i;
+            uint256 amount = amounts[i];
+            if (amount == 0) revert ZeroSplitAmount(i);
+            total += amount;
             childIds[i] = childId;
-            // amounts[i] <= total <= parent balance <= root face value < 2**128.
-            child.amount = uint128(amounts[i]);
+            // amount <= total <= parent balance <= root face value < 2**128 (else the burn reverts).
+            child.amount = uint128(amount);
             _lineage[childId] = child;
-            _mintUnchecked(to[i], childId, amounts[i]);
+            _mintUnchecked(to[i], childId, amount);
         }
     }
 

@@ -1,0 +1,142 @@
+"""Gas benchmark (`make bench`): whole-transaction gas (21,000 base included) of every action, next to
+OpenZeppelin's plain ERC1155 measured in the same run, with the issues' targets. Writes bench/gas.json."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from eth_utils import keccak
+
+from .anvil import Anvil
+from .chain import Chain, connect
+from .deploy import deploy
+from .lifecycle import Scf
+from .toolchain import ROOT, compile_contracts
+
+DAY = 24 * 3600
+
+TARGETS = {
+    "issue (2nd receivable of a debtor)": 160_000,
+    "split into 2": 170_000,
+    "split: each further child": 56_000,
+    "safeTransferFrom to a new holder": 80_000,
+    "finance": 125_000,
+    "repay (partial)": 100_000,
+    "claim of one certificate": 80_000,
+    "settle: each further holder": 45_000,
+}
+
+
+def measure(scf: Scf, accounts: list[str], say: Callable[[str], None] = print) -> dict[str, Any]:
+    chain, w3 = scf.chain, scf.w3
+    op, core, bank, factor = accounts[0], accounts[1], accounts[2], accounts[3]
+    pool = iter(accounts[4:])
+    gas: dict[str, int] = {}
+
+    def gas_of(fn: Any, signer: str) -> int:
+        return chain.transact(fn, signer)["gasUsed"]
+
+    scf.onboard(op, core, "CORE_ENTERPRISE", "core")
+    for who in (bank, factor):
+        scf.onboard(op, who, "FINANCIER", "financier")
+    suppliers = [next(pool) for _ in range(34)]
+    for s in suppliers:
+        scf.onboard(op, s, "SUPPLIER", "supplier")
+    scf.onboard(op, op, "CLEARING", "clearing")
+    scf.set_credit_line(bank, core, 10**15)
+    scf.mint(op, core, 10**14)
+    scf.mint(op, factor, 10**14)
+    cert = scf.certificates.functions
+    maturity = scf.now() + 90 * DAY
+    face = 1_000_000_00
+    t1 = suppliers[0]
+
+    def doc(i: int) -> bytes:
+        return keccak(text=f"bench-{i}")
+
+    say("measuring issue, split and transfer …")
+    scf.issue(core, t1, face, maturity, doc(0))
+    gas["issue (2nd receivable of a debtor)"] = gas_of(cert.issue(t1, face, maturity, doc(1)), core)
+    root2 = 2
+    gas["split into 2"] = gas_of(cert.split(1, suppliers[1:3], [1000, 1000]), t1)
+    gas["split into 8"] = gas_of(cert.split(root2, suppliers[3:11], [1000] * 8), t1)
+    gas["split: each further child"] = (gas["split into 8"] - gas["split into 2"]) // 6
+    gas["safeTransferFrom to a new holder"] = gas_of(cert.safeTransferFrom(t1, suppliers[11], 1, 500, b""), t1)
+    gas["safeTransferFrom to an existing holder"] = gas_of(cert.safeTransferFrom(t1, suppliers[11], 1, 500, b""), t1)
+
+    plain_art = compile_contracts()["PlainERC1155"]
+    factory = w3.eth.contract(abi=plain_art["abi"], bytecode=plain_art["bytecode"])
+    plain = w3.eth.contract(address=chain.transact(factory.constructor(), op)["contractAddress"], abi=plain_art["abi"])
+    gas["OZ ERC1155: mint to a new holder"] = gas_of(plain.functions.mint(t1, 1, face), op)
+    gas["OZ ERC1155: transfer to a new holder"] = gas_of(
+        plain.functions.safeTransferFrom(t1, suppliers[11], 1, 500, b""), t1
+    )
+
+    say("measuring finance, repay, claim and settle …")
+    offer = scf.post_offer(factor, core, 600, 10**12, 1, scf.now() + 30 * DAY)
+    seller = suppliers[1]
+    chain.transact(cert.setApprovalForAll(scf.desk.address, True), seller)
+    child = 3  # suppliers[1]'s child of root 1
+    q = scf.quote(offer, child, 400)
+    gas["finance"] = gas_of(scf.desk.functions.finance(offer, child, 400, q, scf.now() + 600), seller)
+    scf._ensure_allowance(core, scf.escrow.address, 10**14)
+    gas["repay (partial)"] = gas_of(scf.escrow.functions.repay(1, 1000), core)
+    gas["repay (closing)"] = gas_of(scf.escrow.functions.repay(1, face - 1000), core)
+    gas["claim of one certificate"] = gas_of(scf.escrow.functions.claim([child]), seller)
+    # Root 2: eight holders of children 5..12; close it, then settle one vs. five holders.
+    chain.transact(scf.escrow.functions.repay(root2, face), core)
+    one = gas_of(scf.escrow.functions.settle([5], [suppliers[3]]), op)
+    five = gas_of(scf.escrow.functions.settle([6, 7, 8, 9, 10], suppliers[4:9]), op)
+    gas["settle: 1 holder"] = one
+    gas["settle: 5 holders"] = five
+    gas["settle: each further holder"] = (five - one) // 4
+
+    say("measuring claim cost against tree size (256 certificates vs 1) …")
+    big = scf.issue(core, t1, face, maturity, doc(2))
+    first = scf.split(t1, big, [t1] * 64, [100] * 64)
+    for parent, n in ((first[0], 64), (first[1], 64), (first[2], 63)):
+        scf.split(t1, parent, [t1] * n, [1] * n)
+    leaf_id = scf.certificates.functions.nextId().call() - 1
+    count = leaf_id - big + 1
+    small = scf.issue(core, suppliers[20], face, maturity, doc(3))
+    x, y = suppliers[21], suppliers[22]
+    scf.transfer(t1, x, leaf_id, 1)
+    scf.transfer(suppliers[20], y, small, 1)
+    chain.transact(scf.escrow.functions.repay(big, face), core)
+    chain.transact(scf.escrow.functions.repay(small, face), core)
+    gas[f"claim: root split into {count} certificates"] = gas_of(scf.escrow.functions.claim([leaf_id]), x)
+    gas["claim: root with 1 certificate"] = gas_of(scf.escrow.functions.claim([small]), y)
+    return gas
+
+
+def report(gas: dict[str, int]) -> str:
+    rows = [f"{'action':46} {'gas':>10} {'target':>10}  ok"]
+    for name, value in gas.items():
+        target = TARGETS.get(name)
+        ok = "" if target is None else ("yes" if value <= target else "NO")
+        rows.append(f"{name:46} {value:>10,} {'' if target is None else f'{target:,}':>10}  {ok}")
+    claims = [v for k, v in gas.items() if k.startswith("claim: root")]
+    if len(claims) == 2:
+        rows.append(f"claim gas, big tree vs one certificate: {100 * (claims[0] - claims[1]) / claims[1]:+.2f}% (target within 1%)")
+    return "\n".join(rows)
+
+
+def main() -> int:
+    with Anvil(accounts=40) as node:
+        w3 = connect(node.url)
+        chain = Chain(w3)
+        accounts = w3.eth.accounts
+        dep = deploy(chain, accounts[0])
+        gas = measure(Scf(chain, dep), accounts)
+    print(report(gas))
+    out = ROOT / "bench" / "gas.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(gas, indent=2) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
