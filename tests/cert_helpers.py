@@ -85,3 +85,11 @@ def lineage(certificate, cert_id):
 
 def expected_lineage(root_id, parent_id, tier, amount, debtor, maturity, status):
     return tuple(norm(v) for v in (root_id, parent_id, tier, amount, debtor, maturity, status))
+
+
+def raw_log_args(tx, emitter, types):
+    """ABI-decodes the data of every log `emitter` wrote in `tx` (brownie shows empty `bytes` as 0x00)."""
+    from eth_abi import decode
+
+    address = norm(emitter)
+    return [decode(types, bytes(log["data"])) for log in tx.logs if norm(log["address"]) == address]
