@@ -93,3 +93,15 @@ def raw_log_args(tx, emitter, types):
 
     address = norm(emitter)
     return [decode(types, bytes(log["data"])) for log in tx.logs if norm(log["address"]) == address]
+
+
+def events_of(tx, name):
+    """All `name` events of `tx`, normalised, in emission order."""
+    return [{key: norm(event[key]) for key in event.keys()} for event in tx.events[name]] if name in tx.events else []
+
+
+def assert_events_unordered(tx, name, expected):
+    """`tx` emitted exactly the `name` events `expected`, in any order."""
+    got = sorted(events_of(tx, name), key=repr)
+    want = sorted(({k: norm(v) for k, v in e.items()} for e in expected), key=repr)
+    assert got == want, f"{name}: {got} != {want}"

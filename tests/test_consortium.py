@@ -42,6 +42,7 @@ def test_supportsInterface_erc165AccessControlAndConsortium(consortium):
         "isActive(address)",
         "isActiveWithRole(address,bytes32)",
         "firstInactive(address[])",
+        "firstInactiveOf(address,address)",
         "nameOf(address)",
     ]
     access_control_fns = [
@@ -129,6 +130,15 @@ def test_firstInactive_indexOrMax(members, consortium, admin, tier1, tier2a, sme
     assert consortium.firstInactive([tier1, outsider, sme]) == 1
     consortium.suspend(tier1, {"from": admin})
     assert consortium.firstInactive([tier1, tier2a]) == 0
+
+
+def test_firstInactiveOf_firstInactiveOrZero(members, consortium, admin, tier1, tier2a, outsider):
+    assert consortium.firstInactiveOf(tier1, tier2a) == ZERO_ADDRESS
+    assert consortium.firstInactiveOf(outsider, tier2a) == outsider
+    assert consortium.firstInactiveOf(tier1, outsider) == outsider
+    consortium.suspend(tier2a, {"from": admin})
+    assert consortium.firstInactiveOf(tier1, tier2a) == tier2a
+    assert consortium.firstInactiveOf(tier2a, outsider) == tier2a
 
 
 # ---------------------------------------------------------------- onboard reverts
