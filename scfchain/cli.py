@@ -54,7 +54,43 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("show", help="a certificate (with its tree) or a member's holdings")
     s.add_argument("target", help="certificate id or member address")
     _common(s)
+
+    def action(name: str, help_: str, *params: tuple[str, Any]) -> None:
+        a = sub.add_parser(name, help=help_)
+        for pname, ptype in params:
+            if pname.startswith("--"):
+                a.add_argument(pname, type=ptype)
+            else:
+                a.add_argument(pname, type=ptype, nargs="+" if pname == "ids" else None)
+        _common(a)
+        _signing(a)
+
+    action("onboard", "onboard a member (operator)", ("account", str), ("role", str), ("name", str))
+    action("suspend", "suspend a member (operator)", ("account", str))
+    action("reinstate", "reinstate a member (operator)", ("account", str))
+    action("credit-line", "set your credit line for a debtor (financier)", ("debtor", str), ("limit", _int))
+    action("guarantee", "deposit a guarantee for a debtor (guarantor)", ("debtor", str), ("amount", _int),
+           ("expiry", _int))
+    action("issue", "issue a receivable (core enterprise)", ("supplier", str), ("face_value", _int),
+           ("maturity", _int), ("document", str))
+    action("split", "split your certificate: --to A,B --amounts 1,2", ("cert_id", _int), ("--to", str),
+           ("--amounts", str))
+    action("transfer", "transfer certificate units", ("to", str), ("cert_id", _int), ("amount", _int))
+    action("offer", "post a financing offer (financier)", ("debtor", str), ("rate_bps", _int), ("budget", _int),
+           ("min_amount", _int), ("expiry", _int))
+    action("finance", "sell certificate units into an offer", ("offer_id", _int), ("cert_id", _int),
+           ("amount", _int), ("--min-proceeds", _int), ("--deadline", _int))
+    action("repay", "repay a receivable", ("root_id", _int), ("amount", _int))
+    action("default", "declare an overdue receivable defaulted", ("root_id", _int))
+    action("claim", "claim payouts for certificate ids", ("ids", _int))
+    action("settle", "push payouts (clearing): --ids 1,2 --holders A,B", ("--ids", str), ("--holders", str))
     return p
+
+
+def _signing(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--keystore", help="encrypted keystore (else $SCFCHAIN_PRIVATE_KEY)")
+    p.add_argument("--from", dest="sender", help="an account the node holds unlocked (local Anvil only)")
+    p.add_argument("--confirmations", type=_int, default=1)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -120,7 +156,85 @@ def cmd_show(args: argparse.Namespace) -> None:
     _emit(args, text_tree(tree), cert.__dict__)
 
 
+def _csv(text: str | None, what: str, convert: Any = str) -> list[Any]:
+    if not text:
+        raise ScfError(f"--{what} is required (comma-separated)")
+    try:
+        return [convert(x.strip(), 0) if convert is int else x.strip() for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ScfError(f"--{what} must be comma-separated whole numbers: {text!r}") from None
+
+
+def _document_hash(text: str) -> bytes:
+    """A 0x-prefixed 32-byte hash as given, else the keccak-256 of the text (e.g. an invoice number)."""
+    from eth_utils import keccak
+
+    if text.startswith("0x") and len(text) == 66:
+        try:
+            return bytes.fromhex(text[2:])
+        except ValueError:
+            pass
+    return keccak(text=text)
+
+
+def cmd_action(args: argparse.Namespace) -> None:
+    from .lifecycle import checked_address
+
+    # Inputs are validated (addresses, amounts) before the node is contacted.
+    for key in ("account", "debtor", "supplier", "to"):
+        if isinstance(getattr(args, key, None), str) and args.command != "split":
+            checked_address(getattr(args, key), key)
+    scf = _open(args)
+    signer: Any = checked_address(args.sender, "--from") if args.sender else load_signer(args.keystore)
+    c = args.command
+    result: Any
+    if c == "onboard":
+        scf.onboard(signer, args.account, args.role, args.name)
+        result = {"account": args.account, "role": args.role}
+    elif c == "suspend":
+        scf.suspend(signer, args.account)
+        result = {"suspended": args.account}
+    elif c == "reinstate":
+        scf.reinstate(signer, args.account)
+        result = {"reinstated": args.account}
+    elif c == "credit-line":
+        result = {"creditLimit": scf.set_credit_line(signer, args.debtor, args.limit)}
+    elif c == "guarantee":
+        result = {"guaranteeId": scf.provide_guarantee(signer, args.debtor, args.amount, args.expiry)}
+    elif c == "issue":
+        doc = _document_hash(args.document)
+        result = {"rootId": scf.issue(signer, args.supplier, args.face_value, args.maturity, doc)}
+    elif c == "split":
+        to = [checked_address(a, "recipient") for a in _csv(args.to, "to")]
+        amounts = _csv(args.amounts, "amounts", int)
+        result = {"childIds": scf.split(signer, args.cert_id, to, amounts)}
+    elif c == "transfer":
+        scf.transfer(signer, args.to, args.cert_id, args.amount)
+        result = {"transferred": args.amount, "certId": args.cert_id, "to": args.to}
+    elif c == "offer":
+        result = {"offerId": scf.post_offer(signer, args.debtor, args.rate_bps, args.budget, args.min_amount,
+                                            args.expiry)}
+    elif c == "finance":
+        result = {"proceeds": scf.finance(signer, args.offer_id, args.cert_id, args.amount, args.min_proceeds,
+                                          args.deadline)}
+    elif c == "repay":
+        result = {"totalPaid": scf.repay(signer, args.root_id, args.amount)}
+    elif c == "default":
+        paid, covered = scf.declare_default(signer, args.root_id)
+        result = {"paid": paid, "covered": covered}
+    elif c == "claim":
+        result = {"payout": scf.claim(signer, args.ids)}
+    else:  # settle
+        ids = _csv(args.ids, "ids", int)
+        holders = [checked_address(h, "holder") for h in _csv(args.holders, "holders")]
+        result = {"payout": scf.settle(signer, ids, holders)}
+    _emit(args, " ".join(f"{k}: {v}" for k, v in result.items()), result)
+
+
 COMMANDS = {"deploy": cmd_deploy, "demo": cmd_demo, "show": cmd_show}
+for _name in ("onboard", "suspend", "reinstate", "credit-line", "guarantee", "issue", "split", "transfer", "offer",
+              "finance", "repay", "default", "claim", "settle"):
+    COMMANDS[_name] = cmd_action
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -129,6 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         COMMANDS[args.command](args)
     except (ScfError, ToolchainError, RpcError) as exc:
         print(f"scfchain: {exc}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError) as exc:  # web3's argument validation, among others: still one line
+        print(f"scfchain: invalid input: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("scfchain: interrupted", file=sys.stderr)
