@@ -1,6 +1,6 @@
 """FinancingDesk: posting offers, the quote formula, financing in one transaction, cancelling, reverts."""
 import pytest
-from brownie import chain
+from brownie import ReentrantFinancier, chain
 
 from tests.conftest import FACE
 from tests.helpers import DAY, ROLE, reverts
@@ -187,6 +187,32 @@ def test_finance_atDeadline_andJustBeforeOfferExpiry(system, desk, tier1, core, 
     next_block_at(expiry - 1)
     tx = desk.finance(offer_id, cert, 1_000_00, 0, expiry - 1, {"from": tier1})  # deadline == now: allowed
     assert tx.events["Financed"]["amount"] == 1_000_00
+
+
+def test_reentrantFinancier_cancellingMidSale_cannotKeepSellersProceeds(
+    system, desk, certificate, token, consortium, admin, core, tier1, cert
+):
+    """The financier's receiver hook runs between the unit transfer and the payment: cancelling its offer
+    from there refunds only what is left after this sale, and the seller is still paid in full."""
+    rf = ReentrantFinancier.deploy({"from": admin})
+    consortium.onboard(rf, ROLE["FINANCIER_ROLE"], "Reentrant Financier", {"from": admin})
+    token.mint(rf, BUDGET, {"from": admin})
+    rf.forward(token, token.approve.encode_input(desk, BUDGET), {"from": admin})
+    rf.forward(desk, desk.postOffer.encode_input(core, RATE, BUDGET, 0, now() + 30 * DAY), {"from": admin})
+    offer_id = desk.offerCount()
+    rf.setHook(desk, desk.cancelOffer.encode_input(offer_id), {"from": admin})
+
+    tx = desk.finance(offer_id, cert, 400_000_00, 0, now() + DAY, {"from": tier1})
+
+    proceeds = expected_proceeds(400_000_00, RATE, maturity_of(certificate, cert) - chain[tx.block_number].timestamp)
+    assert tx.events["HookCalled"]["ok"] is True
+    assert events(tx, "OfferCancelled") == [{"offerId": offer_id, "refund": BUDGET - proceeds}]
+    assert tx.events["Financed"]["proceeds"] == proceeds
+    assert token.balanceOf(tier1) == proceeds
+    assert token.balanceOf(rf) == BUDGET - proceeds
+    assert token.balanceOf(desk) == 0
+    assert certificate.balanceOf(rf, cert) == 400_000_00
+    assert certificate.balanceOf(tier1, cert) == FACE - 400_000_00
 
 
 # ---------------------------------------------------------------- cancelOffer

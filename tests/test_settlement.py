@@ -470,3 +470,29 @@ def test_revert_whenDefaultDeclaredOnChild(system, escrow, certificate, core, tr
     mine_at(maturity_of(certificate, root) + GRACE_PERIOD)
     with reverts("NotARoot", child_a):
         escrow.declareDefault(child_a, {"from": core})
+
+
+def test_declareDefault_scansAtMostMaxGuarantees_andLaterDefaultsSkipExhaustedOnes(
+    system, escrow, certificate, guarantee, token, core, guarantor, issue
+):
+    """Gas bound: one default looks at `maxGuaranteesScanned()` guarantees; the per-debtor cursor then skips
+    the exhausted ones, so the next default reaches the newer guarantees."""
+    bound = guarantee.maxGuaranteesScanned()
+    assert bound == 32
+    expiry = now() + 200 * DAY
+    small = [guarantee.provide(core, 1, expiry, {"from": guarantor}).return_value for _ in range(bound + 8)]
+    big = guarantee.provide(core, FACE, expiry, {"from": guarantor}).return_value
+    first = issue(face=1_000, maturity_days=30)
+    second = issue(face=1_000, maturity_days=30)
+    mine_at(maturity_of(certificate, second) + GRACE_PERIOD)
+
+    tx = escrow.declareDefault(first, {"from": core})
+    assert [e["guaranteeId"] for e in events(tx, "GuaranteeCalled")] == small[:bound]
+    assert events(tx, "DefaultDeclared") == [{"rootId": first, "paid": 0, "covered": bound}]
+
+    tx = escrow.declareDefault(second, {"from": core})
+    called = events(tx, "GuaranteeCalled")
+    assert [e["guaranteeId"] for e in called] == small[bound:] + [big]
+    assert called[-1]["amount"] == 1_000 - 8
+    assert events(tx, "DefaultDeclared") == [{"rootId": second, "paid": 0, "covered": 1_000}]
+    assert token.balanceOf(escrow) == bound + 1_000
