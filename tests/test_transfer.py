@@ -432,6 +432,20 @@ def test_pause_doesNotStopRepaymentOrClaims(system, certificate, escrow, token, 
     assert token.balanceOf(tier2a) - balance_before == 300
 
 
+def test_suspendedHolder_canStillBeRedeemed(system, certificate, consortium, escrow, token, admin, core, tier1, tier2a, root):
+    """Claims never depend on membership: the escrow burns a suspended holder's units and pays it."""
+    certificate.safeTransferFrom(tier1, tier2a, root, 300, "", {"from": tier1})
+    consortium.suspend(tier2a, {"from": admin})
+    escrow.repay(root, FACE, {"from": core})
+    balance_before = token.balanceOf(tier2a)
+
+    tx = escrow.claim([root], {"from": tier2a})
+
+    assert_event(tx, "TransferSingle", {"operator": escrow, "from": tier2a, "to": ZERO_ADDRESS, "id": root, "value": 300}, count=1, emitter=certificate)
+    assert certificate.balanceOf(tier2a, root) == 0
+    assert token.balanceOf(tier2a) - balance_before == 300
+
+
 @pytest.mark.parametrize("fn", ["pause", "unpause"])
 @pytest.mark.parametrize("caller_name", ["core", "tier1", "bank", "outsider"])
 def test_revert_pauseUnpause_whenNotAdmin(system, certificate, admin, request, fn, caller_name):
