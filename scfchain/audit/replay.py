@@ -1,0 +1,537 @@
+"""Rebuilding the whole system's state from the stored events alone: members, receivables and their
+certificate trees with holders, financings, guarantees, repayments, payouts and token balances.
+
+Anything the events contradict while replaying (a balance going negative, a split of an unknown
+certificate, a repayment total that does not add up) is recorded in `Ledger.anomalies`; `verify` turns
+those and its own checks into a verdict."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from eth_utils import keccak
+
+from .store import Event, Store
+
+ZERO = "0x0000000000000000000000000000000000000000"
+DAY = 86_400
+YEAR = 365 * DAY
+STATUS = {0: "none", 1: "active", 2: "paid", 3: "defaulted"}
+ROLE_NAMES = {"0x" + "00" * 32: "DEFAULT_ADMIN_ROLE"}
+for _r in ("OPERATOR_ROLE", "CORE_ENTERPRISE_ROLE", "SUPPLIER_ROLE", "FINANCIER_ROLE", "GUARANTOR_ROLE",
+           "CLEARING_ROLE"):
+    ROLE_NAMES["0x" + keccak(text=_r).hex()] = _r
+
+
+def role_name(value: str) -> str:
+    return ROLE_NAMES.get(value.lower(), value)
+
+
+@dataclass
+class Member:
+    address: str
+    name: str = ""
+    roles: set[str] = field(default_factory=set)
+    active: bool = False
+    onboarded: int | None = None
+
+
+@dataclass
+class Split:
+    parent_id: int
+    holder: str
+    child_ids: list[int]
+    recipients: list[str]
+    amounts: list[int]
+    time: int
+    block: int
+    tx: str
+
+
+@dataclass
+class Move:
+    """Certificate units changing hands (not a mint or burn); `financing` when sold through the desk."""
+    cert_id: int
+    sender: str
+    recipient: str
+    units: int
+    time: int
+    block: int
+    tx: str
+    financing: bool = False
+
+
+@dataclass
+class Financing:
+    offer_id: int
+    cert_id: int
+    seller: str
+    financier: str
+    amount: int
+    proceeds: int
+    time: int
+    block: int
+    tx: str
+    rate_bps: int
+    maturity: int
+
+    @property
+    def discount(self) -> int:
+        return self.amount - self.proceeds
+
+    @property
+    def days_to_maturity(self) -> float:
+        return max(self.maturity - self.time, 0) / DAY
+
+    @property
+    def annualised(self) -> float:
+        """Effective annual discount rate of this sale: discount / amount scaled to a year."""
+        span = self.maturity - self.time
+        return 0.0 if span <= 0 or not self.amount else (self.discount / self.amount) * YEAR / span
+
+
+@dataclass
+class Claim:
+    id: int
+    root_id: int
+    holder: str
+    units: int
+    payout: int
+    time: int
+    block: int
+    tx: str
+
+
+@dataclass
+class Repayment:
+    payer: str
+    amount: int
+    total: int
+    time: int
+    block: int
+    tx: str
+
+
+@dataclass
+class Cert:
+    id: int
+    root_id: int
+    parent_id: int
+    tier: int
+    amount: int
+    debtor: str
+    maturity: int
+    recipient: str
+    time: int
+    block: int
+    tx: str
+    children: list[int] = field(default_factory=list)
+    balances: dict[str, int] = field(default_factory=dict)
+    splits: list[Split] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
+    financings: list[Financing] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)  # every account that ever held units
+
+    @property
+    def live(self) -> int:
+        return sum(self.balances.values())
+
+
+@dataclass
+class Root:
+    id: int
+    debtor: str
+    supplier: str
+    face: int
+    maturity: int
+    document: str
+    time: int
+    block: int
+    status: str = "active"
+    paid: int = 0
+    covered: int = 0
+    recovered: int = 0
+    closed: int | None = None
+    repayments: list[Repayment] = field(default_factory=list)
+    certs: list[int] = field(default_factory=list)
+    claimed_units: int = 0
+    payouts: int = 0
+
+    @property
+    def fully_repaid_at(self) -> int | None:
+        """When the last repayment made the debt whole (None unless closed as paid)."""
+        return self.repayments[-1].time if self.status == "paid" and self.repayments else None
+
+
+@dataclass
+class Offer:
+    id: int
+    financier: str
+    debtor: str
+    rate_bps: int
+    budget: int
+    min_amount: int
+    expiry: int
+    time: int
+    tx: str
+    spent: int = 0
+    refund: int | None = None
+    refund_tx: str = ""
+
+
+@dataclass
+class Guarantee:
+    id: int
+    guarantor: str
+    debtor: str
+    amount: int
+    expiry: int
+    time: int
+    tx: str
+    called: list[tuple[int, int, int, str]] = field(default_factory=list)  # (rootId, amount, time, tx)
+    released: int | None = None
+    released_tx: str = ""
+
+    @property
+    def called_total(self) -> int:
+        return sum(c[1] for c in self.called)
+
+
+@dataclass
+class Anomaly:
+    check: str
+    message: str
+    ids: tuple[int, ...] = ()
+
+
+class Ledger:
+    """The state the events describe, as of the last indexed block."""
+
+    def __init__(self, addresses: dict[str, str] | None = None, decimals: int = 2, symbol: str = ""):
+        self.addresses = addresses or {}  # contract name -> address
+        self.decimals = decimals
+        self.symbol = symbol
+        self.members: dict[str, Member] = {}
+        self.roots: dict[int, Root] = {}
+        self.certs: dict[int, Cert] = {}
+        self.documents: dict[str, list[int]] = defaultdict(list)
+        self.credit_lines: dict[tuple[str, str], int] = {}
+        self.offers: dict[int, Offer] = {}
+        self.guarantees: dict[int, Guarantee] = {}
+        self.financings: list[Financing] = []
+        self.claims: list[Claim] = []
+        self.splits: list[Split] = []
+        self.moves: list[Move] = []
+        self.failed_settlements: list[tuple[int, str, int]] = []
+        self.token: dict[str, int] = defaultdict(int)
+        self.token_moves: dict[str, list[tuple[str, str, int]]] = defaultdict(list)  # per tx
+        self.token_minted = 0
+        self.anomalies: list[Anomaly] = []
+        self.issue_checks: list[tuple[int, int, int]] = []  # (rootId, outstanding incl. it, limit) at issue
+        self.events = 0
+        self.last_block = 0
+        self.last_time = 0
+        self.timeline: list[tuple[int, int]] = []  # (time, outstanding face value of all debtors)
+        self._tx_burns: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
+        self._tx_mints: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
+        self._outstanding: dict[str, int] = defaultdict(int)
+
+    # ------------------------------------------------------------ helpers
+    def name(self, address: str) -> str:
+        m = self.members.get(address)
+        if m and m.name:
+            return m.name
+        for cname, caddr in self.addresses.items():
+            if caddr == address:
+                return {"FinancingDesk": "Financing Desk", "SettlementEscrow": "Settlement Escrow",
+                        "CreditGuarantee": "Credit Guarantee", "ReceivableCertificate": "Certificates"}.get(cname, cname)
+        return address[:10] + "…"
+
+    def outstanding(self, debtor: str | None = None) -> int:
+        if debtor is None:
+            return sum(self._outstanding.values())
+        return self._outstanding.get(debtor, 0)
+
+    def credit_limit(self, debtor: str) -> int:
+        return sum(v for (_f, d), v in self.credit_lines.items() if d == debtor)
+
+    def lineage(self, cert_id: int) -> list[int]:
+        """The ids from the root down to `cert_id`."""
+        path = []
+        c = self.certs.get(cert_id)
+        while c is not None:
+            path.append(c.id)
+            c = self.certs.get(c.parent_id) if c.parent_id else None
+        return path[::-1]
+
+    def subtree(self, cert_id: int) -> list[int]:
+        out, stack = [], [cert_id]
+        while stack:
+            cid = stack.pop()
+            out.append(cid)
+            stack.extend(reversed(self.certs[cid].children))
+        return out
+
+    def _flag(self, check: str, message: str, *ids: int) -> None:
+        self.anomalies.append(Anomaly(check, message, tuple(ids)))
+
+    # ------------------------------------------------------------ replay
+    def apply(self, e: Event) -> None:
+        handler = getattr(self, "_on_" + e.name, None)
+        self.events += 1
+        self.last_block, self.last_time = e.block, e.time
+        if handler is not None:
+            handler(e, e.args)
+
+    def _member(self, address: str) -> Member:
+        m = self.members.get(address)
+        if m is None:
+            m = self.members[address] = Member(address)
+        return m
+
+    def _on_MemberOnboarded(self, e: Event, a: dict[str, Any]) -> None:
+        m = self._member(a["account"])
+        m.name = a["name"] or m.name
+        m.roles.add(role_name(a["role"]))
+        m.active = True
+        m.onboarded = m.onboarded or e.time
+
+    def _on_MemberSuspended(self, e: Event, a: dict[str, Any]) -> None:
+        self._member(a["account"]).active = False
+
+    def _on_MemberReinstated(self, e: Event, a: dict[str, Any]) -> None:
+        self._member(a["account"]).active = True
+
+    def _on_RoleGranted(self, e: Event, a: dict[str, Any]) -> None:
+        self._member(a["account"]).roles.add(role_name(a["role"]))
+
+    def _on_RoleRevoked(self, e: Event, a: dict[str, Any]) -> None:
+        self._member(a["account"]).roles.discard(role_name(a["role"]))
+
+    def _on_CreditLineSet(self, e: Event, a: dict[str, Any]) -> None:
+        self.credit_lines[(a["financier"], a["debtor"])] = a["limit"]
+
+    def _on_ReceivableIssued(self, e: Event, a: dict[str, Any]) -> None:
+        rid, debtor = a["rootId"], a["debtor"]
+        if rid in self.certs:
+            self._flag("lineage", f"certificate {rid} issued twice", rid)
+            return
+        root = Root(rid, debtor, a["supplier"], a["faceValue"], a["maturity"], a["documentHash"], e.time, e.block)
+        root.certs.append(rid)
+        self.roots[rid] = root
+        self.certs[rid] = Cert(rid, rid, 0, 1, a["faceValue"], debtor, a["maturity"], a["supplier"], e.time,
+                               e.block, e.tx_hash)
+        self.documents[a["documentHash"]].append(rid)
+        self._outstanding[debtor] += a["faceValue"]
+        self.issue_checks.append((rid, self._outstanding[debtor], self.credit_limit(debtor)))
+        self.timeline.append((e.time, self.outstanding()))
+
+    def _on_CertificateSplit(self, e: Event, a: dict[str, Any]) -> None:
+        parent = self.certs.get(a["parentId"])
+        if parent is None:
+            self._flag("inv2-split", f"split of certificate {a['parentId']}, which no event created", a["parentId"])
+            return
+        if a["rootId"] != parent.root_id:
+            self._flag("inv2-split", f"split of {parent.id} names root {a['rootId']}, its root is {parent.root_id}",
+                       parent.id)
+        if not (len(a["childIds"]) == len(a["recipients"]) == len(a["amounts"])):
+            self._flag("inv2-split", f"split of {parent.id} has mismatched child, recipient and amount lists",
+                       parent.id)
+        s = Split(parent.id, a["holder"], list(a["childIds"]), list(a["recipients"]), list(a["amounts"]), e.time,
+                  e.block, e.tx_hash)
+        parent.splits.append(s)
+        self.splits.append(s)
+        root = self.roots.get(parent.root_id)
+        for cid, to, amount in zip(a["childIds"], a["recipients"], a["amounts"]):
+            if cid in self.certs:
+                self._flag("lineage", f"certificate {cid} created twice", cid)
+                continue
+            self.certs[cid] = Cert(cid, parent.root_id, parent.id, parent.tier + 1, amount, parent.debtor,
+                                   parent.maturity, to, e.time, e.block, e.tx_hash)
+            parent.children.append(cid)
+            if root:
+                root.certs.append(cid)
+
+    def _move(self, e: Event, operator: str, sender: str, recipient: str, cid: int, units: int) -> None:
+        cert = self.certs.get(cid)
+        if cert is None:
+            self._flag("lineage", f"units of certificate {cid} moved, but no event created it", cid)
+            return
+        if sender == ZERO:
+            self._tx_mints[(e.tx_hash, cid)].append((recipient, units))
+        else:
+            have = cert.balances.get(sender, 0)
+            if have < units:
+                self._flag("inv1-units", f"{sender} moved {units} units of certificate {cid} holding only {have}",
+                           cid)
+            left = have - units
+            if left:
+                cert.balances[sender] = left
+            else:
+                cert.balances.pop(sender, None)
+        if recipient == ZERO:
+            self._tx_burns[(e.tx_hash, cid)].append((sender, units))
+        else:
+            cert.balances[recipient] = cert.balances.get(recipient, 0) + units
+            cert.seen.add(recipient)
+        if sender != ZERO and recipient != ZERO:
+            m = Move(cid, sender, recipient, units, e.time, e.block, e.tx_hash)
+            cert.moves.append(m)
+            self.moves.append(m)
+
+    def _on_TransferSingle(self, e: Event, a: dict[str, Any]) -> None:
+        self._move(e, a["operator"], a["from"], a["to"], a["id"], a["value"])
+
+    def _on_TransferBatch(self, e: Event, a: dict[str, Any]) -> None:
+        for cid, value in zip(a["ids"], a["values"]):
+            self._move(e, a["operator"], a["from"], a["to"], cid, value)
+
+    def _on_OfferPosted(self, e: Event, a: dict[str, Any]) -> None:
+        self.offers[a["offerId"]] = Offer(a["offerId"], a["financier"], a["debtor"], a["annualRateBps"], a["budget"],
+                                          a["minAmount"], a["expiry"], e.time, e.tx_hash)
+
+    def _on_OfferCancelled(self, e: Event, a: dict[str, Any]) -> None:
+        offer = self.offers.get(a["offerId"])
+        if offer is None:
+            self._flag("balance-desk", f"offer {a['offerId']} cancelled, but no event posted it", a["offerId"])
+            return
+        offer.refund = a["refund"]
+        offer.refund_tx = e.tx_hash
+
+    def _on_Financed(self, e: Event, a: dict[str, Any]) -> None:
+        cert = self.certs.get(a["certId"])
+        offer = self.offers.get(a["offerId"])
+        f = Financing(a["offerId"], a["certId"], a["seller"], a["financier"], a["amount"], a["proceeds"], e.time,
+                      e.block, e.tx_hash, offer.rate_bps if offer else 0, cert.maturity if cert else 0)
+        self.financings.append(f)
+        if cert is not None:
+            cert.financings.append(f)
+            for m in reversed(cert.moves):
+                if m.tx == e.tx_hash and m.sender == f.seller and m.recipient == f.financier:
+                    m.financing = True
+                    break
+        if offer is not None:
+            offer.spent += a["proceeds"]
+        else:
+            self._flag("balance-desk", f"financing through offer {a['offerId']}, which no event posted", a["offerId"])
+
+    def _on_GuaranteeProvided(self, e: Event, a: dict[str, Any]) -> None:
+        self.guarantees[a["guaranteeId"]] = Guarantee(a["guaranteeId"], a["guarantor"], a["debtor"], a["amount"],
+                                                      a["expiry"], e.time, e.tx_hash)
+
+    def _on_GuaranteeCalled(self, e: Event, a: dict[str, Any]) -> None:
+        g = self.guarantees.get(a["guaranteeId"])
+        if g is None:
+            self._flag("balance-guarantee", f"guarantee {a['guaranteeId']} called, but no event provided it",
+                       a["guaranteeId"])
+            return
+        g.called.append((a["rootId"], a["amount"], e.time, e.tx_hash))
+
+    def _on_GuaranteeReleased(self, e: Event, a: dict[str, Any]) -> None:
+        g = self.guarantees.get(a["guaranteeId"])
+        if g is None:
+            self._flag("balance-guarantee", f"guarantee {a['guaranteeId']} released, but no event provided it",
+                       a["guaranteeId"])
+            return
+        g.released = a["amount"]
+        g.released_tx = e.tx_hash
+
+    def _root(self, rid: int, what: str) -> Root | None:
+        root = self.roots.get(rid)
+        if root is None:
+            self._flag("inv3-payouts", f"{what} for receivable {rid}, which no event issued", rid)
+        return root
+
+    def _on_Repaid(self, e: Event, a: dict[str, Any]) -> None:
+        root = self._root(a["rootId"], "repayment")
+        if root is None:
+            return
+        if root.paid + a["amount"] != a["totalPaid"]:
+            self._flag("inv3-payouts", f"receivable {root.id}: repaid {root.paid} + {a['amount']} but the event "
+                       f"says {a['totalPaid']} in total", root.id)
+        root.paid = root.paid + a["amount"]
+        root.repayments.append(Repayment(a["payer"], a["amount"], a["totalPaid"], e.time, e.block, e.tx_hash))
+
+    def _on_DefaultDeclared(self, e: Event, a: dict[str, Any]) -> None:
+        root = self._root(a["rootId"], "default")
+        if root is None:
+            return
+        if a["paid"] != root.paid:
+            self._flag("inv3-payouts", f"receivable {root.id} defaulted with {a['paid']} paid, the repayments add "
+                       f"up to {root.paid}", root.id)
+        root.covered = a["covered"]
+
+    def _on_ReceivableClosed(self, e: Event, a: dict[str, Any]) -> None:
+        root = self._root(a["rootId"], "closing")
+        if root is None:
+            return
+        root.status = STATUS.get(a["status"], str(a["status"]))
+        root.recovered = a["recovered"]
+        root.closed = e.time
+        self._outstanding[root.debtor] -= root.face
+        self.timeline.append((e.time, self.outstanding()))
+
+    def _on_Claimed(self, e: Event, a: dict[str, Any]) -> None:
+        c = Claim(a["id"], a["rootId"], a["holder"], a["units"], a["payout"], e.time, e.block, e.tx_hash)
+        self.claims.append(c)
+        cert = self.certs.get(c.id)
+        if cert is not None:
+            cert.claims.append(c)
+        root = self._root(c.root_id, "payout")
+        if root is not None:
+            root.claimed_units += c.units
+            root.payouts += c.payout
+
+    def _on_SettlementFailed(self, e: Event, a: dict[str, Any]) -> None:
+        self.failed_settlements.append((a["id"], a["holder"], e.time))
+
+    def _on_Transfer(self, e: Event, a: dict[str, Any]) -> None:
+        if e.contract != "PaymentToken":
+            return
+        if a["from"] == ZERO:
+            self.token_minted += a["value"]
+        else:
+            self.token[a["from"]] -= a["value"]
+        if a["to"] != ZERO:
+            self.token[a["to"]] += a["value"]
+        self.token_moves[e.tx_hash].append((a["from"], a["to"], a["value"]))
+
+
+CREATION = {"ReceivableIssued": 0, "CertificateSplit": 0}
+
+
+def replay(events: Iterable[Event], addresses: dict[str, str] | None = None, decimals: int = 2,
+           symbol: str = "") -> Ledger:
+    """Applies the events in chain order, except that within one transaction the events creating
+    certificates come first (ERC-1155 emits the mint's TransferSingle before ReceivableIssued and
+    CertificateSplit)."""
+    ledger = Ledger(addresses, decimals, symbol)
+    group: list[Event] = []
+    for e in events:
+        if group and e.tx_hash != group[-1].tx_hash:
+            _apply_tx(ledger, group)
+            group = []
+        group.append(e)
+    if group:
+        _apply_tx(ledger, group)
+    return ledger
+
+
+def _apply_tx(ledger: Ledger, group: list[Event]) -> None:
+    if len(group) > 1 and any(e.name in CREATION for e in group):
+        group = sorted(group, key=lambda e: CREATION.get(e.name, 1))  # stable: chain order otherwise
+    for e in group:
+        ledger.apply(e)
+
+
+def load(store: Store) -> Ledger:
+    """The ledger of everything in the index."""
+    import json
+
+    addresses = json.loads(store.get("contracts") or "{}")
+    ledger = replay(store.events(), addresses, int(store.get("decimals") or 2), store.get("symbol") or "")
+    ledger.last_block = store.get_int("fetched_to") or ledger.last_block
+    ledger.last_time = max(store.get_int("indexed_time") or 0, ledger.last_time)
+    return ledger

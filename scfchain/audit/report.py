@@ -1,0 +1,184 @@
+"""The audit report: one Markdown file with summary tables, a Mermaid diagram of each receivable's
+certificate tree, the tree pictures beside it, and a chart of outstanding volume over time."""
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from ..render import money, svg_tree
+from .credit import credit_profile
+from .picture import png_available, write_png_tree
+from .replay import Ledger
+from .trace import day, tree_node, when
+from .verify import CHECKS, Verdict
+
+
+def _md(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def mermaid(ledger: Ledger, root_id: int) -> str:
+    m = lambda v: money(v, ledger.decimals)  # noqa: E731
+    lines = ["```mermaid", "graph TD"]
+    for cid in ledger.subtree(root_id):
+        c = ledger.certs[cid]
+        holders = ", ".join(f"{ledger.name(h)} {m(u)}" for h, u in sorted(c.balances.items(), key=lambda kv: -kv[1]))
+        label = f"#{c.id} · tier {c.tier}<br/>{m(c.amount)}"
+        if holders:
+            label += f"<br/>{holders}"
+        if c.financings:
+            label += "<br/>financed " + ", ".join(f"{m(f.amount)} → {m(f.proceeds)}" for f in c.financings)
+        paid = sum(cl.payout for cl in c.claims)
+        if c.claims:
+            label += f"<br/>paid out {m(paid)}"
+        label = label.replace('"', "'")
+        lines.append(f'    c{c.id}["{label}"]')
+        for ch in c.children:
+            child = ledger.certs[ch]
+            lines.append(f"    c{c.id} -->|{m(child.amount)}| c{ch}")
+    root = ledger.roots[root_id]
+    css = {"paid": "fill:#e6f5e9", "defaulted": "fill:#fdecea", "active": "fill:#e8f1fb"}[root.status] \
+        if root.status in ("paid", "defaulted", "active") else "fill:#eee"
+    lines.append(f"    classDef st {css}")
+    lines.append("    class " + ",".join(f"c{i}" for i in ledger.subtree(root_id)) + " st")
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def outstanding_series(ledger: Ledger) -> list[tuple[int, int]]:
+    """(time, total outstanding face value) at every issue and closing, ending at the last indexed time."""
+    points = list(ledger.timeline)
+    if points and ledger.last_time > points[-1][0]:
+        points.append((ledger.last_time, points[-1][1]))
+    return points
+
+
+def outstanding_chart(ledger: Ledger, width: int = 760, height: int = 300) -> str:
+    """A step chart, as SVG, of the face value of receivables issued and not yet closed."""
+    points = outstanding_series(ledger)
+    left, right, top, bottom = 96, 20, 40, 46
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           'font-family="DejaVu Sans, Arial, sans-serif" font-size="11">',
+           '<rect width="100%" height="100%" fill="white"/>',
+           '<text x="12" y="22" font-size="15" font-weight="bold">Outstanding receivables over time</text>']
+    if not points:
+        out.append(f'<text x="{left}" y="{height / 2:.0f}">no receivables issued</text></svg>')
+        return "\n".join(out)
+    t0, t1 = points[0][0], max(points[-1][0], points[0][0] + 1)
+    vmax = max(v for _, v in points) or 1
+    pw, ph = width - left - right, height - top - bottom
+
+    def x(t: int) -> float:
+        return left + pw * (t - t0) / (t1 - t0)
+
+    def y(v: int) -> float:
+        return top + ph * (1 - v / vmax)
+
+    for k in range(5):  # horizontal grid with amounts
+        v = vmax * k // 4
+        out.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{width - right}" y2="{y(v):.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{escape(money(v, ledger.decimals))}</text>')
+    for k in range(5):  # dates along the bottom
+        t = t0 + (t1 - t0) * k // 4
+        out.append(f'<text x="{x(t):.1f}" y="{height - bottom + 18}" text-anchor="middle">{day(t)}</text>')
+    path, prev = [], 0
+    for t, v in points:
+        path.append(f"{x(t):.1f},{y(prev):.1f} {x(t):.1f},{y(v):.1f}")
+        prev = v
+    out.append(f'<polyline points="{" ".join(path)}" fill="none" stroke="#2463a6" stroke-width="2"/>')
+    for t, v in points:
+        out.append(f'<circle cx="{x(t):.1f}" cy="{y(v):.1f}" r="2.5" fill="#2463a6"/>')
+    out.append(f'<line x1="{left}" y1="{top + ph}" x2="{width - right}" y2="{top + ph}" stroke="#333"/>')
+    out.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#333"/>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def write_report(ledger: Ledger, out_dir: str | Path, verdict: Verdict | None = None,
+                 title: str = "scfchain audit report") -> dict[str, Any]:
+    """Writes report.md and its pictures into `out_dir`; returns the file names."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    m = lambda v: money(v, ledger.decimals)  # noqa: E731
+    n = ledger.name
+    files: list[str] = []
+    md: list[str] = [f"# {title}", ""]
+    md.append(f"Rebuilt from {ledger.events} on-chain events up to block {ledger.last_block} "
+              f"({when(ledger.last_time)} UTC). Amounts in {ledger.symbol or 'token'} units of "
+              f"{ledger.decimals} decimals.")
+    md.append("")
+    roots = sorted(ledger.roots.values(), key=lambda r: r.id)
+    face = sum(r.face for r in roots)
+    md += ["## Summary", "", "| measure | value |", "|---|---|",
+           f"| members | {len([x for x in ledger.members.values() if x.name])} |",
+           f"| receivables issued | {len(roots)} ({m(face)}) |",
+           f"| certificates | {len(ledger.certs)} |",
+           f"| outstanding now | {m(ledger.outstanding())} |",
+           f"| paid / defaulted / active | {sum(r.status == 'paid' for r in roots)} / "
+           f"{sum(r.status == 'defaulted' for r in roots)} / {sum(r.status == 'active' for r in roots)} |",
+           f"| financed | {len(ledger.financings)} sales, {m(sum(f.amount for f in ledger.financings))} for "
+           f"{m(sum(f.proceeds for f in ledger.financings))} |",
+           f"| paid out to holders | {m(sum(c.payout for c in ledger.claims))} in {len(ledger.claims)} payouts |",
+           f"| guarantees | {len(ledger.guarantees)}, {m(sum(g.amount for g in ledger.guarantees.values()))} "
+           f"provided, {m(sum(g.called_total for g in ledger.guarantees.values()))} called |", ""]
+    if verdict is not None:
+        md += ["## Verification", "", f"{'All checks hold' if verdict.ok else 'Checks violated'} "
+               f"(block {verdict.block}).", "", "| check | result | ids |", "|---|---|---|"]
+        for name, c in verdict.checks.items():
+            md.append(f"| {name}: {_md(CHECKS[name])} | {'ok' if c.ok else 'FAIL'} ({c.checked} checked) | "
+                      f"{_md(', '.join(map(str, c.ids[:20])))} |")
+        md.append("")
+    md += ["## Members", "", "| name | address | roles | active |", "|---|---|---|---|"]
+    for mem in sorted(ledger.members.values(), key=lambda x: (x.name == "", x.name)):
+        if mem.name:
+            md.append(f"| {_md(mem.name)} | `{mem.address}` | {', '.join(sorted(mem.roles))} | "
+                      f"{'yes' if mem.active else 'no'} |")
+    md += ["", "## Receivables", "",
+           "| # | debtor | supplier | face value | maturity | status | repaid | recovered | paid out | certificates |",
+           "|---|---|---|---:|---|---|---:|---:|---:|---:|"]
+    for r in roots:
+        md.append(f"| {r.id} | {_md(n(r.debtor))} | {_md(n(r.supplier))} | {m(r.face)} | {day(r.maturity)} | "
+                  f"{r.status} | {m(r.paid)} | {m(r.recovered) if r.status != 'active' else '-'} | {m(r.payouts)} | "
+                  f"{len(r.certs)} |")
+    if ledger.financings:
+        md += ["", "## Financings", "",
+               "| certificate | seller | financier | amount | proceeds | price | offer rate | annualised discount |",
+               "|---|---|---|---:|---:|---:|---:|---:|"]
+        for f in ledger.financings:
+            md.append(f"| #{f.cert_id} | {_md(n(f.seller))} | {_md(n(f.financier))} | {m(f.amount)} | "
+                      f"{m(f.proceeds)} | {f.proceeds / f.amount:.4f} | {f.rate_bps / 100:.2f}% | "
+                      f"{100 * f.annualised:.2f}% |")
+    debtors = sorted({r.debtor for r in roots})
+    if debtors:
+        md += ["", "## Debtors", "", "| debtor | receivables | on-time rate | days late (max) | defaults | outstanding "
+               "| credit limit |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for d in debtors:
+            p = credit_profile(ledger, d)["debtor"]
+            rate = "-" if p["onTimeRate"] is None else f"{100 * p['onTimeRate']:.1f}%"
+            md.append(f"| {_md(n(d))} | {p['receivables']} | {rate} | {p['daysLateMax']:.1f} | {p['defaults']} | "
+                      f"{m(p['outstanding'])} | {m(p['creditLimit'])} |")
+    chart = "outstanding.svg"
+    (out / chart).write_text(outstanding_chart(ledger) + "\n")
+    files.append(chart)
+    md += ["", "## Outstanding volume over time", "", f"![outstanding receivables over time]({chart})", ""]
+    md += ["## Certificate trees", ""]
+    many = len(roots) > 50
+    if many:
+        md.append(f"{len(roots)} receivables: diagrams and pictures of the first 50 only.")
+        md.append("")
+    for r in roots[:50]:
+        md += [f"### Receivable #{r.id} — {m(r.face)}, {r.status}", "", mermaid(ledger, r.id), ""]
+        node = tree_node(ledger, r.id, with_ancestry=False)
+        name = f"receivable-{r.id}.svg"
+        (out / name).write_text(svg_tree(node, n, f"Receivable #{r.id} — {r.status}") + "\n")
+        files.append(name)
+        pictures = f"![receivable #{r.id}]({name})"
+        if png_available():
+            png = f"receivable-{r.id}.png"
+            write_png_tree(node, out / png, n, f"Receivable #{r.id} - {r.status}")
+            files.append(png)
+            pictures += f" ([PNG]({png}))"
+        md += [pictures, ""]
+    (out / "report.md").write_text("\n".join(md) + "\n")
+    return {"report": str(out / "report.md"), "files": ["report.md", *files]}

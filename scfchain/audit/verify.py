@@ -1,0 +1,352 @@
+"""Verifying the system from its events: SPEC invariants 1–4 per root, every token balance of the
+escrow, the desk and the guarantee contract against the events that moved it, each certificate's
+lineage and holdings against the chain, and the settlement state of every receivable."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from eth_abi import encode as abi_encode
+from eth_utils import function_signature_to_4byte_selector
+
+from .node import Node
+from .replay import STATUS, Ledger
+
+CHECKS = {
+    "inv1-units": "invariant 1: live units + units claimed = face value, per root",
+    "inv2-split": "invariant 2: splits conserve units; a child's root, debtor and maturity are its parent's",
+    "inv3-payouts": "invariant 3: payouts within recovered, escrow covers unclaimed payouts, dust < certificates",
+    "inv4-documents": "invariant 4: a document hash backs at most one receivable",
+    "inv4-credit-limit": "invariant 4: outstanding <= credit limit at every issue",
+    "balance-escrow": "escrow token balance reconciles with repayments, guarantee calls and payouts",
+    "balance-desk": "desk token balance reconciles with offers, financings and refunds",
+    "balance-guarantee": "guarantee contract token balance reconciles with deposits, calls and releases",
+    "lineage": "every certificate's lineage matches certificate() on-chain",
+    "holdings": "every holder's certificate balance matches balanceOf() on-chain",
+    "settlement-state": "paid, recovered, status and outstanding match the contracts",
+}
+MAX_IDS = 12
+
+
+def _sel(sig: str) -> str:
+    return "0x" + function_signature_to_4byte_selector(sig).hex()
+
+
+SEL_CERT = _sel("certificate(uint256)")
+SEL_BAL1155 = _sel("balanceOf(address,uint256)")
+SEL_BAL20 = _sel("balanceOf(address)")
+SEL_PAID = _sel("paid(uint256)")
+SEL_RECOVERED = _sel("recovered(uint256)")
+SEL_OUTSTANDING = _sel("outstanding(address)")
+
+
+@dataclass
+class Violation:
+    message: str
+    ids: tuple[int, ...] = ()
+
+
+@dataclass
+class Check:
+    name: str
+    checked: int = 0
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    @property
+    def ids(self) -> list[int]:
+        return sorted({i for v in self.violations for i in v.ids})
+
+    def fail(self, message: str, *ids: int) -> None:
+        self.violations.append(Violation(message, tuple(ids)))
+
+
+@dataclass
+class Verdict:
+    block: int
+    events: int
+    roots: int
+    certificates: int
+    checks: dict[str, Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks.values())
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks.values() if not c.ok]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok, "block": self.block, "events": self.events, "roots": self.roots,
+            "certificates": self.certificates,
+            "checks": {n: {"ok": c.ok, "title": CHECKS[n], "checked": c.checked, "ids": c.ids,
+                           "violations": [{"message": v.message, "ids": list(v.ids)} for v in c.violations]}
+                       for n, c in self.checks.items()},
+        }
+
+    def text(self) -> str:
+        lines = [f"verified {self.events} events up to block {self.block}: {self.roots} receivables, "
+                 f"{self.certificates} certificates"]
+        for name, c in self.checks.items():
+            if c.ok:
+                lines.append(f"  ok    {name:18} {CHECKS[name]} ({c.checked} checked)")
+            else:
+                ids = ", ".join(map(str, c.ids[:MAX_IDS])) + (" …" if len(c.ids) > MAX_IDS else "")
+                lines.append(f"  FAIL  {name:18} {CHECKS[name]}" + (f" — ids {ids}" if ids else ""))
+                for v in c.violations[:MAX_IDS]:
+                    lines.append(f"          {v.message}")
+                if len(c.violations) > MAX_IDS:
+                    lines.append(f"          … and {len(c.violations) - MAX_IDS} more")
+        failed = self.failed
+        lines.append("all checks hold" if not failed else
+                     f"{len(failed)} check(s) violated: " + ", ".join(c.name for c in failed))
+        return "\n".join(lines)
+
+
+def _words(hexdata: str) -> list[int]:
+    data = hexdata[2:]
+    return [int(data[i : i + 64], 16) for i in range(0, len(data), 64)]
+
+
+class OnChain:
+    """Batched read-only calls at one block."""
+
+    def __init__(self, node: Node, block: int):
+        self.node, self.block = node, hex(block)
+
+    def calls(self, requests: list[tuple[str, str]]) -> list[list[int] | None]:
+        results = self.node.batch([("eth_call", [{"to": to, "data": data}, self.block]) for to, data in requests])
+        return [None if isinstance(r, Exception) or not r or r == "0x" else _words(r) for r in results]
+
+
+def _enc(types: list[str], values: list[Any]) -> str:
+    return abi_encode(types, values).hex()
+
+
+def verify(ledger: Ledger, node: Node, block: int | None = None,
+           progress: Callable[[str], None] | None = None) -> Verdict:
+    say = progress or (lambda _m: None)
+    block = ledger.last_block if block is None else block
+    checks = {name: Check(name) for name in CHECKS}
+    for a in ledger.anomalies:
+        checks[a.check].fail(a.message, *a.ids)
+    chain = OnChain(node, block)
+    addr = ledger.addresses
+    escrow, desk, guarantee = addr.get("SettlementEscrow"), addr.get("FinancingDesk"), addr.get("CreditGuarantee")
+    cert_addr, token = addr.get("ReceivableCertificate"), addr.get("PaymentToken")
+
+    # ---------------------------------------------------------------- on-chain reads
+    say("reading certificates on-chain")
+    ids = sorted(ledger.certs)
+    top = max(ids, default=0)
+    probe = list(range(1, top + 2))  # every id up to one past the last: gaps and unseen ids show up
+    onchain = dict(zip(probe, chain.calls([(cert_addr, SEL_CERT + _enc(["uint256"], [i])) for i in probe])))
+    pairs = [(c.id, h) for c in ledger.certs.values() for h in sorted(c.seen)]
+    say("reading holdings on-chain")
+    bal = dict(zip(pairs, chain.calls([(cert_addr, SEL_BAL1155 + _enc(["address", "uint256"], [h, i]))
+                                       for i, h in pairs])))
+
+    # ---------------------------------------------------------------- invariant 1
+    c1 = checks["inv1-units"]
+    for root in ledger.roots.values():
+        c1.checked += 1
+        live = sum(ledger.certs[i].live for i in root.certs)
+        if live + root.claimed_units != root.face:
+            c1.fail(f"receivable {root.id}: live {live} + claimed {root.claimed_units} = "
+                    f"{live + root.claimed_units}, face value {root.face}", root.id)
+
+    # ---------------------------------------------------------------- invariant 2
+    c2 = checks["inv2-split"]
+    split_sum: dict[tuple[str, int], int] = defaultdict(int)
+    for s in ledger.splits:
+        split_sum[(s.tx, s.parent_id)] += sum(s.amounts)
+    for s in ledger.splits:
+        c2.checked += 1
+        burned = sum(u for h, u in ledger._tx_burns.get((s.tx, s.parent_id), []) if h == s.holder)
+        if burned != split_sum[(s.tx, s.parent_id)]:
+            c2.fail(f"split of {s.parent_id}: {burned} units burned for {split_sum[(s.tx, s.parent_id)]} "
+                    "split off", s.parent_id, *s.child_ids)
+        parent_chain = onchain.get(s.parent_id)
+        for cid, to, amount in zip(s.child_ids, s.recipients, s.amounts):
+            minted = ledger._tx_mints.get((s.tx, cid), [])
+            if minted != [(to, amount)]:
+                got = ", ".join(f"{u} to {h}" for h, u in minted) or "nothing"
+                c2.fail(f"child {cid} of {s.parent_id}: split {amount} to {to}, minted {got}", s.parent_id, cid)
+            child_chain = onchain.get(cid)
+            if parent_chain and child_chain:
+                if (child_chain[0], child_chain[4], child_chain[5]) != (parent_chain[0], parent_chain[4],
+                                                                        parent_chain[5]):
+                    c2.fail(f"child {cid} has another root, debtor or maturity than its parent {s.parent_id}",
+                            s.parent_id, cid)
+                if child_chain[2] != parent_chain[2] + 1:
+                    c2.fail(f"child {cid} is tier {child_chain[2]}, its parent {s.parent_id} tier "
+                            f"{parent_chain[2]}", s.parent_id, cid)
+
+    # ---------------------------------------------------------------- invariant 3
+    c3 = checks["inv3-payouts"]
+    unclaimed_due = 0
+    for root in ledger.roots.values():
+        c3.checked += 1
+        if root.status == "active":
+            if root.claimed_units or root.payouts:
+                c3.fail(f"receivable {root.id} paid out {root.payouts} while still active", root.id)
+            continue
+        expected = root.face if root.status == "paid" else root.paid + root.covered
+        if root.recovered != expected:
+            c3.fail(f"receivable {root.id} closed {root.status} with recovered {root.recovered}, expected "
+                    f"{expected}", root.id)
+        if root.payouts > root.recovered:
+            c3.fail(f"receivable {root.id}: payouts {root.payouts} exceed recovered {root.recovered}", root.id)
+        due = sum(u * root.recovered // root.face for i in root.certs for u in ledger.certs[i].balances.values())
+        unclaimed_due += due
+        dust = root.recovered - root.payouts - due
+        if not 0 <= dust < len(root.certs):
+            c3.fail(f"receivable {root.id}: rounding dust {dust} outside [0, {len(root.certs)})", root.id)
+    for cl in ledger.claims:
+        root = ledger.roots.get(cl.root_id)
+        cert = ledger.certs.get(cl.id)
+        if root is None or cert is None or cert.root_id != cl.root_id:
+            c3.fail(f"payout for certificate {cl.id} names root {cl.root_id}, its root is "
+                    f"{cert.root_id if cert else 'unknown'}", cl.id, cl.root_id)
+            continue
+        if root.face and cl.payout != cl.units * root.recovered // root.face:
+            c3.fail(f"certificate {cl.id}: {cl.units} units paid {cl.payout}, due "
+                    f"{cl.units * root.recovered // root.face}", cl.id, cl.root_id)
+        burned = sum(u for h, u in ledger._tx_burns.get((cl.tx, cl.id), []) if h == cl.holder)
+        if burned < cl.units:
+            c3.fail(f"certificate {cl.id}: {cl.holder} paid for {cl.units} units, {burned} burned", cl.id,
+                    cl.root_id)
+    escrow_held = ledger.token.get(escrow, 0) if escrow else 0
+    if unclaimed_due > escrow_held:
+        c3.fail(f"unclaimed payouts {unclaimed_due} exceed the escrow's balance {escrow_held}")
+
+    # ---------------------------------------------------------------- invariant 4
+    c4 = checks["inv4-documents"]
+    for doc, roots in ledger.documents.items():
+        c4.checked += 1
+        if len(roots) > 1:
+            c4.fail(f"document {doc} backs receivables {', '.join(map(str, roots))}", *roots)
+    c4b = checks["inv4-credit-limit"]
+    for rid, outstanding, limit in ledger.issue_checks:
+        c4b.checked += 1
+        if outstanding > limit:
+            c4b.fail(f"receivable {rid} took its debtor to {outstanding} outstanding, over the limit {limit}", rid)
+
+    # ---------------------------------------------------------------- token balances
+    _balances(ledger, chain, checks, escrow, desk, guarantee, token)
+
+    # ---------------------------------------------------------------- lineage and holdings
+    cl = checks["lineage"]
+    for i in probe:
+        got = onchain.get(i)
+        mine = ledger.certs.get(i)
+        if mine is None:
+            if got and got[0] != 0:
+                cl.fail(f"certificate {i} exists on-chain (root {got[0]}, parent {got[1]}), no event created it", i)
+            continue
+        cl.checked += 1
+        root = ledger.roots.get(mine.root_id)
+        want = (mine.root_id, mine.parent_id, mine.tier, mine.amount, int(mine.debtor, 16), mine.maturity)
+        status = root.status if root else "none"
+        if got is None or len(got) < 7:
+            cl.fail(f"certificate {i}: certificate() gave no answer", i)
+        elif tuple(got[:6]) != want or STATUS.get(got[6]) != status:
+            have = f"root {got[0]}, parent {got[1]}, tier {got[2]}, amount {got[3]}, status {STATUS.get(got[6])}"
+            cl.fail(f"certificate {i}: events say root {want[0]}, parent {want[1]}, tier {want[2]}, amount "
+                    f"{want[3]}, status {status}; chain says {have}", i)
+    ch = checks["holdings"]
+    for (i, h), got in bal.items():
+        ch.checked += 1
+        mine = ledger.certs[i].balances.get(h, 0)
+        if got is None or got[0] != mine:
+            ch.fail(f"certificate {i}: {h} holds {got[0] if got else '?'} on-chain, the events say {mine}", i)
+
+    # ---------------------------------------------------------------- settlement state
+    cs = checks["settlement-state"]
+    roots = sorted(ledger.roots.values(), key=lambda r: r.id)
+    reads = chain.calls([(escrow, SEL_PAID + _enc(["uint256"], [r.id])) for r in roots]
+                        + [(escrow, SEL_RECOVERED + _enc(["uint256"], [r.id])) for r in roots])
+    for r, paid, rec in zip(roots, reads[: len(roots)], reads[len(roots):]):
+        cs.checked += 1
+        if paid is None or paid[0] != r.paid:
+            cs.fail(f"receivable {r.id}: paid {paid[0] if paid else '?'} on-chain, {r.paid} by the events", r.id)
+        if r.status != "active" and (rec is None or rec[0] != r.recovered):
+            cs.fail(f"receivable {r.id}: recovered {rec[0] if rec else '?'} on-chain, {r.recovered} by the events",
+                    r.id)
+    debtors = sorted({r.debtor for r in roots})
+    outs = chain.calls([(cert_addr, SEL_OUTSTANDING + _enc(["address"], [d])) for d in debtors])
+    for d, got in zip(debtors, outs):
+        cs.checked += 1
+        if got is None or got[0] != ledger.outstanding(d):
+            ids = [r.id for r in roots if r.debtor == d and r.status == "active"]
+            cs.fail(f"debtor {d}: outstanding {got[0] if got else '?'} on-chain, {ledger.outstanding(d)} by the "
+                    "events", *ids)
+    return Verdict(block, ledger.events, len(ledger.roots), len(ledger.certs), checks)
+
+
+def _balances(ledger: Ledger, chain: OnChain, checks: dict[str, Check], escrow: str | None, desk: str | None,
+              guarantee: str | None, token: str | None) -> None:
+    """Per transaction, the token transfers each business event implies must be the ones that happened;
+    and each contract's balance must be what the business events add up to, and what the token says."""
+    # per contract and transaction: counterparty -> net tokens in (+) or out (-)
+    expect: dict[str, dict[str, Counter[str]]] = {k: defaultdict(Counter) for k in ("escrow", "desk", "guarantee")}
+    who: dict[tuple[str, str], list[int]] = defaultdict(list)  # (contract, tx) -> ids involved
+    totals = {"escrow": 0, "desk": 0, "guarantee": 0}
+
+    def want(kind: str, tx: str, frm: str, to: str, value: int, ident: int, sign: int) -> None:
+        totals[kind] += sign * value
+        who[(kind, tx)].append(ident)
+        if value:
+            expect[kind][tx][frm if sign > 0 else to] += sign * value
+
+    for root in ledger.roots.values():
+        for rp in root.repayments:
+            want("escrow", rp.tx, rp.payer, escrow or "", rp.amount, root.id, +1)
+    for cl in ledger.claims:
+        want("escrow", cl.tx, escrow or "", cl.holder, cl.payout, cl.root_id, -1)
+    for g in ledger.guarantees.values():
+        want("guarantee", g.tx, g.guarantor, guarantee or "", g.amount, g.id, +1)
+        for rid, amount, _t, tx in g.called:
+            want("guarantee", tx, guarantee or "", escrow or "", amount, g.id, -1)
+            want("escrow", tx, guarantee or "", escrow or "", amount, rid, +1)
+        if g.released is not None:
+            want("guarantee", g.released_tx, guarantee or "", g.guarantor, g.released, g.id, -1)
+    for o in ledger.offers.values():
+        want("desk", o.tx, o.financier, desk or "", o.budget, o.id, +1)
+        if o.refund is not None:
+            want("desk", o.refund_tx, desk or "", o.financier, o.refund, o.id, -1)
+    for f in ledger.financings:
+        want("desk", f.tx, desk or "", f.seller, f.proceeds, f.cert_id, -1)
+
+    onchain = chain.calls([(token or "", SEL_BAL20 + _enc(["address"], [a])) for a in (escrow, desk, guarantee)])
+    for kind, address, real in zip(("escrow", "desk", "guarantee"), (escrow, desk, guarantee), onchain):
+        check = checks[f"balance-{kind}"]
+        if address is None:
+            continue
+        actual: dict[str, Counter[str]] = defaultdict(Counter)
+        for tx, moves in ledger.token_moves.items():
+            for frm, to, value in moves:
+                if value and to == address:
+                    actual[tx][frm] += value
+                if value and frm == address:
+                    actual[tx][to] -= value
+        for tx in sorted(set(actual) | set(expect[kind])):
+            check.checked += 1
+            got = {k: v for k, v in actual[tx].items() if v}
+            meant = {k: v for k, v in expect[kind][tx].items() if v}
+            if got != meant:
+                ids = who.get((kind, tx), [])
+                check.fail(f"transaction {tx[:12]}…: tokens moved {sum(got.values()):+d} for the {kind}, the "
+                           f"events account for {sum(meant.values()):+d}", *ids)
+        from_tokens = ledger.token.get(address, 0)
+        if from_tokens != totals[kind]:
+            check.fail(f"{kind} holds {from_tokens} by the token's transfers, the business events account for "
+                       f"{totals[kind]}")
+        if real is None or real[0] != from_tokens:
+            check.fail(f"{kind} holds {real[0] if real else '?'} on-chain, {from_tokens} by the token's transfers")
