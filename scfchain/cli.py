@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from .audit.cli import add_audit_commands, cmd_audit
 from .chain import Chain, RpcError, connect, load_signer
 from .deploy import DEFAULT_GRACE_PERIOD, default_deployment_path, deploy, load_deployment
 from .errors import ScfError
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     action("default", "declare an overdue receivable defaulted", ("root_id", _int))
     action("claim", "claim payouts for certificate ids", ("ids", _int))
     action("settle", "push payouts (clearing): --ids 1,2 --holders A,B", ("--ids", str), ("--holders", str))
+    add_audit_commands(sub)
     return p
 
 
@@ -235,6 +237,7 @@ COMMANDS = {"deploy": cmd_deploy, "demo": cmd_demo, "show": cmd_show}
 for _name in ("onboard", "suspend", "reinstate", "credit-line", "guarantee", "issue", "split", "transfer", "offer",
               "finance", "repay", "default", "claim", "settle"):
     COMMANDS[_name] = cmd_action
+COMMANDS["audit"] = cmd_audit
 
 
 def main(argv: Sequence[str] | None = None) -> int:
