@@ -53,8 +53,11 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
         (uint256 faceValue,,) = _activeRoot(rootId);
         if (amount == 0) revert InvalidAmount(amount);
         uint256 paidBefore = _paid[rootId];
+        // Compared with what is left (not `paidBefore + amount`) so that any amount, 2**256-1 included,
+        // gets Overpayment rather than an arithmetic panic.
+        uint256 remaining = faceValue - paidBefore;
+        if (amount > remaining) revert Overpayment(rootId, remaining, amount);
         uint256 total = paidBefore + amount;
-        if (total > faceValue) revert Overpayment(rootId, faceValue - paidBefore, amount);
         _token.safeTransferFrom(msg.sender, address(this), amount);
         _paid[rootId] = total;
         emit Repaid(rootId, msg.sender, amount, total);
