@@ -101,10 +101,12 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
     function setCreditLine(address debtor, uint256 limit) external onlyConsortiumRole(Roles.FINANCIER) {
         if (debtor == address(0)) revert IConsortium.InvalidMember(debtor);
         Credit storage credit = _credit[debtor];
-        uint256 total = uint256(credit.limit) - _creditLines[msg.sender][debtor] + limit;
-        if (total > type(uint128).max) revert InvalidCreditLine(limit);
+        // The other financiers' lines; compared by subtraction so that no `limit` (2**256-1 included)
+        // overflows into an arithmetic panic instead of InvalidCreditLine.
+        uint256 others = uint256(credit.limit) - _creditLines[msg.sender][debtor];
+        if (limit > type(uint128).max - others) revert InvalidCreditLine(limit);
         _creditLines[msg.sender][debtor] = limit;
-        credit.limit = uint128(total);
+        credit.limit = uint128(others + limit);
         emit CreditLineSet(msg.sender, debtor, limit);
     }
 
