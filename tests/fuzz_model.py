@@ -1,0 +1,557 @@
+"""A pure-Python mirror of the whole system, for the stateful fuzz test (tests/test_fuzz_stateful.py).
+
+Every contract call the fuzzer makes is first run here. A method either raises `Revert(name, *args)` (the
+custom error the contract must revert with, checks in the contracts' order) without touching the model,
+or applies every effect (certificate balances, lineage, root status, credit, offers, guarantees, token
+balances) and returns what the call returns. After each step the fuzzer compares the model with the chain.
+
+Addresses are lowercase 0x strings; roles and document hashes 0x-prefixed 32-byte hex strings.
+"""
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from eth_utils import keccak
+
+DAY = 24 * 3600
+YEAR = 365 * DAY
+BPS = 10_000
+MAX_RATE_BPS = 10_000
+MAX_SPLIT_CHILDREN = 64
+MAX_GUARANTEES_SCANNED = 32
+U32 = 2**32 - 1
+U96 = 2**96 - 1
+U128 = 2**128 - 1
+ZERO = "0x" + "00" * 20
+ZERO32 = "0x" + "00" * 32
+NONE, ACTIVE, PAID, DEFAULTED = 0, 1, 2, 3
+NEVER, MEMBER_ACTIVE, MEMBER_SUSPENDED = 0, 1, 2
+
+
+def role(name: str) -> str:
+    return ZERO32 if name == "DEFAULT_ADMIN_ROLE" else "0x" + keccak(text=name).hex()
+
+
+ADMIN = role("DEFAULT_ADMIN_ROLE")
+OPERATOR = role("OPERATOR_ROLE")
+CORE = role("CORE_ENTERPRISE_ROLE")
+SUPPLIER = role("SUPPLIER_ROLE")
+FINANCIER = role("FINANCIER_ROLE")
+GUARANTOR = role("GUARANTOR_ROLE")
+CLEARING = role("CLEARING_ROLE")
+
+
+class Revert(Exception):
+    """The custom error a call must revert with."""
+
+    def __init__(self, name: str, *args):
+        super().__init__(name, *args)
+        self.name = name
+        self.error_args = args
+
+    def __repr__(self) -> str:
+        return f"{self.name}{self.error_args}"
+
+
+@dataclass
+class Cert:
+    root: int
+    parent: int
+    tier: int
+    amount: int
+
+
+@dataclass
+class Root:
+    debtor: str
+    maturity: int
+    status: int
+    face: int
+    paid: int = 0
+    recovered: int = 0
+
+
+@dataclass
+class Offer:
+    financier: str
+    debtor: str
+    rate: int
+    budget: int
+    min_amount: int
+    expiry: int
+    cancelled: bool = False
+
+
+@dataclass
+class Guarantee:
+    guarantor: str
+    debtor: str
+    amount: int
+    used: int
+    expiry: int
+    released: bool = False
+
+
+def proceeds(amount: int, rate_bps: int, time_to_maturity: int) -> int:
+    """SPEC: amount - ceil(amount * rate * ttm / (10000 * 365 days)), floored at 0."""
+    discount = -(-(amount * rate_bps * time_to_maturity) // (BPS * YEAR))
+    return max(amount - discount, 0)
+
+
+@dataclass
+class Model:
+    now: int
+    grace: int
+    escrow: str
+    desk: str
+    guarantee_contract: str
+    max_tier: int = 16
+    paused: bool = False
+    next_id: int = 1
+    roles: dict = field(default_factory=lambda: defaultdict(set))  # addr -> {role}
+    member: dict = field(default_factory=lambda: defaultdict(int))  # addr -> NEVER/ACTIVE/SUSPENDED
+    approved: dict = field(default_factory=lambda: defaultdict(bool))  # (owner, operator) -> bool
+    token: dict = field(default_factory=lambda: defaultdict(int))  # addr -> payment-token units
+    certs: dict = field(default_factory=dict)  # id -> Cert
+    roots: dict = field(default_factory=dict)  # rootId -> Root
+    bal: dict = field(default_factory=lambda: defaultdict(int))  # (holder, id) -> units
+    docs: dict = field(default_factory=dict)  # documentHash -> rootId
+    lines: dict = field(default_factory=lambda: defaultdict(int))  # (financier, debtor) -> limit
+    limit: dict = field(default_factory=lambda: defaultdict(int))  # debtor -> sum of lines
+    outstanding: dict = field(default_factory=lambda: defaultdict(int))
+    offers: dict = field(default_factory=dict)  # offerId -> Offer
+    guarantees: dict = field(default_factory=dict)  # guaranteeId -> Guarantee
+    by_debtor: dict = field(default_factory=lambda: defaultdict(list))  # debtor -> [guaranteeId]
+    cursor: dict = field(default_factory=lambda: defaultdict(int))  # debtor -> index into by_debtor
+    claimed_units: dict = field(default_factory=lambda: defaultdict(int))  # rootId -> units burned by claims
+    payouts: dict = field(default_factory=lambda: defaultdict(int))  # rootId -> tokens paid out
+    claims: dict = field(default_factory=lambda: defaultdict(int))  # rootId -> Claimed events (positions)
+
+    def clone(self) -> "Model":
+        return copy.deepcopy(self)
+
+    # ------------------------------------------------------------ checks shared by several calls
+    def active(self, who: str) -> bool:
+        return self.member[who] == MEMBER_ACTIVE
+
+    def _has(self, who: str, role_id: str) -> None:
+        if role_id not in self.roles[who]:
+            raise Revert("AccessControlUnauthorizedAccount", who, role_id)
+
+    def _active_role(self, who: str, role_id: str) -> None:
+        """ConsortiumGated.onlyActiveRole and ReceivableCertificate._checkActiveRole (same errors)."""
+        self._has(who, role_id)
+        if not self.active(who):
+            raise Revert("InactiveMember", who)
+
+    def _pull(self, who: str, to: str, amount: int) -> None:
+        """ERC20 transferFrom with an unlimited allowance: only the balance can fail."""
+        if self.token[who] < amount:
+            raise Revert("ERC20InsufficientBalance", who, self.token[who], amount)
+
+    def _move_tokens(self, frm: str, to: str, amount: int) -> None:
+        assert self.token[frm] >= amount, "model: a contract paid out more than it holds"
+        self.token[frm] -= amount
+        self.token[to] += amount
+
+    # ------------------------------------------------------------ consortium
+    def suspend(self, sender: str, who: str) -> None:
+        self._has(sender, OPERATOR)
+        if self.member[who] == NEVER:
+            raise Revert("UnknownMember", who)
+        if self.member[who] == MEMBER_SUSPENDED:
+            raise Revert("MemberIsSuspended", who)
+        self.member[who] = MEMBER_SUSPENDED
+
+    def reinstate(self, sender: str, who: str) -> None:
+        self._has(sender, OPERATOR)
+        if self.member[who] == NEVER:
+            raise Revert("UnknownMember", who)
+        if self.member[who] != MEMBER_SUSPENDED:
+            raise Revert("MemberNotSuspended", who)
+        self.member[who] = MEMBER_ACTIVE
+
+    # ------------------------------------------------------------ certificate administration
+    def pause(self, sender: str) -> None:
+        self._has(sender, ADMIN)
+        if self.paused:
+            raise Revert("EnforcedPause")
+        self.paused = True
+
+    def unpause(self, sender: str) -> None:
+        self._has(sender, ADMIN)
+        if not self.paused:
+            raise Revert("ExpectedPause")
+        self.paused = False
+
+    def set_max_tier(self, sender: str, value: int) -> None:
+        self._has(sender, ADMIN)
+        if value < 2 or value > U32:
+            raise Revert("InvalidMaxTier", value)
+        self.max_tier = value
+
+    def set_credit_line(self, sender: str, debtor: str, value: int) -> None:
+        self._has(sender, FINANCIER)
+        if debtor == ZERO:
+            raise Revert("InvalidMember", debtor)
+        total = self.limit[debtor] - self.lines[(sender, debtor)] + value
+        if total > U128:
+            raise Revert("InvalidCreditLine", value)
+        self.lines[(sender, debtor)] = value
+        self.limit[debtor] = total
+
+    # ------------------------------------------------------------ issue, split, move
+    def issue(self, sender: str, supplier: str, face: int, maturity: int, doc: str) -> int:
+        if self.paused:
+            raise Revert("EnforcedPause")
+        self._active_role(sender, CORE)
+        self._active_role(supplier, SUPPLIER)
+        if face == 0 or face > U128:
+            raise Revert("InvalidFaceValue", face)
+        if maturity <= self.now:
+            raise Revert("MaturityNotInFuture", maturity, self.now)
+        if doc == ZERO32:
+            raise Revert("InvalidDocumentHash")
+        if self.docs.get(doc):
+            raise Revert("DocumentAlreadyUsed", doc, self.docs[doc])
+        out, lim = self.outstanding[sender], self.limit[sender]
+        if out + face > lim:
+            raise Revert("CreditLimitExceeded", sender, out, face, lim)
+        root_id = self.next_id
+        self.next_id += 1
+        self.outstanding[sender] += face
+        self.docs[doc] = root_id
+        self.certs[root_id] = Cert(root_id, 0, 1, face)
+        self.roots[root_id] = Root(sender, maturity, ACTIVE, face)
+        self.bal[(supplier, root_id)] += face
+        return root_id
+
+    def split(self, sender: str, cert_id: int, to: list[str], amounts: list[int]) -> list[int]:
+        n = len(to)
+        if n == 0 or n != len(amounts) or n > MAX_SPLIT_CHILDREN:
+            raise Revert("InvalidSplitLength", n, len(amounts), MAX_SPLIT_CHILDREN)
+        if self.paused:
+            raise Revert("EnforcedPause")
+        parent = self.certs.get(cert_id)
+        if parent is None:
+            raise Revert("UnknownCertificate", cert_id)
+        status = self.roots[parent.root].status
+        if status != ACTIVE:
+            raise Revert("RootClosed", parent.root, status)
+        tier = parent.tier + 1
+        if tier > self.max_tier:
+            raise Revert("TierLimitExceeded", tier, self.max_tier)
+        if not self.active(sender):
+            raise Revert("InactiveMember", sender)
+        for recipient in to:
+            if not self.active(recipient):
+                raise Revert("InactiveMember", recipient)
+        total = 0
+        for i, amount in enumerate(amounts):
+            if amount == 0:
+                raise Revert("ZeroSplitAmount", i)
+            total += amount
+        held = self.bal[(sender, cert_id)]
+        if held < total:
+            raise Revert("ERC1155InsufficientBalance", sender, held, total, cert_id)
+        child_ids = list(range(self.next_id, self.next_id + n))
+        self.next_id += n
+        for child_id, recipient, amount in zip(child_ids, to, amounts):
+            self.certs[child_id] = Cert(parent.root, cert_id, tier, amount)
+            self.bal[(recipient, child_id)] += amount
+        self.bal[(sender, cert_id)] -= total
+        return child_ids
+
+    def set_approval(self, sender: str, operator: str, approved: bool) -> None:
+        if operator == ZERO:
+            raise Revert("ERC1155InvalidOperator", operator)
+        self.approved[(sender, operator)] = approved
+
+    def _movement_checks(self, frm: str, to: str, ids: list[int]) -> None:
+        """ReceivableCertificate._update for a member-to-member movement (before OZ's own checks)."""
+        if self.paused:
+            raise Revert("EnforcedPause")
+        for cert_id in ids:
+            cert = self.certs.get(cert_id)
+            if cert is None:
+                raise Revert("UnknownCertificate", cert_id)
+            status = self.roots[cert.root].status
+            if status != ACTIVE:
+                raise Revert("RootClosed", cert.root, status)
+        for who in (frm, to):
+            if not self.active(who):
+                raise Revert("InactiveMember", who)
+
+    def _apply_moves(self, frm: str, to: str, ids: list[int], values: list[int]) -> None:
+        """OZ ERC1155._update: sequential per entry (the same id twice is debited twice)."""
+        bal = dict((k, v) for k, v in self.bal.items() if k[0] in (frm, to) and k[1] in ids)
+        for cert_id, value in zip(ids, values):
+            held = bal.get((frm, cert_id), 0)
+            if held < value:
+                raise Revert("ERC1155InsufficientBalance", frm, held, value, cert_id)
+            bal[(frm, cert_id)] = held - value
+            bal[(to, cert_id)] = bal.get((to, cert_id), 0) + value
+        for key, value in bal.items():
+            self.bal[key] = value
+
+    def transfer(self, sender: str, frm: str, to: str, cert_id: int, value: int) -> None:
+        if frm != sender and not self.approved[(frm, sender)]:
+            raise Revert("ERC1155MissingApprovalForAll", sender, frm)
+        if to == ZERO:
+            raise Revert("ERC1155InvalidReceiver", to)
+        self._movement_checks(frm, to, [cert_id])
+        self._apply_moves(frm, to, [cert_id], [value])
+
+    def batch_transfer(self, sender: str, frm: str, to: str, ids: list[int], values: list[int]) -> None:
+        if frm != sender and not self.approved[(frm, sender)]:
+            raise Revert("ERC1155MissingApprovalForAll", sender, frm)
+        if to == ZERO:
+            raise Revert("ERC1155InvalidReceiver", to)
+        self._movement_checks(frm, to, ids)
+        if len(ids) != len(values):
+            raise Revert("ERC1155InvalidArrayLength", len(ids), len(values))
+        self._apply_moves(frm, to, ids, values)
+
+    # ------------------------------------------------------------ guarantees
+    def provide(self, sender: str, debtor: str, amount: int, expiry: int) -> int:
+        self._active_role(sender, GUARANTOR)
+        if debtor == ZERO:
+            raise Revert("InvalidDebtor", debtor)
+        if amount == 0 or amount > U128:
+            raise Revert("InvalidAmount", amount)
+        if expiry <= self.now:
+            raise Revert("ExpiryNotInFuture", expiry, self.now)
+        self._pull(sender, self.guarantee_contract, amount)
+        gid = len(self.guarantees) + 1
+        self.guarantees[gid] = Guarantee(sender, debtor, amount, 0, expiry)
+        self.by_debtor[debtor].append(gid)
+        self._move_tokens(sender, self.guarantee_contract, amount)
+        return gid
+
+    def releasable_at(self, gid: int) -> int:
+        return self.guarantees[gid].expiry + self.grace + 1
+
+    def release(self, sender: str, gid: int) -> int:
+        g = self.guarantees.get(gid)
+        if g is None:
+            raise Revert("UnknownGuarantee", gid)
+        if g.guarantor != sender:
+            raise Revert("NotGuarantor", gid, sender)
+        if g.released:
+            raise Revert("GuaranteeAlreadyReleased", gid)
+        at = self.releasable_at(gid)
+        if self.now < at:
+            raise Revert("GuaranteeLocked", gid, at)
+        g.released = True
+        refund = g.amount - g.used
+        self._move_tokens(self.guarantee_contract, sender, refund)
+        return refund
+
+    def _cover(self, debtor: str, maturity: int, shortfall: int) -> tuple[int, list[tuple[int, int]]]:
+        """CreditGuarantee.cover: oldest first from the debtor's cursor, at most 32 scanned."""
+        ids = self.by_debtor[debtor]
+        start = self.cursor[debtor]
+        end = min(len(ids), start + MAX_GUARANTEES_SCANNED)
+        cursor, covered, calls = start, 0, []
+        i = start
+        while i < end and covered < shortfall:
+            g = self.guarantees[ids[i]]
+            if not g.released and maturity <= g.expiry:
+                take = min(shortfall - covered, g.amount - g.used)
+                if take:
+                    g.used += take
+                    covered += take
+                    calls.append((ids[i], take))
+            if i == cursor and (g.released or g.used == g.amount):
+                cursor += 1
+            i += 1
+        self.cursor[debtor] = cursor
+        self._move_tokens(self.guarantee_contract, self.escrow, covered)
+        return covered, calls
+
+    # ------------------------------------------------------------ financing
+    def post_offer(self, sender: str, debtor: str, rate: int, budget: int, min_amount: int, expiry: int) -> int:
+        self._active_role(sender, FINANCIER)
+        if debtor == ZERO:
+            raise Revert("InvalidDebtor", debtor)
+        if rate > MAX_RATE_BPS:
+            raise Revert("InvalidRate", rate, MAX_RATE_BPS)
+        if budget == 0:
+            raise Revert("InvalidBudget", budget)
+        if min_amount > U96:
+            raise Revert("InvalidMinAmount", min_amount)
+        if expiry <= self.now:
+            raise Revert("ExpiryNotInFuture", expiry, self.now)
+        self._pull(sender, self.desk, budget)
+        offer_id = len(self.offers) + 1
+        self.offers[offer_id] = Offer(sender, debtor, rate, budget, min_amount, expiry)
+        self._move_tokens(sender, self.desk, budget)
+        return offer_id
+
+    def _offer_certificate(self, offer_id: int, debtor: str, cert_id: int) -> int:
+        """FinancingDesk._checkCertificate; returns the maturity."""
+        cert = self.certs.get(cert_id)
+        if cert is None:
+            raise Revert("UnknownCertificate", cert_id)
+        root = self.roots[cert.root]
+        if root.debtor != debtor:
+            raise Revert("DebtorMismatch", offer_id, debtor, root.debtor)
+        if root.status != ACTIVE:
+            raise Revert("RootClosed", cert.root, root.status)
+        if self.now >= root.maturity:
+            raise Revert("CertificateMatured", cert_id, root.maturity)
+        return root.maturity
+
+    def quote(self, offer_id: int, cert_id: int, amount: int) -> int:
+        o = self.offers.get(offer_id)
+        if o is None:
+            raise Revert("UnknownOffer", offer_id)
+        maturity = self._offer_certificate(offer_id, o.debtor, cert_id)
+        return proceeds(amount, o.rate, maturity - self.now)
+
+    def finance(self, sender: str, offer_id: int, cert_id: int, amount: int, min_proceeds: int, deadline: int) -> int:
+        if self.now > deadline:
+            raise Revert("DeadlinePassed", deadline, self.now)
+        o = self.offers.get(offer_id)
+        if o is None:
+            raise Revert("UnknownOffer", offer_id)
+        if o.cancelled:
+            raise Revert("OfferClosed", offer_id)
+        if self.now >= o.expiry:
+            raise Revert("OfferExpired", offer_id, o.expiry)
+        if amount == 0 or amount < o.min_amount:
+            raise Revert("AmountBelowMinimum", amount, o.min_amount)
+        maturity = self._offer_certificate(offer_id, o.debtor, cert_id)
+        paid = proceeds(amount, o.rate, maturity - self.now)
+        if paid == 0 or paid < min_proceeds:
+            raise Revert("ProceedsBelowMinimum", paid, min_proceeds)
+        if paid > o.budget:
+            raise Revert("OverBudget", offer_id, paid, o.budget)
+        # The desk moves the seller's units as its operator: the certificate's own checks apply.
+        if not self.approved[(sender, self.desk)]:
+            raise Revert("ERC1155MissingApprovalForAll", self.desk, sender)
+        self._movement_checks(sender, o.financier, [cert_id])
+        self._apply_moves(sender, o.financier, [cert_id], [amount])
+        o.budget -= paid
+        self._move_tokens(self.desk, sender, paid)
+        return paid
+
+    def cancel_offer(self, sender: str, offer_id: int) -> int:
+        o = self.offers.get(offer_id)
+        if o is None:
+            raise Revert("UnknownOffer", offer_id)
+        if o.financier != sender:
+            raise Revert("NotOfferFinancier", offer_id, sender)
+        if o.cancelled:
+            raise Revert("OfferClosed", offer_id)
+        refund = o.budget
+        o.cancelled = True
+        o.budget = 0
+        self._move_tokens(self.desk, sender, refund)
+        return refund
+
+    # ------------------------------------------------------------ settlement
+    def _active_root(self, root_id: int) -> Root:
+        cert = self.certs.get(root_id)
+        if cert is None:
+            raise Revert("UnknownCertificate", root_id)
+        if cert.root != root_id:
+            raise Revert("NotARoot", root_id)
+        root = self.roots[root_id]
+        if root.status != ACTIVE:
+            raise Revert("RootNotActive", root_id, root.status)
+        return root
+
+    def _close(self, root_id: int, status: int, recovered: int) -> None:
+        root = self.roots[root_id]
+        root.status = status
+        root.recovered = recovered
+        self.outstanding[root.debtor] -= root.face
+
+    def repay(self, sender: str, root_id: int, amount: int) -> int:
+        root = self._active_root(root_id)
+        if amount == 0:
+            raise Revert("InvalidAmount", amount)
+        if root.paid + amount > root.face:
+            raise Revert("Overpayment", root_id, root.face - root.paid, amount)
+        self._pull(sender, self.escrow, amount)
+        self._move_tokens(sender, self.escrow, amount)
+        root.paid += amount
+        if root.paid == root.face:
+            self._close(root_id, PAID, root.face)
+        return root.paid
+
+    def declare_default(self, sender: str, root_id: int) -> tuple[int, int, list]:
+        root = self._active_root(root_id)
+        declarable_at = root.maturity + self.grace
+        if self.now < declarable_at:
+            raise Revert("DefaultTooEarly", root_id, declarable_at)
+        covered, calls = self._cover(root.debtor, root.maturity, root.face - root.paid)
+        self._close(root_id, DEFAULTED, root.paid + covered)
+        return root.paid, covered, calls
+
+    def _redeem(self, bal: dict, cert_id: int, holder: str) -> tuple[int, int, int]:
+        """SettlementEscrow._redeem via ReceivableCertificate.redeem: (rootId, units, payout)."""
+        cert = self.certs.get(cert_id)
+        if cert is None:
+            raise Revert("UnknownCertificate", cert_id)
+        root = self.roots[cert.root]
+        if root.status == ACTIVE:
+            raise Revert("RootNotClosed", cert.root)
+        units = bal.get((holder, cert_id), self.bal[(holder, cert_id)])
+        bal[(holder, cert_id)] = 0
+        return cert.root, units, units * root.recovered // root.face
+
+    def claim(self, sender: str, ids: list[int]) -> tuple[int, list]:
+        bal: dict = {}
+        total, claimed = 0, []
+        for cert_id in ids:
+            root_id, units, payout = self._redeem(bal, cert_id, sender)
+            if units:
+                claimed.append((cert_id, root_id, sender, units, payout))
+                total += payout
+        if total == 0:
+            raise Revert("NothingToClaim", sender)
+        self._book_claims(bal, claimed)
+        self._move_tokens(self.escrow, sender, total)
+        return total, claimed
+
+    def settle(self, sender: str, ids: list[int], holders: list[str]) -> tuple[int, list]:
+        self._has(sender, CLEARING)
+        if len(ids) != len(holders):
+            raise Revert("LengthMismatch", len(ids), len(holders))
+        bal: dict = {}
+        total, claimed = 0, []
+        for cert_id, holder in zip(ids, holders):
+            cert = self.certs.get(cert_id)
+            if cert is None:
+                raise Revert("UnknownCertificate", cert_id)
+            if self.roots[cert.root].status == ACTIVE:
+                raise Revert("RootNotClosed", cert.root)
+            if bal.get((holder, cert_id), self.bal[(holder, cert_id)]) == 0:
+                continue
+            root_id, units, payout = self._redeem(bal, cert_id, holder)
+            claimed.append((cert_id, root_id, holder, units, payout))
+            total += payout
+        self._book_claims(bal, claimed)
+        for _, _, holder, _, payout in claimed:
+            self._move_tokens(self.escrow, holder, payout)
+        return total, claimed
+
+    def _book_claims(self, bal: dict, claimed: list) -> None:
+        for key, value in bal.items():
+            self.bal[key] = value
+        for _, root_id, _, units, payout in claimed:
+            self.claimed_units[root_id] += units
+            self.payouts[root_id] += payout
+            self.claims[root_id] += 1
+
+    # ------------------------------------------------------------ views for the fuzzer
+    def positions(self) -> list[tuple[str, int, int]]:
+        """Every (holder, id, units) with units > 0, in a stable order."""
+        return sorted((h, i, u) for (h, i), u in self.bal.items() if u > 0)
+
+    def certificates_of(self, root_id: int) -> list[int]:
+        return [i for i, c in self.certs.items() if c.root == root_id]
