@@ -8,7 +8,7 @@ ANVIL_DIR := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin
 SOLCX_DIR := $(CURDIR)/.solcx
 SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
-.PHONY: setup demo test bench clean distclean
+.PHONY: setup demo test fuzz bench clean distclean
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLCX_DIR)/solc-v$(SOLC_VERSION) $(VENV)/.toolchain
 
@@ -37,6 +37,13 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/pytest tests -q
+
+# A long stateful-fuzz campaign: FUZZ_SECONDS (default an hour) with a random seed, printed first and on failure.
+# Reproduce a failure with the chunk seed it prints: FUZZ_SEED=<seed> FUZZ_SECONDS=0 make fuzz
+# (FUZZ_ARGS go to pytest, e.g. FUZZ_ARGS="--network dev-d").
+fuzz: setup
+	@seed=$${FUZZ_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; echo "fuzz seed: $$seed"; \
+	FUZZ_SEED=$$seed FUZZ_SECONDS=$${FUZZ_SECONDS:-3600} $(VENV)/bin/pytest tests/test_fuzz_stateful.py -q --capture=sys $(FUZZ_ARGS)
 
 bench: setup
 	$(VENV)/bin/python -m scfchain.bench

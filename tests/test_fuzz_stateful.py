@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import time
 from collections import Counter, defaultdict
 
@@ -52,6 +53,11 @@ DEBTORS = ["core", "tier1"]
 SUPPLIERS = ["tier1", "tier2a", "tier2b", "sme"]
 FINANCIERS = ["bank", "factor"]
 DOCS = ["0x" + keccak(text=f"fuzz-document-{i}").hex() for i in range(10)] + [ZERO32]
+
+
+def say(text: str) -> None:
+    """Progress of the fuzz run, past pytest's sys-level capture (`make fuzz` runs with --capture=sys)."""
+    print(text, file=sys.__stderr__, flush=True)
 
 
 def _low(x) -> str:
@@ -861,17 +867,17 @@ def test_stateful_fuzz_modelEqualsChain_andSpecInvariantsHold(fuzz_context):
     ctx = fuzz_context
     started = time.monotonic()
     if SECONDS <= 0:
-        print(f"\nfuzz seed {SEED}: {EXAMPLES} examples of up to {STEPS} steps", flush=True)
+        say(f"\nfuzz seed {SEED}: {EXAMPLES} examples of up to {STEPS} steps")
         try:
             _run(ctx, SEED, EXAMPLES)
         except Exception as exc:
             raise AssertionError(f"stateful fuzz failed with FUZZ_SEED={SEED}: {exc}") from exc
         steps = sum(ctx.stats.values())
-        print(_report(ctx, time.monotonic() - started), flush=True)
+        say(_report(ctx, time.monotonic() - started))
         assert steps >= MIN_STEPS, f"only {steps} steps fuzzed"
         return
     master = random.Random(SEED)
-    print(f"\nfuzz campaign: seed {SEED}, {SECONDS:.0f}s", flush=True)
+    say(f"\nfuzz campaign: seed {SEED}, {SECONDS:.0f}s")
     chunk = 0
     while time.monotonic() - started < SECONDS:
         chunk += 1
@@ -880,11 +886,11 @@ def test_stateful_fuzz_modelEqualsChain_andSpecInvariantsHold(fuzz_context):
         try:
             _run(ctx, seed, EXAMPLES)
         except Exception as exc:
-            print(_report(ctx, time.monotonic() - started), flush=True)
+            say(_report(ctx, time.monotonic() - started))
             raise AssertionError(
                 f"stateful fuzz failed in chunk {chunk}: reproduce with FUZZ_SEED={seed} FUZZ_SECONDS=0 "
                 f"FUZZ_EXAMPLES={EXAMPLES} FUZZ_STEPS={STEPS}: {exc}"
             ) from exc
-        print(f"chunk {chunk}: seed {seed}, {sum(ctx.stats.values()) - before} steps, "
-              f"{time.monotonic() - started:.0f}s", flush=True)
-    print(_report(ctx, time.monotonic() - started), flush=True)
+        say(f"chunk {chunk}: seed {seed}, {sum(ctx.stats.values()) - before} steps, "
+              f"{time.monotonic() - started:.0f}s")
+    say(_report(ctx, time.monotonic() - started))
