@@ -38,8 +38,10 @@ def text_tree(node: TreeNode, name: Namer = str) -> str:
     return "\n".join(lines)
 
 
-def svg_tree(node: TreeNode, name: Namer = str, title: str = "") -> str:
-    """A top-down tree: one box per certificate (id, tier, amount, holders), tiers as rows."""
+def svg_tree(node: TreeNode, name: Namer = str, title: str = "",
+             lines: Callable[[TreeNode], list[str]] | None = None) -> str:
+    """A top-down tree: one box per certificate (id, tier, amount, holders), tiers as rows. `lines`, when
+    given, supplies the (up to three) text lines under each box's heading instead of its holders."""
     box_w, box_h, gap_x, gap_y, top = 230, 78, 24, 56, 50 if title else 16
     positions: dict[int, tuple[float, float]] = {}
     next_x = [0.0]
@@ -84,9 +86,12 @@ def svg_tree(node: TreeNode, name: Namer = str, title: str = "") -> str:
             f'<text x="{x + 18:.0f}" y="{y + 18:.0f}" font-weight="bold">#{c.id} · tier {c.tier} · '
             f"{escape(money(c.amount))}</text>"
         )
-        holders = sorted(n.holders.items(), key=lambda kv: -kv[1])[:3] or [("no live units", 0)]
-        for i, (h, v) in enumerate(holders):
-            label = h if v == 0 else f"{name(h)}: {money(v)}"
+        if lines is not None:
+            labels = lines(n)[:3]
+        else:
+            holders = sorted(n.holders.items(), key=lambda kv: -kv[1])[:3] or [("no live units", 0)]
+            labels = [h if v == 0 else f"{name(h)}: {money(v)}" for h, v in holders]
+        for i, label in enumerate(labels):
             out.append(f'<text x="{x + 18:.0f}" y="{y + 38 + 15 * i:.0f}">{escape(label[:34])}</text>')
 
     draw(node)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable
+import json
+from typing import Any, Callable, Iterable
 
 from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic, to_checksum_address
@@ -49,6 +50,63 @@ def _plain(kind: str, value: Any) -> Any:
     return value
 
 
+_CHECKSUMS: dict[str, str] = {}
+
+
+def _address_json(word: str) -> str:
+    low = word[-40:]
+    cs = _CHECKSUMS.get(low)
+    if cs is None:
+        cs = _CHECKSUMS[low] = to_checksum_address("0x" + low.lower())
+    return '"' + cs + '"'
+
+
+def _int_json(word: str) -> str:
+    v = int(word, 16)
+    return str(v - (1 << 256) if v >> 255 else v)
+
+
+def _word_json(kind: str) -> Callable[[str], str]:
+    """JSON text of one static ABI word (64 hex digits) of `kind`, as json.dumps would write the value."""
+    if kind == "address":
+        return _address_json
+    if kind.startswith("uint"):
+        return lambda w: str(int(w, 16))
+    if kind.startswith("int"):
+        return _int_json
+    if kind == "bool":
+        return lambda w: "true" if int(w, 16) else "false"
+    if kind.startswith("bytes"):
+        size = 2 * int(kind[5:] or 32)
+        return lambda w: '"0x' + w[:size].lower() + '"'
+    return lambda w: '"0x' + w.lower() + '"'  # an indexed dynamic value: only its hash is in the topic
+
+
+def _dynamic_json(kind: str) -> Callable[[str, int], str] | None:
+    """JSON text of a dynamic value whose encoding starts at hex offset `at` of `data` (no 0x), or None
+    for kinds left to eth_abi."""
+    if kind.endswith("[]") and not kind[:-2].endswith("]") and kind[:-2] not in ("string", "bytes"):
+        item = _word_json(kind[:-2])
+
+        def array(data: str, at: int) -> str:
+            n = int(data[at : at + 64], 16)
+            start = at + 64
+            if len(data) < start + 64 * n:
+                raise ValueError("array past the end of the data")
+            return "[" + ",".join([item(data[start + 64 * k : start + 64 * k + 64]) for k in range(n)]) + "]"
+
+        return array
+    if kind == "string":
+        def string(data: str, at: int) -> str:
+            n = int(data[at : at + 64], 16)
+            return json.dumps(bytes.fromhex(data[at + 64 : at + 64 + 2 * n]).decode("utf-8", "replace"))
+
+        return string
+    if kind == "bytes":
+        return lambda data, at: '"0x' + data[at + 64 : at + 64 + 2 * int(data[at : at + 64], 16)].lower() + '"'
+    return None
+
+
 @dataclass(frozen=True)
 class EventSpec:
     contract: str
@@ -57,6 +115,12 @@ class EventSpec:
     data: tuple[tuple[str, str], ...]
     static: bool
     order: tuple[str, ...]  # argument names in ABI order
+    topic_convs: tuple[Callable[[str], str], ...] = ()
+    data_convs: tuple[tuple[bool, Any], ...] = ()  # (dynamic?, converter)
+    permutation: tuple[int, ...] = ()  # ABI position -> index in (indexed + data) values
+    template: str = ""
+    fast: bool = True  # every field has a hand-written decoder
+    in_order: bool = True  # indexed fields come first in the ABI: no reordering needed
 
     @property
     def signature(self) -> str:
@@ -68,7 +132,82 @@ def _spec(contract: str, item: dict[str, Any]) -> EventSpec:
     indexed = tuple((i["name"], i["type"]) for i in item["inputs"] if i.get("indexed"))
     data = tuple((i["name"], i["type"]) for i in item["inputs"] if not i.get("indexed"))
     static = all(not (t.endswith("]") or t in ("string", "bytes")) for _, t in data)
-    return EventSpec(contract, item["name"], indexed, data, static, tuple(i["name"] for i in item["inputs"]))
+    order = tuple(i["name"] for i in item["inputs"])
+    data_convs: list[tuple[bool, Any]] = []
+    fast = True
+    for _, t in data:
+        if t.endswith("]") or t in ("string", "bytes"):
+            conv = _dynamic_json(t)
+            fast = fast and conv is not None
+            data_convs.append((True, conv))
+        else:
+            data_convs.append((False, _word_json(t)))
+    names = [n for n, _ in indexed] + [n for n, _ in data]
+    permutation = tuple(names.index(n) for n in order)
+    template = "{" + ",".join(json.dumps(n) + ":%s" for n in order) + "}"
+    return EventSpec(contract, item["name"], indexed, data, static, order,
+                     tuple(_word_json(t) for _, t in indexed), tuple(data_convs), permutation, template, fast,
+                     permutation == tuple(range(len(permutation))))
+
+
+_TOPIC_ADDRESSES: dict[str, str] = {}
+
+
+def _topic_address(topic: str) -> str:
+    cs = _TOPIC_ADDRESSES.get(topic)
+    if cs is None:
+        cs = _TOPIC_ADDRESSES[topic] = to_checksum_address("0x" + topic[-40:].lower())
+    return cs
+
+
+def _signed(word: str) -> int:
+    v = int(word, 16)
+    return v - (1 << 256) if v >> 255 else v
+
+
+def _compile(spec: EventSpec) -> Callable[[list[str], str], str] | None:
+    """A function (topics, data) -> JSON text of the arguments, generated for this event's fields (like
+    namedtuple, so that a log costs one call and a string format, not a loop over converters)."""
+    if not spec.fast:
+        return None
+    env: dict[str, Any] = {"A": _topic_address, "S": _signed, "int": int}
+    exprs: list[tuple[str, str]] = []  # (format, expression) in (indexed + data) order
+    for i, (_, kind) in enumerate(spec.indexed):
+        ref = f"t[{i + 1}]"
+        exprs.append(_expr(kind, ref, ref + "[-40:]", env, f"i{i}"))
+    for j, (_, kind) in enumerate(spec.data):
+        lo = 2 + 64 * j
+        word = f"d[{lo}:{lo + 64}]"
+        if kind.endswith("]") or kind in ("string", "bytes"):
+            env[f"D{j}"] = spec.data_convs[j][1]
+            exprs.append(("%s", f"D{j}(d[2:], 2 * int({word}, 16))"))
+        else:
+            exprs.append(_expr(kind, word, f"d[{lo + 24}:{lo + 64}]", env, f"w{j}"))
+    ordered = [exprs[k] for k in spec.permutation]
+    template = "{" + ",".join(json.dumps(n) + ":" + f for n, (f, _) in zip(spec.order, ordered)) + "}"
+    env["T"] = template
+    need = 2 + 64 * len(spec.data)
+    body = ", ".join(e for _, e in ordered)
+    src = (f"def f(t, d):\n"
+           f"    if len(d) < {need}:\n        raise ValueError('short data')\n"
+           f"    return T % ({body}{',' if len(ordered) == 1 else ''})\n")
+    exec(src, env)  # noqa: S102 — generated from the ABI's field types only
+    return env["f"]
+
+
+def _expr(kind: str, ref: str, last40: str, env: dict[str, Any], key: str) -> tuple[str, str]:
+    if kind == "address":
+        return '"%s"', f"A({ref})" if ref.startswith("t[") else f"A('0x' + {last40})"
+    if kind.startswith("uint"):
+        return "%d", f"int({ref}, 16)"
+    if kind.startswith("int"):
+        return "%d", f"S({ref})"
+    if kind == "bool":
+        return "%s", f"('true' if int({ref}, 16) else 'false')"
+    if kind.startswith("bytes"):
+        size = 2 * int(kind[5:] or 32)
+        return '"0x%s"', f"{ref}[{'2:' if ref.startswith('t[') else ':'}][:{size}].lower()"
+    return '"0x%s"', f"{ref}[{'2:' if ref.startswith('t[') else ':'}].lower()"
 
 
 class Decoder:
@@ -77,6 +216,7 @@ class Decoder:
     def __init__(self, deployment: Deployment):
         self.addresses: dict[str, str] = {}
         self.specs: dict[tuple[str, str], EventSpec] = {}
+        self.compiled: dict[tuple[str, str], tuple[EventSpec, Any, int]] = {}
         for name in CONTRACTS:
             entry = deployment.contracts.get(name)
             if entry is None:
@@ -86,10 +226,30 @@ class Decoder:
             for item in entry["abi"]:
                 if item.get("type") == "event" and not item.get("anonymous"):
                     topic = "0x" + event_abi_to_log_topic(item).hex()
-                    self.specs[(address, topic)] = _spec(name, item)
+                    spec = _spec(name, item)
+                    self.specs[(address, topic)] = spec
+                    self.compiled[(address, topic)] = (spec, _compile(spec), len(spec.indexed) + 1)
 
     def events(self) -> Iterable[EventSpec]:
         return self.specs.values()
+
+    def decode_json(self, log: dict[str, Any]) -> tuple[EventSpec, str] | None:
+        """The event and its arguments as compact JSON text (what `json.dumps(args)` would give, with
+        `separators=(",", ":")`), built straight from the hex; None for a log not of this deployment."""
+        topics = log["topics"]
+        if not topics:
+            return None
+        spec = self.specs.get((log["address"].lower(), topics[0]))
+        if spec is None or len(topics) != len(spec.indexed) + 1:
+            return None
+        fn = self.compiled[(log["address"].lower(), topics[0])][1]
+        if fn is None:
+            decoded = self.decode(log)
+            return None if decoded is None else (spec, json.dumps(decoded[1], separators=(",", ":")))
+        try:
+            return spec, fn(topics, log["data"])
+        except (ValueError, IndexError, TypeError):
+            return None
 
     def decode(self, log: dict[str, Any]) -> tuple[EventSpec, dict[str, Any]] | None:
         """The event and its arguments, or None for a log this deployment's ABIs do not describe."""

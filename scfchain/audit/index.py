@@ -1,9 +1,10 @@
 """Indexing: every event of the six contracts, fetched with chunked `eth_getLogs`, decoded, stored.
 
 * The chunk (in blocks) adapts: halved when the node refuses a range (too many results, too wide,
-  answer too large), doubled again while answers stay small.
-* Fetching runs one chunk ahead of decoding and storing (a background thread), so the node's time and
-  ours overlap.
+  answer too large); otherwise sized so that an answer holds a few thousand logs (up to 2x larger or
+  4x smaller than the last range), which keeps fetching and decoding overlapped.
+* A pipeline: while the node serves range k, a worker process decodes range k (large answers) and this
+  process stores range k-1, so the node's time, decoding and SQLite overlap on separate cores.
 * Resumable: each chunk is committed with the cursor that follows it. Blocks within `confirmations` of
   the head are stored but marked not final; the next run deletes and fetches them again, and checks that
   the last final block still has the hash it had, so a reorganisation cannot leave stale rows.
@@ -11,9 +12,10 @@
 from __future__ import annotations
 
 import json
-import queue
-import threading
+import multiprocessing
+import os
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -26,9 +28,9 @@ from .node import Node, NodeError
 from .store import Store
 
 DEFAULT_CONFIRMATIONS = 12
-DEFAULT_CHUNK = 2_000
+DEFAULT_CHUNK = 10  # blocks in the first range; the next ranges aim at TARGET_LOGS logs per answer
 MAX_CHUNK = 100_000
-GROW_BELOW = 5_000  # logs in an answer under which the next chunk may double
+TARGET_LOGS = 2_500  # answers of a few thousand logs keep fetching and decoding overlapped
 
 
 @dataclass
@@ -72,6 +74,7 @@ def bind(store: Store, deployment: Deployment) -> None:
         store.set("chainId", deployment.chain_id)
         store.set("contracts", contracts)
         store.set("deploymentBlock", deployment.block)
+        store.set("deployer", deployment.deployer)
     elif int(have_chain) != deployment.chain_id or have_contracts != contracts:
         raise ScfError(f"{store.path} indexes another deployment (chain {have_chain}); use another --db or --rebuild")
 
@@ -85,6 +88,67 @@ def _token_meta(node: Node, token: str) -> tuple[int, str]:
     except (NodeError, ValueError, TypeError, Exception):  # noqa: BLE001 — a token without metadata
         pass
     return decimals, symbol
+
+
+_WORKER_DECODER: Decoder | None = None
+_WORKER_DB: str = ""
+_WORKER_STORE: Any = None
+PARALLEL_FROM = 800  # logs in an answer from which decoding and storing move to worker processes
+
+
+def _parse(raw: bytes) -> list[dict[str, Any]]:
+    logs = json.loads(raw)["result"]
+    if not isinstance(logs, list):
+        raise NodeError("eth_getLogs", {"message": "no list of logs in the answer"})
+    return logs
+
+
+def decode_rows(decoder: Decoder, logs: list[dict[str, Any]]) -> tuple[list[tuple[Any, ...]], list[int]]:
+    """Table rows of the logs this deployment's ABIs describe, and the blocks whose time the logs lack
+    (their rows carry time -1)."""
+    out = []
+    missing: set[int] = set()
+    compiled = decoder.compiled
+    slow = decoder.decode_json
+    append = out.append
+    for log in logs:
+        topics = log["topics"]
+        if not topics or log.get("removed"):
+            continue
+        entry = compiled.get((log["address"], topics[0])) or compiled.get((log["address"].lower(), topics[0]))
+        if entry is None:
+            continue
+        spec, fn, ntopics = entry
+        if len(topics) != ntopics:
+            continue
+        if fn is not None:
+            try:
+                args = fn(topics, log["data"])
+            except (ValueError, IndexError, TypeError):
+                continue
+        else:
+            decoded = slow(log)
+            if decoded is None:
+                continue
+            args = decoded[1]
+        stamp = log.get("blockTimestamp")
+        if stamp is None:
+            missing.add(int(log["blockNumber"], 16))
+        append((int(log["blockNumber"], 16), int(log["logIndex"], 16), log["transactionHash"],
+                int(log["transactionIndex"], 16), int(stamp, 16) if stamp is not None else -1, spec.contract,
+                spec.name, args))
+    return out, sorted(missing)
+
+
+def _store_in_worker(raw: bytes) -> tuple[int, list[int]]:
+    """In a worker process: parse, decode and store one answer; (rows stored, blocks lacking a time)."""
+    global _WORKER_STORE
+    assert _WORKER_DECODER is not None
+    if _WORKER_STORE is None:
+        _WORKER_STORE = Store(_WORKER_DB)
+    rows, missing = decode_rows(_WORKER_DECODER, _parse(raw))
+    _WORKER_STORE.commit_chunk(rows, {})
+    return len(rows), missing
 
 
 class Indexer:
@@ -111,101 +175,81 @@ class Indexer:
         self.progress = progress
         self.decoder = Decoder(deployment)
         self.addresses = [c["address"] for c in deployment.contracts.values()]
+        self.parallel = True  # decode and store large answers in worker processes
+        self.workers = max(1, min(2, os.cpu_count() or 1))
+        self.fixed = False  # True: keep `chunk` blocks per range (shrinking only when refused)
         self.refused = 0
+        self.ranges_used: list[tuple[int, int]] = []  # the ranges the node answered, in order
 
     # ------------------------------------------------------------ fetching
-    def _fetch(self, a: int, b: int, final: int) -> tuple[list[dict[str, Any]], str | None]:
-        calls: list[tuple[str, list[Any]]] = [
-            ("eth_getLogs", [{"fromBlock": hex(a), "toBlock": hex(b), "address": self.addresses}])
-        ]
+    def _fetch(self, a: int, b: int, final: int) -> tuple[bytes, int, str | None]:
+        """The raw eth_getLogs answer for blocks a..b (parsed later, by the consumer: parsing here would
+        fight it for the interpreter lock), a count of its logs, and the hash of block `final`."""
+        raw = self.node.post_raw(self.node.request(
+            "eth_getLogs", [{"fromBlock": hex(a), "toBlock": hex(b), "address": self.addresses}]))
+        if b'"error"' in raw[:256] or b'"result"' not in raw[:256]:
+            try:
+                reply = json.loads(raw)
+            except ValueError:
+                raise NodeError("eth_getLogs", {"message": "an answer that is not JSON"}) from None
+            raise NodeError("eth_getLogs", reply.get("error") or {"message": "no result in the answer"})
+        final_hash = None
         if final >= a:
-            calls.append(("eth_getBlockByNumber", [hex(final), False]))
-        replies = self.node.batch(calls)
-        for r in replies:
-            if isinstance(r, Exception):
-                raise r
-        logs = replies[0]
-        if not isinstance(logs, list):
-            raise NodeError("eth_getLogs", {"message": "no list of logs in the answer"})
-        final_hash = replies[1]["hash"] if final >= a and replies[1] else None
-        missing = sorted({int(log["blockNumber"], 16) for log in logs if "blockTimestamp" not in log})
-        if missing:  # nodes that do not put the block time on logs: read the headers, in batches
-            headers = self.node.batch([("eth_getBlockByNumber", [hex(n), False]) for n in missing])
-            times = {n: h["timestamp"] for n, h in zip(missing, headers) if isinstance(h, dict)}
-            for log in logs:
-                if "blockTimestamp" not in log:
-                    log["blockTimestamp"] = times.get(int(log["blockNumber"], 16), "0x0")
-        return logs, final_hash
+            block = self.node.call("eth_getBlockByNumber", [hex(final), False])
+            final_hash = block["hash"] if block else None
+        return raw, raw.count(b'"logIndex"'), final_hash
 
-    def ranges(self, start: int, end: int, safe: int) -> Iterator[tuple[int, int, list[dict[str, Any]], int, str | None]]:
-        """(from, to, logs, final block, its hash) per chunk; shrinks the chunk when the node refuses."""
+    def ranges(self, start: int, end: int, safe: int) -> Iterator[tuple[int, int, bytes, int, int, str | None]]:
+        """(from, to, raw answer, logs in it, final block, its hash) per chunk; shrinks the chunk when the
+        node refuses a range."""
         a, chunk = start, self.chunk
         while a <= end:
             b = min(a + chunk - 1, end)
             final = min(b, safe)
             try:
-                logs, final_hash = self._fetch(a, b, final)
+                raw, count, final_hash = self._fetch(a, b, final)
             except NodeError:
                 if chunk == 1:
                     raise
                 self.refused += 1
                 chunk = max(1, chunk // 2)
                 continue
-            yield a, b, logs, final, final_hash
-            if len(logs) < GROW_BELOW and chunk < self.max_chunk:
-                chunk = min(chunk * 2, self.max_chunk)
+            self.ranges_used.append((a, b))
+            yield a, b, raw, count, final, final_hash
+            # the next range: as many blocks as should hold TARGET_LOGS at this density, within 1/4x..2x
+            if not self.fixed:
+                wanted = (b - a + 1) * TARGET_LOGS // max(count, 1)
+                chunk = max(1, min(self.max_chunk, 2 * chunk, max(chunk // 4, wanted)))
             a = b + 1
-
-    def _prefetch(self, start: int, end: int, safe: int) -> Iterator[tuple[int, int, list[dict[str, Any]], int, str | None]]:
-        q: queue.Queue[Any] = queue.Queue(maxsize=3)
-        stop = threading.Event()
-        done = object()
-
-        def work() -> None:
-            try:
-                for item in self.ranges(start, end, safe):
-                    while not stop.is_set():
-                        try:
-                            q.put(item, timeout=0.2)
-                            break
-                        except queue.Full:
-                            continue
-                    if stop.is_set():
-                        return
-                q.put(done)
-            except BaseException as exc:  # noqa: BLE001 — handed to the consumer
-                q.put(exc)
-
-        thread = threading.Thread(target=work, name="scfchain-getlogs", daemon=True)
-        thread.start()
-        try:
-            while True:
-                item = q.get()
-                if item is done:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            stop.set()
 
     # ------------------------------------------------------------ decoding
     def rows(self, logs: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        out = []
-        decode, dumps = self.decoder.decode, json.dumps
-        for log in logs:
-            if log.get("removed"):
-                continue
-            decoded = decode(log)
-            if decoded is None:
-                continue
-            spec, args = decoded
-            out.append((
-                int(log["blockNumber"], 16), int(log["logIndex"], 16), log["transactionHash"],
-                int(log["transactionIndex"], 16), int(log["blockTimestamp"], 16), spec.contract, spec.name,
-                dumps(args, separators=(",", ":")),
-            ))
-        return out
+        return decode_rows(self.decoder, logs)[0]
+
+    def _decode_here(self, raw: bytes) -> tuple[list[tuple[Any, ...]], list[int]]:
+        return decode_rows(self.decoder, _parse(raw))
+
+    def _start_pool(self) -> Any:
+        """Worker processes (forked: they inherit the decoder), each with its own connection to the
+        index. None where fork is not available."""
+        global _WORKER_DECODER, _WORKER_DB
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        _WORKER_DECODER, _WORKER_DB = self.decoder, str(self.store.path)
+        return multiprocessing.get_context("fork").Pool(self.workers)
+
+    def _fill_stored_times(self, missing: list[int]) -> None:
+        headers = self.node.batch([("eth_getBlockByNumber", [hex(n), False]) for n in missing])
+        self.store.db.executemany("UPDATE events SET time = ? WHERE block = ? AND time < 0",
+                                  [(int(h["timestamp"], 16), n) for n, h in zip(missing, headers) if isinstance(h, dict)])
+
+    def _fill_times(self, rows: list[tuple[Any, ...]], missing: list[int]) -> list[tuple[Any, ...]]:
+        """Nodes that do not put the block time on logs: read those headers, in batches."""
+        if not missing:
+            return rows
+        headers = self.node.batch([("eth_getBlockByNumber", [hex(n), False]) for n in missing])
+        times = {n: int(h["timestamp"], 16) for n, h in zip(missing, headers) if isinstance(h, dict)}
+        return [r if r[4] >= 0 else (*r[:4], times.get(r[0], 0), *r[5:]) for r in rows]
 
     # ------------------------------------------------------------ the run
     def run(self, to_block: int | None = None) -> IndexResult:
@@ -232,16 +276,24 @@ class Indexer:
                 if block is None or (stored_hash and block["hash"] != stored_hash):
                     raise ScfError(f"the chain was reorganised below the index's safety margin (block {final} "
                                    "changed): run `scfchain audit index --rebuild`")
-            if fetched > final:
-                dropped = store.drop_after(final, {"fetched_to": final})
+            # rows past the final block may be reorganised away; rows past the cursor are from an
+            # interrupted run's workers: both are fetched again
+            dropped = store.drop_after(min(fetched, final), {"fetched_to": min(fetched, final)})
             start = min(fetched, final) + 1
         head = node.block_number()
         end = head if to_block is None else min(to_block, head)
         safe = head - self.confirmations
         chunks = logs_seen = stored = 0
         last_final = final if fetched is not None else first - 1
-        for a, b, logs, fin, fin_hash in self._prefetch(start, end, safe):
-            rows = self.rows(logs)
+        # Small answers are decoded and stored here, each with its cursor in one transaction. Large ones
+        # go to worker processes that parse, decode and store them while this process fetches the next
+        # ranges; the cursor follows once every range before it is stored. Rows a crash leaves beyond
+        # the cursor are deleted when the next run starts.
+        pool = None
+        inflight: deque[tuple[int, int, int, str | None, Any]] = deque()
+
+        def advance(a: int, b: int, fin: int, fin_hash: str | None, rows: list[tuple[Any, ...]], n: int) -> None:
+            nonlocal chunks, stored, last_final
             meta: dict[str, Any] = {"fetched_to": b}
             if fin >= a and fin_hash:
                 meta.update(final_to=fin, final_hash=fin_hash)
@@ -250,10 +302,35 @@ class Indexer:
                 meta["final_to"] = last_final
             store.commit_chunk(rows, meta)
             chunks += 1
-            logs_seen += len(logs)
-            stored += len(rows)
+            stored += n
             if self.progress:
                 self.progress(Progress(start, end, b, stored, b - a + 1, time.monotonic() - t0))
+
+        def finish_oldest() -> None:
+            a, b, fin, fin_hash, job = inflight.popleft()
+            n, missing = job.get()
+            if missing:
+                self._fill_stored_times(missing)
+            advance(a, b, fin, fin_hash, [], n)
+
+        try:
+            for a, b, raw, count, fin, fin_hash in self.ranges(start, end, safe):
+                logs_seen += count
+                if pool is None and count >= PARALLEL_FROM and self.parallel:
+                    pool = self._start_pool()
+                if pool is not None:
+                    inflight.append((a, b, fin, fin_hash, pool.apply_async(_store_in_worker, (raw,))))
+                    while len(inflight) > self.workers or (inflight and inflight[0][4].ready()):
+                        finish_oldest()
+                else:
+                    rows, missing = self._decode_here(raw)
+                    advance(a, b, fin, fin_hash, self._fill_times(rows, missing), len(rows))
+            while inflight:
+                finish_oldest()
+        finally:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
         if end >= start:
             store.set("indexed_time", int(node.block(end)["timestamp"], 16))
         return IndexResult(start, end, max(last_final, start - 1), head, chunks, logs_seen, stored, self.refused,

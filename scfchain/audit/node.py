@@ -3,6 +3,7 @@ the node's work when tens of thousands of logs come back. Transient faults are r
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from typing import Any, Sequence
 
@@ -30,7 +31,8 @@ class Node:
         self.session = requests.Session()
         self._ids = itertools.count(1)
 
-    def _post(self, payload: Any) -> Any:
+    def post_raw(self, payload: Any) -> bytes:
+        """The node's answer as bytes, unparsed (for callers that parse it elsewhere)."""
         delay = 0.2
         for attempt in range(self.retries + 1):
             try:
@@ -38,15 +40,23 @@ class Node:
                 if r.status_code == 413 or (r.status_code >= 400 and not r.content):
                     # Too large a request or answer: reported like a refused range so callers shrink it.
                     raise NodeError("request", {"code": r.status_code, "message": f"HTTP {r.status_code}"})
-                return r.json()
+                return r.content
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt == self.retries:
                     raise RpcError(f"node unreachable at {self.url}: {type(exc).__name__}") from None
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
-            except ValueError:
-                raise RpcError(f"the node at {self.url} did not answer JSON-RPC") from None
         raise AssertionError("unreachable")
+
+    def _post(self, payload: Any) -> Any:
+        raw = self.post_raw(payload)
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise RpcError(f"the node at {self.url} did not answer JSON-RPC") from None
+
+    def request(self, method: str, params: Sequence[Any] = ()) -> dict[str, Any]:
+        return {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}
 
     def call(self, method: str, params: Sequence[Any] = ()) -> Any:
         reply = self._post({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)})

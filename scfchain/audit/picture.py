@@ -92,9 +92,10 @@ def png_available() -> bool:
     return True
 
 
-def png_tree(node: TreeNode, name: Callable[[str], str] = str, title: str = "") -> bytes:
+def png_tree(node: TreeNode, name: Callable[[str], str] = str, title: str = "",
+             lines: Callable[[TreeNode], list[str]] | None = None) -> bytes:
     """The picture of render.svg_tree, as PNG: one box per certificate, tiers as rows."""
-    box_w, box_h, gap_x, gap_y = 250, 78, 24, 56
+    box_w, box_h, gap_x, gap_y = 290, 78, 24, 56
     top = 50 if title else 16
     positions: dict[int, tuple[int, int]] = {}
     next_x = [0]
@@ -110,7 +111,7 @@ def png_tree(node: TreeNode, name: Callable[[str], str] = str, title: str = "") 
         return x
 
     place(node, 0)
-    width = max(next_x[0], box_w + gap_x, 8 * len(title) + 40) + 16
+    width = max(next_x[0], box_w + gap_x, 9 * len(title) + 24) + 16
     height = max(y for _, y in positions.values()) + box_h + 20
     cv = Canvas(width, height)
     if title:
@@ -125,17 +126,21 @@ def png_tree(node: TreeNode, name: Callable[[str], str] = str, title: str = "") 
             draw(ch)
         c = n.certificate
         cv.box(x + 8, y, x + 8 + box_w, y + box_h, _hex(COLORS.get(c.status, "#eeeeee")), stroke)
-        cv.text(x + 16, y + 8, f"#{c.id} · tier {c.tier} · {money(c.amount)}"[:29], bold=True)
-        holders = sorted(n.holders.items(), key=lambda kv: -kv[1])[:3] or [("no live units", 0)]
-        for i, (h, v) in enumerate(holders):
-            label = h if v == 0 else f"{name(h)}: {money(v)}"
-            cv.text(x + 16, y + 28 + 15 * i, label[:29])
+        cv.text(x + 16, y + 8, f"#{c.id} · tier {c.tier} · {money(c.amount)}"[:31], bold=True)
+        if lines is not None:
+            labels = lines(n)[:3]
+        else:
+            holders = sorted(n.holders.items(), key=lambda kv: -kv[1])[:3] or [("no live units", 0)]
+            labels = [h if v == 0 else f"{name(h)}: {money(v)}" for h, v in holders]
+        for i, label in enumerate(labels):
+            cv.text(x + 16, y + 28 + 15 * i, label[:34])
 
     draw(node)
     return cv.png()
 
 
-def write_png_tree(node: TreeNode, path: str | Path, name: Callable[[str], str] = str, title: str = "") -> Path:
+def write_png_tree(node: TreeNode, path: str | Path, name: Callable[[str], str] = str, title: str = "",
+                   lines: Callable[[TreeNode], list[str]] | None = None) -> Path:
     path = Path(path)
-    path.write_bytes(png_tree(node, name, title))
+    path.write_bytes(png_tree(node, name, title, lines))
     return path

@@ -211,6 +211,7 @@ class Ledger:
 
     def __init__(self, addresses: dict[str, str] | None = None, decimals: int = 2, symbol: str = ""):
         self.addresses = addresses or {}  # contract name -> address
+        self.deployer = ""
         self.decimals = decimals
         self.symbol = symbol
         self.members: dict[str, Member] = {}
@@ -247,6 +248,8 @@ class Ledger:
             if caddr == address:
                 return {"FinancingDesk": "Financing Desk", "SettlementEscrow": "Settlement Escrow",
                         "CreditGuarantee": "Credit Guarantee", "ReceivableCertificate": "Certificates"}.get(cname, cname)
+        if address == self.deployer:
+            return "Platform operator"
         return address[:10] + "…"
 
     def outstanding(self, debtor: str | None = None) -> int:
@@ -532,6 +535,7 @@ def load(store: Store) -> Ledger:
 
     addresses = json.loads(store.get("contracts") or "{}")
     ledger = replay(store.events(), addresses, int(store.get("decimals") or 2), store.get("symbol") or "")
+    ledger.deployer = store.get("deployer") or ""
     ledger.last_block = store.get_int("fetched_to") or ledger.last_block
     ledger.last_time = max(store.get_int("indexed_time") or 0, ledger.last_time)
     return ledger

@@ -10,7 +10,7 @@ from ..render import money, svg_tree
 from .credit import credit_profile
 from .picture import png_available, write_png_tree
 from .replay import Ledger
-from .trace import day, tree_node, when
+from .trace import box_lines, day, tree_node, when
 from .verify import CHECKS, Verdict
 
 
@@ -32,7 +32,7 @@ def mermaid(ledger: Ledger, root_id: int) -> str:
         paid = sum(cl.payout for cl in c.claims)
         if c.claims:
             label += f"<br/>paid out {m(paid)}"
-        label = label.replace('"', "'")
+        label = label.replace('"', "'").replace("#", "#35;")  # Mermaid's escape for '#'
         lines.append(f'    c{c.id}["{label}"]')
         for ch in c.children:
             child = ledger.certs[ch]
@@ -171,12 +171,12 @@ def write_report(ledger: Ledger, out_dir: str | Path, verdict: Verdict | None = 
         md += [f"### Receivable #{r.id} — {m(r.face)}, {r.status}", "", mermaid(ledger, r.id), ""]
         node = tree_node(ledger, r.id, with_ancestry=False)
         name = f"receivable-{r.id}.svg"
-        (out / name).write_text(svg_tree(node, n, f"Receivable #{r.id} — {r.status}") + "\n")
+        (out / name).write_text(svg_tree(node, n, f"Receivable #{r.id} — {r.status}", box_lines(ledger)) + "\n")
         files.append(name)
         pictures = f"![receivable #{r.id}]({name})"
         if png_available():
             png = f"receivable-{r.id}.png"
-            write_png_tree(node, out / png, n, f"Receivable #{r.id} - {r.status}")
+            write_png_tree(node, out / png, n, f"Receivable #{r.id} - {r.status}", box_lines(ledger))
             files.append(png)
             pictures += f" ([PNG]({png}))"
         md += [pictures, ""]

@@ -24,6 +24,7 @@ class ProgressLine:
         self.label = label
         self._last = 0.0
         self._shown = False
+        self._width = 0
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
@@ -31,8 +32,10 @@ class ProgressLine:
             return
         self._last = now
         rate = p.logs / p.seconds if p.seconds > 0 else 0.0
-        self.stream.write(f"\r{self.label}: block {p.done_to:,} of {p.end:,} ({100 * p.fraction:5.1f}%), "
-                          f"{p.logs:,} events, {rate:,.0f} events/s, chunk {p.chunk:,} blocks\x1b[K")
+        text = (f"{self.label}: block {p.done_to:,} of {p.end:,} ({100 * p.fraction:5.1f}%), {p.logs:,} events, "
+                f"{rate:,.0f} events/s, chunk {p.chunk:,} blocks")
+        self.stream.write("\r" + text.ljust(self._width))  # padded over a longer previous line
+        self._width = len(text)
         self.stream.flush()
         self._shown = True
 

@@ -23,8 +23,7 @@ CREATE TABLE IF NOT EXISTS events (
     event     TEXT    NOT NULL,
     args      TEXT    NOT NULL,
     PRIMARY KEY (block, log_index)
-);
-CREATE INDEX IF NOT EXISTS events_by_name ON events (event);
+) WITHOUT ROWID;
 """
 
 
@@ -63,7 +62,7 @@ class Store:
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.db = sqlite3.connect(str(self.path), isolation_level=None)
+            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=60)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
@@ -103,9 +102,12 @@ class Store:
     def commit_chunk(self, rows: list[tuple[Any, ...]], meta: dict[str, Any]) -> None:
         """Stores one fetched range and the cursor that follows it, atomically."""
         cur = self.db.cursor()
-        cur.execute("BEGIN")
+        cur.execute("BEGIN IMMEDIATE")
         try:
-            cur.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            try:
+                cur.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            except sqlite3.IntegrityError:  # rows of a range stored before: the node's answer wins
+                cur.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             cur.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                             [(k, str(v)) for k, v in meta.items()])
             cur.execute("COMMIT")

@@ -3,7 +3,7 @@ tiers, splits, transfers, financings (price and discount rate) and payouts, from
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import ScfError
 from ..lifecycle import Certificate, TreeNode
@@ -162,3 +162,24 @@ def tree_node(ledger: Ledger, cert_id: int, with_ancestry: bool = True) -> TreeN
             parent.children = [top]
             top = parent
     return top
+
+
+def box_lines(ledger: Ledger) -> Callable[[TreeNode], list[str]]:
+    """What a tree picture shows under each certificate: live holders, else what happened to its units
+    (sold, paid out), at most three lines."""
+
+    def short(address: str) -> str:
+        label = ledger.name(address)
+        return label if len(label) <= 14 else label[:13] + "…"
+
+    def lines(node: TreeNode) -> list[str]:
+        c = ledger.certs[node.certificate.id]
+        m = lambda v: money(v, ledger.decimals)  # noqa: E731
+        out = [f"{short(h)}: {m(u)}" for h, u in sorted(c.balances.items(), key=lambda kv: -kv[1])]
+        out += [f"sold {m(f.amount)} for {m(f.proceeds)}" for f in c.financings]
+        out += [f"paid {short(cl.holder)} {m(cl.payout)}" for cl in c.claims]
+        if len(out) > 3:
+            out = out[:2] + [f"… {len(out) - 2} more"]
+        return out or ["no live units"]
+
+    return lines
