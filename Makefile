@@ -47,6 +47,7 @@ fuzz: setup
 
 bench: setup
 	$(VENV)/bin/python -m scfchain.bench
+	$(VENV)/bin/python -m scfchain.audit.bench
 
 clean:
 	rm -rf build reports bench/*.json
