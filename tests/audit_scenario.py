@@ -68,13 +68,15 @@ def run_scenario(w3: Any) -> dict[str, Any]:
     grace = scf.escrow.functions.gracePeriod().call()
     travel(w3, grace)  # well past r2's maturity + grace
     paid2, covered2 = scf.declare_default(a["clearing"], r2)
+    default_time = w3.eth.get_block("latest")["timestamp"]
 
-    # claims: tier-1 claims its own, the clearing house pushes the rest of receivable 1, and receivable 2's
-    # holders are paid; r3's holder claims.
+    # claims: tier-1 claims its own, the clearing house pushes the rest except Deyang Wiring's #6 (left
+    # unclaimed: the escrow must still hold its payout); r3's holder claims.
     holders = scf.holders()
     t1_ids = [i for i in (r1, r2) if holders.get(i, {}).get(a["t1"])]
     claimed_t1 = scf.claim(a["t1"], t1_ids)
-    push = [(i, h) for i in sorted(holders) for h in holders[i] if h != a["t1"] and i != r3]
+    push = [(i, h) for i in sorted(holders) for h in holders[i]
+            if h != a["t1"] and i != r3 and (i, h) != (c6, a["t2b"])]
     pushed = scf.settle(a["clearing"], [i for i, _ in push], [h for _, h in push])
     claimed_r3 = scf.claim(a["t2a"], [r3])
     final_block = w3.eth.block_number
@@ -85,4 +87,5 @@ def run_scenario(w3: Any) -> dict[str, Any]:
         "fin1_time": fin1_time, "paid2": paid2, "covered2": covered2, "claimed_t1": claimed_t1,
         "pushed": pushed, "claimed_r3": claimed_r3, "r3_repaid": r3_repaid, "holders_before": holders,
         "final_block": final_block, "grace": grace,
+        "default_time": default_time, "offer_rate": 600,
     }

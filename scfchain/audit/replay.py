@@ -228,6 +228,7 @@ class Ledger:
         self.failed_settlements: list[tuple[int, str, int]] = []
         self.token: dict[str, int] = defaultdict(int)
         self.token_moves: dict[str, list[tuple[str, str, int]]] = defaultdict(list)  # per tx
+        self.tx_ids: dict[str, set[int]] = defaultdict(set)  # certificate and receivable ids each tx names
         self.token_minted = 0
         self.anomalies: list[Anomaly] = []
         self.issue_checks: list[tuple[int, int, int]] = []  # (rootId, outstanding incl. it, limit) at issue
@@ -283,6 +284,10 @@ class Ledger:
     # ------------------------------------------------------------ replay
     def apply(self, e: Event) -> None:
         handler = getattr(self, "_on_" + e.name, None)
+        for key in ("rootId", "certId", "id"):
+            value = e.args.get(key)
+            if isinstance(value, int) and e.contract != "PaymentToken":
+                self.tx_ids[e.tx_hash].add(value)
         self.events += 1
         self.last_block, self.last_time = e.block, e.time
         if handler is not None:

@@ -341,7 +341,7 @@ def _balances(ledger: Ledger, chain: OnChain, checks: dict[str, Check], escrow: 
             got = {k: v for k, v in actual[tx].items() if v}
             meant = {k: v for k, v in expect[kind][tx].items() if v}
             if got != meant:
-                ids = who.get((kind, tx), [])
+                ids = who.get((kind, tx)) or sorted(ledger.tx_ids.get(tx, ()))
                 check.fail(f"transaction {tx[:12]}…: tokens moved {sum(got.values()):+d} for the {kind}, the "
                            f"events account for {sum(meant.values()):+d}", *ids)
         from_tokens = ledger.token.get(address, 0)
