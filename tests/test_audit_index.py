@@ -1,0 +1,188 @@
+"""`scfchain audit index`: every event stored once, decoded; resumable (an interrupted run completed by a
+second equals one run); the unconfirmed tail fetched again; a node that refuses wide ranges and omits
+block times; the worker-process path; one-line errors."""
+import importlib
+import json
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from scfchain.audit import Node, Store, index, load
+from scfchain.audit.events import Decoder
+from scfchain.audit.index import Indexer
+from tests.audit_support import SCFCHAIN, audit, dump, ok_json, raw_logs, start
+
+index_module = importlib.import_module("scfchain.audit.index")  # the module (the package exports the function)
+
+
+@pytest.fixture(scope="module")
+def s(tmp_path_factory):
+    anvil, scenario = start(tmp_path_factory.mktemp("audit-index"))
+    yield scenario
+    anvil.stop()
+
+
+def test_index_storesEveryLogDecoded(s):
+    logs = raw_logs(s)
+    assert s["index"]["total_events"] == len(logs) == s["index"]["stored"]
+    assert s["index"]["to_block"] == s["final_block"] == s["index"]["final_block"]
+    rows, meta = dump(s["db"])
+    assert [(r[0], r[1]) for r in rows] == [(int(l["blockNumber"], 16), int(l["logIndex"], 16)) for l in logs]
+    assert [r[2] for r in rows] == [l["transactionHash"] for l in logs]
+    decoder = Decoder(s["dep"])
+    for row, log in zip(rows, logs):
+        spec, args = decoder.decode(log)
+        assert (row[5], row[6], json.loads(row[7])) == (spec.contract, spec.name, args)
+        assert row[4] == int(log["blockTimestamp"], 16)
+    assert meta["chainId"] == "31337" and meta["decimals"] == "2" and meta["symbol"] == "dCNY"
+    names = [r[6] for r in rows]
+    assert names.count("ReceivableIssued") == 3 and names.count("CertificateSplit") == 3
+    assert names.count("Financed") == 2 and names.count("Repaid") == 4 and names.count("DefaultDeclared") == 1
+
+
+def test_index_secondRunFetchesOnlyNewBlocks(s, tmp_path):
+    db = str(tmp_path / "again.sqlite")
+    first = ok_json(s, "index", "--confirmations", "0", db=db)
+    again = ok_json(s, "index", "--confirmations", "0", db=db)
+    assert again["stored"] == 0 and again["chunks"] == 0 and again["total_events"] == first["total_events"]
+    assert dump(db)[0] == dump(s["db"])[0]
+
+
+def test_index_keepsTheUnconfirmedTailProvisional(s, tmp_path):
+    db = str(tmp_path / "tail.sqlite")
+    head = s["final_block"]
+    first = ok_json(s, "index", "--confirmations", "5", db=db)
+    assert first["final_block"] == head - 5
+    tail = sum(1 for l in raw_logs(s) if int(l["blockNumber"], 16) > head - 5)
+    assert tail > 0
+    # The next run drops what the last five blocks held and fetches it again.
+    again = ok_json(s, "index", "--confirmations", "5", db=db)
+    assert again["dropped"] == tail and again["stored"] == tail and again["from_block"] == head - 4
+    assert dump(db)[0] == dump(s["db"])[0]
+
+
+def test_index_interruptedHalfWay_resumesToTheSameDatabase(s, tmp_path):
+    node = Node(s["url"])
+    whole = Store(tmp_path / "whole.sqlite")
+    Indexer(node, s["dep"], whole, confirmations=0, chunk=3).run()
+    whole.close()
+
+    calls = []
+
+    def interrupt(progress):
+        calls.append(progress.done_to)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+
+    part = Store(tmp_path / "part.sqlite")
+    ix = Indexer(node, s["dep"], part, confirmations=0, chunk=3, progress=interrupt)
+    ix.fixed = True
+    with pytest.raises(KeyboardInterrupt):
+        ix.run()
+    stored_at_stop = part.count()
+    assert 0 < stored_at_stop < whole_count(tmp_path)
+    assert part.get_int("fetched_to") == calls[-1] < s["final_block"]
+    resumed = Indexer(node, s["dep"], part, confirmations=0, chunk=3).run()
+    assert resumed.from_block == calls[-1] + 1
+    part.close()
+    assert dump(str(tmp_path / "part.sqlite")) == dump(str(tmp_path / "whole.sqlite"))
+
+
+def whole_count(tmp_path):
+    return len(dump(str(tmp_path / "whole.sqlite"))[0])
+
+
+def test_index_cliToBlockThenRest_equalsOneRun(s, tmp_path):
+    db = str(tmp_path / "halves.sqlite")
+    half = s["final_block"] // 2
+    first = ok_json(s, "index", "--confirmations", "0", "--to-block", str(half), db=db)
+    assert first["to_block"] == half
+    ok_json(s, "index", "--confirmations", "0", db=db)
+    assert dump(db) == dump(s["db"])
+
+
+def test_index_workerProcesses_storeTheSameRows(s, tmp_path, monkeypatch):
+    monkeypatch.setattr(index_module, "PARALLEL_FROM", 1)  # every answer goes to the worker processes
+    store = Store(tmp_path / "workers.sqlite")
+    result = Indexer(Node(s["url"]), s["dep"], store, confirmations=0, chunk=4).run()
+    store.close()
+    assert result.chunks > 3
+    assert dump(str(tmp_path / "workers.sqlite")) == dump(s["db"])
+
+
+class Refusing(BaseHTTPRequestHandler):
+    """A node in front of Anvil that refuses eth_getLogs over more than 4 blocks and leaves the block
+    time off logs, like many public endpoints."""
+    upstream = ""
+    refused = 0
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        calls = body if isinstance(body, list) else [body]
+        replies = []
+        for c in calls:
+            if c["method"] == "eth_getLogs":
+                f = c["params"][0]
+                if int(f["toBlock"], 16) - int(f["fromBlock"], 16) + 1 > 4:
+                    type(self).refused += 1
+                    replies.append({"jsonrpc": "2.0", "id": c["id"],
+                                    "error": {"code": -32005, "message": "query exceeds max block range 4"}})
+                    continue
+            r = requests.post(self.upstream, json=c, timeout=30).json()
+            if c["method"] == "eth_getLogs":
+                for log in r.get("result", []):
+                    log.pop("blockTimestamp", None)
+            replies.append(r)
+        data = json.dumps(replies if isinstance(body, list) else replies[0]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_index_nodeRefusingWideRanges_shrinksTheChunk(s, tmp_path):
+    Refusing.upstream = s["url"]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        store = Store(tmp_path / "refused.sqlite")
+        result = index(Node(url), s["dep"], store, confirmations=0, chunk=64)
+        store.close()
+    finally:
+        server.shutdown()
+    assert result.refused >= 4 and Refusing.refused == result.refused  # 64 -> 32 -> 16 -> 8 -> 4
+    assert dump(str(tmp_path / "refused.sqlite"))[0] == dump(s["db"])[0]  # block times read from headers
+
+
+def test_index_errorsAreOneLine(s, tmp_path):
+    code, out, err = audit(s, "index", rpc=False)
+    assert (code, err) == (1, "scfchain: audit index needs --rpc-url")
+    code, out, err = audit(s, "trace", "1", rpc=False, db=str(tmp_path / "none.sqlite"))
+    assert code == 1 and err.startswith("scfchain: no audit index at ") and "run `scfchain audit index` first" in err
+    other = tmp_path / "other.json"
+    data = json.loads(open(s["deployment"]).read())
+    data["contracts"]["ReceivableCertificate"]["address"] = "0x" + "11" * 20
+    other.write_text(json.dumps(data))
+    code, out, err = audit(s, "index", deployment=str(other))
+    assert code == 1 and "indexes another deployment" in err and "\n" not in err
+    r = subprocess.run([SCFCHAIN, "audit", "trace", "1", "--deployment", s["deployment"], "--db", "postgres://x/y"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and r.stderr.strip() == \
+        "scfchain: --db must be sqlite:///PATH (an embedded SQLite file), got 'postgres://x/y'"
+    r = subprocess.run([SCFCHAIN, "audit", "index", "--deployment", s["deployment"], "--rpc-url",
+                        "http://127.0.0.1:9", "--db", f"sqlite:///{tmp_path}/x.sqlite"], capture_output=True, text=True)
+    assert r.returncode == 1 and r.stderr.startswith("scfchain: node unreachable at http://127.0.0.1:9")
+
+
+def test_index_replaysToTheScriptState(s):
+    ledger = load(Store(s["db"]))
+    assert sorted(ledger.certs) == list(range(1, 8))
+    assert {r: ledger.roots[r].status for r in s["roots"]} == {1: "paid", 5: "defaulted", 7: "paid"}
