@@ -236,8 +236,9 @@ class Ledger:
         self.last_block = 0
         self.last_time = 0
         self.timeline: list[tuple[int, int]] = []  # (time, outstanding face value of all debtors)
-        self._tx_burns: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
-        self._tx_mints: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
+        # (tx, certificate) -> [(holder, units)] burned / minted in that transaction, for the split and claim checks
+        self.tx_burns: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
+        self.tx_mints: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
         self._outstanding: dict[str, int] = defaultdict(int)
 
     # ------------------------------------------------------------ helpers
@@ -368,7 +369,7 @@ class Ledger:
             self._flag("lineage", f"units of certificate {cid} moved, but no event created it", cid)
             return
         if sender == ZERO:
-            self._tx_mints[(e.tx_hash, cid)].append((recipient, units))
+            self.tx_mints[(e.tx_hash, cid)].append((recipient, units))
         else:
             have = cert.balances.get(sender, 0)
             if have < units:
@@ -380,7 +381,7 @@ class Ledger:
             else:
                 cert.balances.pop(sender, None)
         if recipient == ZERO:
-            self._tx_burns[(e.tx_hash, cid)].append((sender, units))
+            self.tx_burns[(e.tx_hash, cid)].append((sender, units))
         else:
             cert.balances[recipient] = cert.balances.get(recipient, 0) + units
             cert.seen.add(recipient)

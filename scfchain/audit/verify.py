@@ -168,13 +168,13 @@ def verify(ledger: Ledger, node: Node, block: int | None = None,
         split_sum[(s.tx, s.parent_id)] += sum(s.amounts)
     for s in ledger.splits:
         c2.checked += 1
-        burned = sum(u for h, u in ledger._tx_burns.get((s.tx, s.parent_id), []) if h == s.holder)
+        burned = sum(u for h, u in ledger.tx_burns.get((s.tx, s.parent_id), []) if h == s.holder)
         if burned != split_sum[(s.tx, s.parent_id)]:
             c2.fail(f"split of {s.parent_id}: {burned} units burned for {split_sum[(s.tx, s.parent_id)]} "
                     "split off", s.parent_id, *s.child_ids)
         parent_chain = onchain.get(s.parent_id)
         for cid, to, amount in zip(s.child_ids, s.recipients, s.amounts):
-            minted = ledger._tx_mints.get((s.tx, cid), [])
+            minted = ledger.tx_mints.get((s.tx, cid), [])
             if minted != [(to, amount)]:
                 got = ", ".join(f"{u} to {h}" for h, u in minted) or "nothing"
                 c2.fail(f"child {cid} of {s.parent_id}: split {amount} to {to}, minted {got}", s.parent_id, cid)
@@ -218,7 +218,7 @@ def verify(ledger: Ledger, node: Node, block: int | None = None,
         if root.face and cl.payout != cl.units * root.recovered // root.face:
             c3.fail(f"certificate {cl.id}: {cl.units} units paid {cl.payout}, due "
                     f"{cl.units * root.recovered // root.face}", cl.id, cl.root_id)
-        burned = sum(u for h, u in ledger._tx_burns.get((cl.tx, cl.id), []) if h == cl.holder)
+        burned = sum(u for h, u in ledger.tx_burns.get((cl.tx, cl.id), []) if h == cl.holder)
         if burned < cl.units:
             c3.fail(f"certificate {cl.id}: {cl.holder} paid for {cl.units} units, {burned} burned", cl.id,
                     cl.root_id)
