@@ -135,3 +135,18 @@ def test_verify_duplicatedClaim_failsUnitsPayoutsAndEscrow(s):
 def test_verify_needsTheNode(s):
     code, out, err = audit(s, "verify", rpc=False)
     assert code == 1 and err == "scfchain: audit verify needs --rpc-url: it checks the events against the chain"
+
+
+def test_verify_documentBackingTwoReceivables_failsInvariant4(s):
+    r1, r2 = s["certs"]["r1"], s["certs"]["r2"]
+
+    def alter(db):
+        rows = {r[2]["rootId"]: r for r in _rows(db, "ReceivableIssued")}
+        b, li, args = rows[r2]
+        args["documentHash"] = rows[r1][2]["documentHash"]
+        db.execute("UPDATE events SET args = ? WHERE block = ? AND log_index = ?", (json.dumps(args), b, li))
+
+    err, failed = _failed(s, _tamper(s, "same-document.sqlite", alter))
+    assert set(failed) == {"inv4-documents"}
+    assert failed["inv4-documents"]["ids"] == [r1, r2]
+    assert f"inv4-documents (ids {r1}, {r2})" in err

@@ -17,7 +17,7 @@ CHECKS = {
     "inv1-units": "invariant 1: live units + units claimed = face value, per root",
     "inv2-split": "invariant 2: splits conserve units; a child's root, debtor and maturity are its parent's",
     "inv3-payouts": "invariant 3: payouts within recovered, escrow covers unclaimed payouts, dust < certificates",
-    "inv4-documents": "invariant 4: a document hash backs at most one receivable",
+    "inv4-documents": "invariant 4: a document hash backs at most one receivable (and receivableOf agrees)",
     "inv4-credit-limit": "invariant 4: outstanding <= credit limit at every issue",
     "balance-escrow": "escrow token balance reconciles with repayments, guarantee calls and payouts",
     "balance-desk": "desk token balance reconciles with offers, financings and refunds",
@@ -39,6 +39,7 @@ SEL_BAL20 = _sel("balanceOf(address)")
 SEL_PAID = _sel("paid(uint256)")
 SEL_RECOVERED = _sel("recovered(uint256)")
 SEL_OUTSTANDING = _sel("outstanding(address)")
+SEL_RECEIVABLE_OF = _sel("receivableOf(bytes32)")
 
 
 @dataclass
@@ -228,10 +229,16 @@ def verify(ledger: Ledger, node: Node, block: int | None = None,
 
     # ---------------------------------------------------------------- invariant 4
     c4 = checks["inv4-documents"]
-    for doc, roots in ledger.documents.items():
+    docs = sorted(ledger.documents)
+    backed = chain.calls([(cert_addr, SEL_RECEIVABLE_OF + doc[2:].rjust(64, "0")) for doc in docs])
+    for doc, got in zip(docs, backed):
+        roots = ledger.documents[doc]
         c4.checked += 1
         if len(roots) > 1:
             c4.fail(f"document {doc} backs receivables {', '.join(map(str, roots))}", *roots)
+        elif got is None or got[0] != roots[0]:
+            c4.fail(f"document {doc} backs receivable {got[0] if got else '?'} on-chain, {roots[0]} by the events",
+                    roots[0])
     c4b = checks["inv4-credit-limit"]
     for rid, outstanding, limit in ledger.issue_checks:
         c4b.checked += 1
