@@ -5,12 +5,15 @@ import {IERC1155Receiver} from "@openzeppelin/contracts/token/ERC1155/IERC1155Re
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
 /// @title ReentrantFinancier
-/// @notice Test only. A contract member that acts through `forward` (post offers, approve tokens) and,
-///         when it receives certificates, makes one stored call first: a reentrant receiver.
+/// @notice Test only. A contract member (financier, supplier, clearing: whatever roles the test gives it) that
+///         acts through `forward` (post offers, approve tokens, split) and, when it receives certificates (or
+///         payment tokens from a token that notifies receivers, see QuirkyToken), makes one stored call first:
+///         a reentrant receiver. A failing call bubbles up, unless `swallow` is set.
 contract ReentrantFinancier is IERC1155Receiver {
     address public hookTarget;
     bytes public hookData;
     bool public hookRan;
+    bool public swallow;
 
     event HookCalled(bool ok, bytes result);
 
@@ -19,6 +22,16 @@ contract ReentrantFinancier is IERC1155Receiver {
         hookTarget = target;
         hookData = data;
         hookRan = false;
+    }
+
+    /// @notice Whether a failing hook call is kept quiet (only `HookCalled(false, …)`) instead of reverting.
+    function setSwallow(bool swallow_) external {
+        swallow = swallow_;
+    }
+
+    /// @notice Called by a notifying payment token after it credits this contract.
+    function onTokenReceived(address, uint256) external {
+        _hook();
     }
 
     /// @notice Calls `target` with `data` as this contract; bubbles a revert.
@@ -54,7 +67,7 @@ contract ReentrantFinancier is IERC1155Receiver {
         hookRan = true;
         (bool ok, bytes memory result) = hookTarget.call(hookData);
         emit HookCalled(ok, result);
-        if (!ok) {
+        if (!ok && !swallow) {
             assembly {
                 revert(add(result, 0x20), mload(result))
             }
