@@ -1,0 +1,71 @@
+"""Reorganisations: blocks within the safety margin are fetched again, so rows of blocks that were
+replaced do not survive; a reorganisation below the margin is refused with a one-line error."""
+import pytest
+from web3 import Web3
+
+from scfchain import Anvil, Chain, Scf, deploy
+from scfchain.audit import Node, Store, index
+from tests.audit_support import dump
+
+
+@pytest.fixture
+def chain():
+    with Anvil() as anvil:
+        w3 = Web3(Web3.HTTPProvider(anvil.url))
+        op = w3.eth.accounts[0]
+        scf = Scf(Chain(w3), deploy(Chain(w3), op))
+        yield anvil.url, w3, scf, op
+
+
+def onboard(scf, op, accounts, names):
+    for account, name in zip(accounts, names):
+        scf.onboard(op, account, "SUPPLIER", name)
+
+
+def names_in(path):
+    rows, _ = dump(path)
+    return [r[7] for r in rows if r[6] == "MemberOnboarded"]
+
+
+def test_reorgWithinTheMargin_leavesNoStaleRows(chain, tmp_path):
+    url, w3, scf, op = chain
+    snap = w3.provider.make_request("evm_snapshot", [])["result"]
+    onboard(scf, op, w3.eth.accounts[1:4], ["old-1", "old-2", "old-3"])
+    store = Store(tmp_path / "a.sqlite")
+    first = index(Node(url), scf.deployment, store, confirmations=5)
+    provisional = [r for r in dump(str(tmp_path / "a.sqlite"))[0] if r[0] > first.final_block]
+    assert first.final_block == first.head - 5 and len(provisional) >= 6
+    assert [n for n in names_in(str(tmp_path / "a.sqlite")) if "old" in n] == [
+        '{"account":"%s","role":"%s","name":"old-%d"}' % (w3.eth.accounts[i], "0x" + bytes(
+            Web3.keccak(text="SUPPLIER_ROLE")).hex(), i) for i in (1, 2, 3)]
+    # The last three blocks are replaced by others holding different events.
+    w3.provider.make_request("evm_revert", [snap])
+    scf.chain.resync(op)  # the reverted transactions' nonces are free again
+    onboard(scf, op, w3.eth.accounts[4:8], ["new-4", "new-5", "new-6", "new-7"])
+    result = index(Node(url), scf.deployment, store, confirmations=5)
+    store.close()
+    assert result.dropped == len(provisional) and result.from_block == first.final_block + 1
+    fresh = Store(tmp_path / "fresh.sqlite")
+    index(Node(url), scf.deployment, fresh, confirmations=5)
+    fresh.close()
+    assert dump(str(tmp_path / "a.sqlite"))[0] == dump(str(tmp_path / "fresh.sqlite"))[0]
+    assert not any("old-" in n for n in names_in(str(tmp_path / "a.sqlite")))
+
+
+def test_reorgBelowTheMargin_isRefused(chain, tmp_path):
+    url, w3, scf, op = chain
+    snap = w3.provider.make_request("evm_snapshot", [])["result"]
+    onboard(scf, op, w3.eth.accounts[1:4], ["old-1", "old-2", "old-3"])
+    store = Store(tmp_path / "b.sqlite")
+    index(Node(url), scf.deployment, store, confirmations=0)
+    w3.provider.make_request("evm_revert", [snap])
+    scf.chain.resync(op)  # the reverted transactions' nonces are free again
+    onboard(scf, op, w3.eth.accounts[4:8], ["new-4", "new-5", "new-6", "new-7"])
+    with pytest.raises(Exception) as err:
+        index(Node(url), scf.deployment, store, confirmations=0)
+    assert str(err.value).startswith("the chain was reorganised below the index's safety margin (block ")
+    assert str(err.value).endswith("run `scfchain audit index --rebuild`")
+    store.reset()
+    index(Node(url), scf.deployment, store, confirmations=0)
+    store.close()
+    assert any("new-7" in n for n in names_in(str(tmp_path / "b.sqlite")))
