@@ -49,6 +49,9 @@ def test_index_secondRunFetchesOnlyNewBlocks(s, tmp_path):
     again = ok_json(s, "index", "--confirmations", "0", db=db)
     assert again["stored"] == 0 and again["chunks"] == 0 and again["total_events"] == first["total_events"]
     assert dump(db)[0] == dump(s["db"])[0]
+    rebuilt = ok_json(s, "index", "--confirmations", "0", "--rebuild", db=db)
+    assert rebuilt["stored"] == rebuilt["total_events"] == first["total_events"]
+    assert dump(db)[0] == dump(s["db"])[0]
 
 
 def test_index_keepsTheUnconfirmedTailProvisional(s, tmp_path):

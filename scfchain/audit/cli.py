@@ -28,7 +28,8 @@ def _count(text: str) -> int:
 def add_audit_commands(sub: Any) -> None:
     """Registers `audit` and its subcommands on the main parser's subparsers."""
     audit = sub.add_parser("audit", help="auditor toolkit: index, trace, verify, export, credit, report")
-    asub = audit.add_subparsers(dest="audit_command", required=True, parser_class=type(audit))
+    asub = audit.add_subparsers(dest="audit_command", required=True, parser_class=type(audit),
+                                metavar="{index,trace,verify,export,credit,report}")
 
     def command(name: str, help_: str) -> argparse.ArgumentParser:
         p = asub.add_parser(name, help=help_)
