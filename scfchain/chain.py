@@ -166,6 +166,8 @@ class Chain:
             tx = self.rpc(lambda: fn.build_transaction(params if gas is None else {**params, "gas": gas}), label)
         except ContractLogicError as exc:
             raise self.revert_error(exc) from None
+        if "maxFeePerGas" in tx:
+            tx.pop("gasPrice", None)  # brownie's Web3 fills in a legacy gasPrice too: the node refuses both
         if gas is None:
             tx["gas"] = int(tx["gas"] * self.gas_buffer)
         tx["nonce"] = self._next_nonce(sender)
