@@ -1,0 +1,196 @@
+"""Access matrix: every privileged function, called by every role that must not call it, reverts with the
+access-control error (and changes nothing); the deploy script grants exactly the roles SPEC names.
+
+Callers: the platform admin (DEFAULT_ADMIN_ROLE + OPERATOR_ROLE, the deployer), an operator-only account,
+a core enterprise, a supplier, a financier, a guarantor, a clearing institution and an outsider.
+"""
+import pytest
+from brownie import web3
+
+from tests.conftest import FACE
+from tests.helpers import DAY, ROLE, reverts
+from tests.money_support import now
+
+ADMIN = ROLE["DEFAULT_ADMIN_ROLE"]
+CALLERS = ["admin", "operator", "core", "supplier", "financier", "guarantor", "clearing", "outsider"]
+
+
+@pytest.fixture
+def who(system, consortium, admin, core, tier1, bank, guarantor, clearing, outsider, extra_accounts):
+    operator = extra_accounts[1]
+    consortium.grantRole(ROLE["OPERATOR_ROLE"], operator, {"from": admin})
+    return {"admin": admin, "operator": operator, "core": core, "supplier": tier1, "financier": bank,
+            "guarantor": guarantor, "clearing": clearing, "outsider": outsider}
+
+
+@pytest.fixture
+def setup_ids(system, issue, desk, guarantee, escrow, core, bank, guarantor, tier1):
+    """A root (repaid: closed), an open root, an offer of the bank and a guarantee of the guarantor."""
+    closed = issue(face=FACE)
+    open_root = issue(face=FACE)
+    escrow.repay(closed, FACE, {"from": core})
+    offer = desk.postOffer(core, 600, FACE, 0, now() + 30 * DAY, {"from": bank}).return_value
+    gid = guarantee.provide(core, FACE, now() + 30 * DAY, {"from": guarantor}).return_value
+    return {"closed": closed, "open": open_root, "offer": offer, "guarantee": gid}
+
+
+def _role_gated(name, role, allowed, call):
+    """A function gated by `role`: every caller outside `allowed` gets AccessControlUnauthorizedAccount."""
+    return pytest.param(role, allowed, call, id=name)
+
+
+# (role the error names, callers allowed, the call) — `c` holds contracts, accounts and ids.
+ROLE_GATED = [
+    _role_gated("Consortium.onboard", "OPERATOR_ROLE", {"admin", "operator"},
+                lambda c, a: c["consortium"].onboard(c["fresh"], ROLE["SUPPLIER_ROLE"], "x", {"from": a})),
+    _role_gated("Consortium.suspend", "OPERATOR_ROLE", {"admin", "operator"},
+                lambda c, a: c["consortium"].suspend(c["tier2a"], {"from": a})),
+    _role_gated("Consortium.reinstate", "OPERATOR_ROLE", {"admin", "operator"},
+                lambda c, a: c["consortium"].reinstate(c["tier2a"], {"from": a})),
+    _role_gated("Consortium.grantRole", "DEFAULT_ADMIN_ROLE", {"admin"},
+                lambda c, a: c["consortium"].grantRole(ROLE["CLEARING_ROLE"], c["fresh"], {"from": a})),
+    _role_gated("Consortium.revokeRole", "DEFAULT_ADMIN_ROLE", {"admin"},
+                lambda c, a: c["consortium"].revokeRole(ROLE["SUPPLIER_ROLE"], c["tier2a"], {"from": a})),
+    _role_gated("ReceivableCertificate.setSettlementEscrow", "DEFAULT_ADMIN_ROLE", {"admin"},
+                lambda c, a: c["certificate"].setSettlementEscrow(c["fresh"], {"from": a})),
+    _role_gated("ReceivableCertificate.setMaxTier", "DEFAULT_ADMIN_ROLE", {"admin"},
+                lambda c, a: c["certificate"].setMaxTier(8, {"from": a})),
+    _role_gated("ReceivableCertificate.pause", "DEFAULT_ADMIN_ROLE", {"admin"},
+                lambda c, a: c["certificate"].pause({"from": a})),
+    _role_gated("ReceivableCertificate.setCreditLine", "FINANCIER_ROLE", {"financier"},
+                lambda c, a: c["certificate"].setCreditLine(c["core"], FACE, {"from": a})),
+    _role_gated("ReceivableCertificate.issue", "CORE_ENTERPRISE_ROLE", {"core"},
+                lambda c, a: c["certificate"].issue(c["tier2a"], FACE, now() + 30 * DAY, "0x" + "42" * 32, {"from": a})),
+    _role_gated("CreditGuarantee.setSettlementEscrow", "DEFAULT_ADMIN_ROLE", {"admin"},
+                lambda c, a: c["guarantee"].setSettlementEscrow(c["fresh"], {"from": a})),
+    _role_gated("CreditGuarantee.provide", "GUARANTOR_ROLE", {"guarantor"},
+                lambda c, a: c["guarantee"].provide(c["core"], FACE, now() + 30 * DAY, {"from": a})),
+    _role_gated("FinancingDesk.postOffer", "FINANCIER_ROLE", {"financier"},
+                lambda c, a: c["desk"].postOffer(c["core"], 600, FACE, 0, now() + 30 * DAY, {"from": a})),
+    _role_gated("SettlementEscrow.settle", "CLEARING_ROLE", {"clearing"},
+                lambda c, a: c["escrow"].settle([c["ids"]["closed"]], [c["tier1"]], {"from": a})),
+]
+
+
+@pytest.fixture
+def c(system, who, setup_ids, consortium, certificate, guarantee, desk, escrow, token, core, tier1, tier2a, extra_accounts):
+    return {**system, "who": who, "ids": setup_ids, "core": core, "tier1": tier1, "tier2a": tier2a,
+            "fresh": extra_accounts[2]}
+
+
+def _state(c):
+    """What a refused call must leave as it was."""
+    cert, escrow, desk, guarantee, consortium = c["certificate"], c["escrow"], c["desk"], c["guarantee"], c["consortium"]
+    return (
+        cert.paused(), cert.maxTier(), cert.nextId(), cert.creditLimit(c["core"]), cert.settlementEscrow(),
+        guarantee.guaranteeCount(), guarantee.settlementEscrow(), desk.offerCount(), desk.offer(c["ids"]["offer"]),
+        consortium.isActive(c["tier2a"]), consortium.isActive(c["fresh"]),
+        consortium.hasRole(ROLE["CLEARING_ROLE"], c["fresh"]), consortium.hasRole(ROLE["SUPPLIER_ROLE"], c["tier2a"]),
+        cert.balanceOf(c["tier1"], c["ids"]["closed"]), escrow.claimable(c["ids"]["closed"], c["tier1"]),
+        c["token"].totalSupply(),
+    )
+
+
+@pytest.mark.parametrize("role,allowed,call", ROLE_GATED)
+def test_roleGatedFunction_refusesEveryOtherRole(c, role, allowed, call):
+    before = _state(c)
+    refused = [name for name in CALLERS if name not in allowed]
+    assert refused
+    for name in refused:
+        caller = c["who"][name]
+        with reverts("AccessControlUnauthorizedAccount", caller, ROLE[role]):
+            call(c, caller)
+    assert _state(c) == before
+
+
+def test_unpause_refusesEveryRoleButAdmin(c):
+    c["certificate"].pause({"from": c["who"]["admin"]})
+    for name in CALLERS[1:]:
+        with reverts("AccessControlUnauthorizedAccount", c["who"][name], ADMIN):
+            c["certificate"].unpause({"from": c["who"][name]})
+    assert c["certificate"].paused()
+
+
+@pytest.mark.parametrize("fn", ["close", "redeem", "cover"])
+def test_escrowOnlyFunction_refusesEveryRole(c, fn):
+    """The escrow's hooks into the certificate and the guarantee: nobody else, admin included."""
+    ids = c["ids"]
+    before = _state(c)
+    for name in CALLERS:
+        caller = c["who"][name]
+        with reverts("NotSettlementEscrow", caller):
+            if fn == "close":
+                c["certificate"].close(ids["open"], 2, {"from": caller})
+            elif fn == "redeem":
+                c["certificate"].redeem(c["tier1"], ids["closed"], {"from": caller})
+            else:
+                c["guarantee"].cover(c["core"], ids["open"], now() + DAY, FACE, {"from": caller})
+    assert _state(c) == before
+    assert c["certificate"].certificate(ids["open"])[6] == 1
+
+
+def test_settleOne_refusesEveryone_evenClearing(c):
+    before = _state(c)
+    for name in CALLERS:
+        caller = c["who"][name]
+        with reverts("OnlySelf", caller):
+            c["escrow"].settleOne(c["ids"]["closed"], c["tier1"], {"from": caller})
+    assert _state(c) == before
+
+
+def test_ownerOnlyActions_refuseEveryOtherRole(c):
+    """The offer's financier cancels it, the guarantee's guarantor releases it, the deployer mints."""
+    ids, who = c["ids"], c["who"]
+    before = _state(c)
+    for name in CALLERS:
+        caller = who[name]
+        if name != "financier":
+            with reverts("NotOfferFinancier", ids["offer"], caller):
+                c["desk"].cancelOffer(ids["offer"], {"from": caller})
+        if name != "guarantor":
+            with reverts("NotGuarantor", ids["guarantee"], caller):
+                c["guarantee"].release(ids["guarantee"], {"from": caller})
+        if name != "admin":
+            with reverts("OwnableUnauthorizedAccount", caller):
+                c["token"].mint(caller, 1, {"from": caller})
+    assert _state(c) == before
+
+
+def test_anotherFinancier_cannotCancelTheBanksOffer(c, factor):
+    with reverts("NotOfferFinancier", c["ids"]["offer"], factor):
+        c["desk"].cancelOffer(c["ids"]["offer"], {"from": factor})
+
+
+# ---------------------------------------------------------------- the deploy script's role grants
+def test_deployScript_grantsOnlyAdminAndOperatorToTheDeployer(tmp_path, monkeypatch, accounts):
+    """`brownie run scripts/deploy.py`: read back from RoleGranted events, the deployer holds exactly
+    DEFAULT_ADMIN_ROLE and OPERATOR_ROLE, granted by itself, and nobody else holds anything."""
+    import json
+
+    from scripts.deploy import main
+
+    monkeypatch.setenv("SCFCHAIN_DEPLOYMENT_OUT", str(tmp_path / "dep.json"))
+    deployment = main()
+    dep = json.loads((tmp_path / "dep.json").read_text())
+    deployer = dep["deployer"]
+    assert deployer == accounts[0].address
+    consortium = web3.eth.contract(address=dep["contracts"]["Consortium"]["address"],
+                                   abi=dep["contracts"]["Consortium"]["abi"])
+    granted = consortium.events.RoleGranted.get_logs(from_block=deployment.block)
+    assert sorted((e["args"]["role"], e["args"]["account"], e["args"]["sender"]) for e in granted) == sorted([
+        (bytes.fromhex(ADMIN[2:]), deployer, deployer),
+        (bytes.fromhex(ROLE["OPERATOR_ROLE"][2:]), deployer, deployer),
+    ])
+    assert not list(consortium.events.RoleRevoked.get_logs(from_block=deployment.block))
+    # The other contracts grant nothing of their own: they read roles from the consortium.
+    for name, entry in dep["contracts"].items():
+        topics = web3.eth.get_logs({"fromBlock": deployment.block, "address": entry["address"]})
+        role_granted = web3.keccak(text="RoleGranted(bytes32,address,address)")
+        assert name == "Consortium" or all(log["topics"][0] != role_granted for log in topics)
+    for role in ROLE:
+        for account in accounts[1:10]:
+            assert not consortium.functions.hasRole(bytes.fromhex(ROLE[role][2:]), account.address).call()
+    # The wiring the script does is admin-only and done once.
+    cert = web3.eth.contract(address=dep["contracts"]["ReceivableCertificate"]["address"],
+                             abi=dep["contracts"]["ReceivableCertificate"]["abi"])
+    assert cert.functions.settlementEscrow().call() == dep["contracts"]["SettlementEscrow"]["address"]
