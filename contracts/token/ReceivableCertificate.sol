@@ -311,6 +311,12 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
             uint256 childId = firstId + i;
             uint256 amount = amounts[i];
             if (amount == 0) revert ZeroSplitAmount(i);
+            // No balance reaches 2**128 (face values fit 128 bits); refusing larger amounts here also keeps
+            // `total` from overflowing into an arithmetic panic when several amounts are near 2**256.
+            if (amount > type(uint128).max) {
+                uint256 parentId = child.parentId;
+                revert ERC1155InsufficientBalance(msg.sender, balanceOf(msg.sender, parentId), amount, parentId);
+            }
             total += amount;
             childIds[i] = childId;
             // amount <= total <= parent balance <= root face value < 2**128 (else the burn reverts).
