@@ -177,6 +177,7 @@ class Indexer:
         self.addresses = [c["address"] for c in deployment.contracts.values()]
         self.parallel = True  # decode and store large answers in worker processes
         self.workers = max(1, min(2, os.cpu_count() or 1))
+        self.window = self.workers + 6
         self.fixed = False  # True: keep `chunk` blocks per range (shrinking only when refused)
         self.refused = 0
         self.ranges_used: list[tuple[int, int]] = []  # the ranges the node answered, in order
@@ -320,7 +321,8 @@ class Indexer:
                     pool = self._start_pool()
                 if pool is not None:
                     inflight.append((a, b, fin, fin_hash, pool.apply_async(_store_in_worker, (raw,))))
-                    while len(inflight) > self.workers or (inflight and inflight[0][4].ready()):
+                    # keep fetching while a large answer is decoded: up to `window` answers in flight
+                    while len(inflight) > self.window or (inflight and inflight[0][4].ready()):
                         finish_oldest()
                 else:
                     rows, missing = self._decode_here(raw)
