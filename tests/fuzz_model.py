@@ -249,11 +249,13 @@ class Model:
             if not self.active(recipient):
                 raise Revert("InactiveMember", recipient)
         total = 0
+        held = self.bal[(sender, cert_id)]
         for i, amount in enumerate(amounts):
             if amount == 0:
                 raise Revert("ZeroSplitAmount", i)
+            if amount > U128:  # no balance can cover it (refused before the sum could overflow)
+                raise Revert("ERC1155InsufficientBalance", sender, held, amount, cert_id)
             total += amount
-        held = self.bal[(sender, cert_id)]
         if held < total:
             raise Revert("ERC1155InsufficientBalance", sender, held, total, cert_id)
         child_ids = list(range(self.next_id, self.next_id + n))

@@ -255,7 +255,6 @@ class FuzzMachine(RuleBasedStateMachine):
                     amounts = [x if x > 0 else 1 for x in amounts]
             else:
                 amounts = [self.units(data, max(held // n, 1), f"amount{i}") for i in range(n)]
-                amounts = [min(x, 2**200) for x in amounts]  # no uint256 overflow in the sum
             if shape == "empty":
                 to, amounts = [], []
             elif shape == "mismatch":
