@@ -3,8 +3,11 @@ second equals one run); the unconfirmed tail fetched again; a node that refuses 
 block times; the worker-process path; one-line errors."""
 import importlib
 import json
+import signal
+import sqlite3
 import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -189,3 +192,54 @@ def test_index_replaysToTheScriptState(s):
     ledger = load(Store(s["db"]))
     assert sorted(ledger.certs) == list(range(1, 8))
     assert {r: ledger.roots[r].status for r in s["roots"]} == {1: "paid", 5: "defaulted", 7: "paid"}
+
+
+class Slow(BaseHTTPRequestHandler):
+    """Anvil behind a slow link: each eth_getLogs takes a quarter of a second."""
+    upstream = ""
+
+    def do_POST(self):  # noqa: N802
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
+        if b"eth_getLogs" in raw:
+            time.sleep(0.25)
+        data = requests.post(self.upstream, data=raw, headers={"Content-Type": "application/json"}, timeout=30).content
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_index_cliInterruptedByCtrlC_resumesToTheSameDatabase(s, tmp_path):
+    Slow.upstream = s["url"]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    db = tmp_path / "ctrl-c.sqlite"
+    try:
+        proc = subprocess.Popen([SCFCHAIN, "audit", "index", "--deployment", s["deployment"], "--db", f"sqlite:///{db}",
+                                 "--rpc-url", f"http://127.0.0.1:{server.server_address[1]}", "--chunk", "2",
+                                 "--confirmations", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # wait until a few ranges are stored, then press Ctrl-C
+            try:
+                with sqlite3.connect(db) as con:
+                    row = con.execute("SELECT value FROM meta WHERE key = 'fetched_to'").fetchone()
+                if row and int(row[0]) >= 5:
+                    break
+            except sqlite3.Error:
+                pass
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        server.shutdown()
+    assert proc.returncode == 130 and err.strip().endswith("scfchain: interrupted")
+    with sqlite3.connect(db) as con:
+        stopped_at = int(con.execute("SELECT value FROM meta WHERE key = 'fetched_to'").fetchone()[0])
+    assert 5 <= stopped_at < s["final_block"]
+    again = ok_json(s, "index", "--confirmations", "0", db=str(db))
+    assert again["from_block"] == stopped_at + 1
+    assert dump(str(db)) == dump(s["db"])
