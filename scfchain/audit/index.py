@@ -93,6 +93,7 @@ def _token_meta(node: Node, token: str) -> tuple[int, str]:
 _WORKER_DECODER: Decoder | None = None
 _WORKER_DB: str = ""
 _WORKER_STORE: Any = None
+_WRITE_LOCK: Any = None  # one writer at a time, handed over at once (SQLite's busy wait sleeps)
 PARALLEL_FROM = 800  # logs in an answer from which decoding and storing move to worker processes
 
 
@@ -147,7 +148,8 @@ def _store_in_worker(raw: bytes) -> tuple[int, list[int]]:
     if _WORKER_STORE is None:
         _WORKER_STORE = Store(_WORKER_DB)
     rows, missing = decode_rows(_WORKER_DECODER, _parse(raw))
-    _WORKER_STORE.commit_chunk(rows, {})
+    with _WRITE_LOCK:
+        _WORKER_STORE.commit_chunk(rows, {})
     return len(rows), missing
 
 
@@ -233,11 +235,12 @@ class Indexer:
     def _start_pool(self) -> Any:
         """Worker processes (forked: they inherit the decoder), each with its own connection to the
         index. None where fork is not available."""
-        global _WORKER_DECODER, _WORKER_DB
+        global _WORKER_DECODER, _WORKER_DB, _WRITE_LOCK
         if "fork" not in multiprocessing.get_all_start_methods():
             return None
-        _WORKER_DECODER, _WORKER_DB = self.decoder, str(self.store.path)
-        return multiprocessing.get_context("fork").Pool(self.workers)
+        ctx = multiprocessing.get_context("fork")
+        _WORKER_DECODER, _WORKER_DB, _WRITE_LOCK = self.decoder, str(self.store.path), ctx.Lock()
+        return ctx.Pool(self.workers)
 
     def _fill_stored_times(self, missing: list[int]) -> None:
         headers = self.node.batch([("eth_getBlockByNumber", [hex(n), False]) for n in missing])
@@ -301,7 +304,11 @@ class Indexer:
                 last_final = fin
             else:
                 meta["final_to"] = last_final
-            store.commit_chunk(rows, meta)
+            if pool is not None:
+                with _WRITE_LOCK:
+                    store.commit_chunk(rows, meta)
+            else:
+                store.commit_chunk(rows, meta)
             chunks += 1
             stored += n
             if self.progress:
