@@ -3,9 +3,11 @@
 * The chunk (in blocks) adapts: halved when the node refuses a range (too many results, too wide,
   answer too large); otherwise sized so that an answer holds a few thousand logs (up to 2x larger or
   4x smaller than the last range), which keeps fetching and decoding overlapped.
-* A pipeline: while the node serves range k, a worker process decodes range k (large answers) and this
-  process stores range k-1, so the node's time, decoding and SQLite overlap on separate cores.
-* Resumable: each chunk is committed with the cursor that follows it. Blocks within `confirmations` of
+* A pipeline for large answers: this process fetches the next ranges while worker processes parse,
+  decode and store the answers already fetched, so the node's time, decoding and SQLite overlap on
+  separate cores. Small answers are decoded and stored here.
+* Resumable: the cursor (last block stored) advances once every range before it is stored; a run
+  starts by deleting rows past the cursor (an interrupted run's workers may have stored some). Blocks within `confirmations` of
   the head are stored but marked not final; the next run deletes and fetches them again, and checks that
   the last final block still has the hash it had, so a reorganisation cannot leave stale rows.
 """
