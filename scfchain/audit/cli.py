@@ -96,7 +96,8 @@ def _run(args: argparse.Namespace) -> None:
         raise ScfError("audit verify needs --rpc-url: it checks the events against the chain")
     if c == "index" and not args.rpc_url:
         raise ScfError("audit index needs --rpc-url")
-    s = open_session(args.deployment, args.rpc_url, args.db, create=c == "index")
+    # with a node, any command can start the index; without one, it must exist
+    s = open_session(args.deployment, args.rpc_url, args.db, create=c == "index" or bool(args.rpc_url))
     try:
         if c == "index":
             return _index(s, args, json_mode)
