@@ -88,10 +88,6 @@ class Canvas:
 COLORS = {"active": "#e8f1fb", "paid": "#e6f5e9", "defaulted": "#fdecea"}
 
 
-def png_available() -> bool:
-    return True
-
-
 def png_tree(node: TreeNode, name: Callable[[str], str] = str, title: str = "",
              lines: Callable[[TreeNode], list[str]] | None = None) -> bytes:
     """The picture of render.svg_tree, as PNG: one box per certificate, tiers as rows."""

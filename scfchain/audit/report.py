@@ -8,7 +8,7 @@ from typing import Any
 
 from ..render import money, svg_tree
 from .credit import credit_profile
-from .picture import png_available, write_png_tree
+from .picture import write_png_tree
 from .replay import Ledger
 from .trace import box_lines, day, tree_node, when
 from .verify import CHECKS, Verdict
@@ -173,12 +173,9 @@ def write_report(ledger: Ledger, out_dir: str | Path, verdict: Verdict | None = 
         name = f"receivable-{r.id}.svg"
         (out / name).write_text(svg_tree(node, n, f"Receivable #{r.id} — {r.status}", box_lines(ledger)) + "\n")
         files.append(name)
-        pictures = f"![receivable #{r.id}]({name})"
-        if png_available():
-            png = f"receivable-{r.id}.png"
-            write_png_tree(node, out / png, n, f"Receivable #{r.id} - {r.status}", box_lines(ledger))
-            files.append(png)
-            pictures += f" ([PNG]({png}))"
-        md += [pictures, ""]
+        png = f"receivable-{r.id}.png"
+        write_png_tree(node, out / png, n, f"Receivable #{r.id} - {r.status}", box_lines(ledger))
+        files.append(png)
+        md += [f"![receivable #{r.id}]({name}) ([PNG]({png}))", ""]
     (out / "report.md").write_text("\n".join(md) + "\n")
     return {"report": str(out / "report.md"), "files": ["report.md", *files]}
