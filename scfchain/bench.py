@@ -3,6 +3,7 @@ OpenZeppelin's plain ERC1155 measured in the same run, with the issues' targets.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -123,6 +124,19 @@ def report(gas: dict[str, int]) -> str:
     return "\n".join(rows)
 
 
+def throughput(receivables: int, tiers: int) -> dict[str, float]:
+    """Raw Anvil throughput and the load's, measured in the same run on fresh nodes."""
+    from .load import print_progress, raw_throughput, run_load
+
+    with Anvil() as node:
+        raw = raw_throughput(node.url)
+    result = run_load(receivables, tiers, progress=print_progress)
+    print(f"raw Anvil: {raw:.0f} tx/s (pre-signed transfers); load {receivables}x{tiers}: "
+          f"{result.transactions} tx at {result.tps:.0f} tx/s; ratio {result.tps / raw:.2f} (target >= 0.5); "
+          f"checks {'ok' if result.ok else 'FAILED'}")
+    return {"raw tx/s": round(raw, 1), "load tx/s": round(result.tps, 1), "load/raw": round(result.tps / raw, 3)}
+
+
 def main() -> int:
     with Anvil(accounts=40) as node:
         w3 = connect(node.url)
@@ -131,6 +145,7 @@ def main() -> int:
         dep = deploy(chain, accounts[0])
         gas = measure(Scf(chain, dep), accounts)
     print(report(gas))
+    gas.update(throughput(int(os.environ.get("LOAD_RECEIVABLES", "200")), int(os.environ.get("LOAD_TIERS", "5"))))
     out = ROOT / "bench" / "gas.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(gas, indent=2) + "\n")

@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--out", default="demo-output", help="folder for demo.json and the tree pictures")
     m.add_argument("--json", action="store_true")
 
+    ld = sub.add_parser("load", help="drive N receivables through the whole lifecycle, pipelined; report tx/s")
+    ld.add_argument("--receivables", type=_int, default=100)
+    ld.add_argument("--tiers", type=_int, default=5)
+    ld.add_argument("--rpc-url", help="a node with unlocked accounts (default: an embedded Anvil)")
+    ld.add_argument("--json", action="store_true")
+
     s = sub.add_parser("show", help="a certificate (with its tree) or a member's holdings")
     s.add_argument("target", help="certificate id or member address")
     _common(s)
@@ -135,6 +141,19 @@ def cmd_demo(args: argparse.Namespace) -> None:
     record = run_demo(args.rpc_url, args.out, say=(lambda _m: None) if args.json else print)
     if args.json:
         print(json.dumps(record, indent=2, default=str))
+
+
+def cmd_load(args: argparse.Namespace) -> None:
+    from .load import print_progress, run_load
+
+    r = run_load(args.receivables, args.tiers, args.rpc_url, progress=None if args.json else print_progress)
+    data = {"receivables": r.receivables, "tiers": r.tiers, "transactions": r.transactions, "seconds": r.seconds,
+            "tps": round(r.tps, 1), "phases": r.phases, "checks": r.checks}
+    text = "\n".join([f"{r.transactions} transactions in {r.seconds:.1f}s: {r.tps:.0f} tx/s"]
+                      + [f"  [{'ok' if v else 'FAILED'}] {k}" for k, v in r.checks.items()])
+    _emit(args, text, data)
+    if not r.ok:
+        raise ScfError("load finished but checks failed: " + ", ".join(k for k, v in r.checks.items() if not v))
 
 
 def cmd_show(args: argparse.Namespace) -> None:
@@ -233,7 +252,7 @@ def cmd_action(args: argparse.Namespace) -> None:
     _emit(args, " ".join(f"{k}: {v}" for k, v in result.items()), result)
 
 
-COMMANDS = {"deploy": cmd_deploy, "demo": cmd_demo, "show": cmd_show}
+COMMANDS = {"deploy": cmd_deploy, "demo": cmd_demo, "show": cmd_show, "load": cmd_load}
 for _name in ("onboard", "suspend", "reinstate", "credit-line", "guarantee", "issue", "split", "transfer", "offer",
               "finance", "repay", "default", "claim", "settle"):
     COMMANDS[_name] = cmd_action
