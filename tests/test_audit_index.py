@@ -243,3 +243,17 @@ def test_index_cliInterruptedByCtrlC_resumesToTheSameDatabase(s, tmp_path):
     again = ok_json(s, "index", "--confirmations", "0", db=str(db))
     assert again["from_block"] == stopped_at + 1
     assert dump(str(db)) == dump(s["db"])
+
+
+def test_index_answerReader_matchesTheJsonParser(s):
+    dep = s["dep"]
+    raw = requests.post(s["url"], json={"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [{
+        "fromBlock": hex(dep.block), "toBlock": "latest", "address": [c["address"] for c in dep.contracts.values()]}]},
+        timeout=30).content
+    decoder = Decoder(dep)
+    logs = json.loads(raw)["result"]
+    assert index_module.rows_from_answer(decoder, raw) == index_module.decode_rows(decoder, logs)
+    # another node's key order (or spacing) is read by the JSON parser instead, with the same rows
+    other = json.dumps({"jsonrpc": "2.0", "id": 1, "result": [dict(reversed(list(log.items()))) for log in logs]},
+                       indent=1).encode()
+    assert index_module.rows_from_answer(decoder, other) == index_module.decode_rows(decoder, logs)

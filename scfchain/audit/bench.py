@@ -151,7 +151,7 @@ def raw_fetch(url: str, addresses: list[str], ranges: list[tuple[int, int]]) -> 
     return count, time.perf_counter() - t0
 
 
-def run(certificates: int = 10_000, rounds: int = 3, url: str | None = None,
+def run(certificates: int = 10_000, rounds: int = 5, url: str | None = None,
         say: Callable[[str], None] = print) -> dict[str, Any]:
     with Anvil(accounts=10) if url is None else _Nothing(url) as anvil:
         say(f"building a chain with {certificates:,} certificates on {anvil.url} …")
@@ -205,7 +205,7 @@ class _Nothing:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m scfchain.audit.bench", description=__doc__.split("\n")[0])
     p.add_argument("--certificates", type=int, default=10_000)
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--rpc-url", help="an existing Anvil with unlocked accounts (default: an embedded one)")
     p.add_argument("--out", default=str(ROOT / "bench" / "audit.json"))
     args = p.parse_args(argv)

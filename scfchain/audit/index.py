@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -143,13 +144,56 @@ def decode_rows(decoder: Decoder, logs: list[dict[str, Any]]) -> tuple[list[tupl
     return out, sorted(missing)
 
 
+# A log exactly as Anvil (and nodes built on the same RPC types) writes it. Answers in this shape are read
+# with one regular expression instead of being parsed into dictionaries; any other shape (key order,
+# spacing, removed logs) falls back to the JSON parser.
+_LOG = re.compile(
+    r'\{"address":"([^"]*)","topics":\[([^\]]*)\],"data":"([^"]*)","blockHash":"[^"]*","blockNumber":"([^"]*)",'
+    r'"blockTimestamp":"([^"]*)","transactionHash":"([^"]*)","transactionIndex":"([^"]*)","logIndex":"([^"]*)",'
+    r'"removed":false\}')
+
+
+def rows_from_answer(decoder: Decoder, raw: bytes) -> tuple[list[tuple[Any, ...]], list[int]]:
+    """Rows of a raw eth_getLogs answer (see decode_rows)."""
+    text = raw.decode("utf-8", "replace")
+    found = _LOG.findall(text)
+    if len(found) != text.count('"logIndex"'):
+        return decode_rows(decoder, _parse(raw))
+    out = []
+    compiled = decoder.compiled
+    append = out.append
+    for address, topics_text, data, block, stamp, tx, tx_index, log_index in found:
+        topics = topics_text[1:-1].split('","') if topics_text else []
+        if not topics:
+            continue
+        entry = compiled.get((address, topics[0])) or compiled.get((address.lower(), topics[0]))
+        if entry is None:
+            continue
+        spec, fn, ntopics = entry
+        if len(topics) != ntopics:
+            continue
+        if fn is not None:
+            try:
+                args = fn(topics, data)
+            except (ValueError, IndexError, TypeError):
+                continue
+        else:
+            decoded = decoder.decode_json({"address": address, "topics": topics, "data": data})
+            if decoded is None:
+                continue
+            args = decoded[1]
+        append((int(block, 16), int(log_index, 16), tx, int(tx_index, 16), int(stamp, 16), spec.contract, spec.name,
+                args))
+    return out, []
+
+
 def _store_in_worker(raw: bytes) -> tuple[int, list[int]]:
     """In a worker process: parse, decode and store one answer; (rows stored, blocks lacking a time)."""
     global _WORKER_STORE
     assert _WORKER_DECODER is not None
     if _WORKER_STORE is None:
         _WORKER_STORE = Store(_WORKER_DB)
-    rows, missing = decode_rows(_WORKER_DECODER, _parse(raw))
+    rows, missing = rows_from_answer(_WORKER_DECODER, raw)
     with _WRITE_LOCK:
         _WORKER_STORE.commit_chunk(rows, {})
     return len(rows), missing
@@ -232,7 +276,7 @@ class Indexer:
         return decode_rows(self.decoder, logs)[0]
 
     def _decode_here(self, raw: bytes) -> tuple[list[tuple[Any, ...]], list[int]]:
-        return decode_rows(self.decoder, _parse(raw))
+        return rows_from_answer(self.decoder, raw)
 
     def _start_pool(self) -> Any:
         """Worker processes (forked: they inherit the decoder), each with its own connection to the
