@@ -38,9 +38,32 @@ def address_of(signer: Signer) -> str:
     return to_checksum_address(signer if isinstance(signer, str) else signer.address)
 
 
-def connect(rpc_url: str, timeout: float = 30.0) -> Web3:
-    """A Web3 on `rpc_url`, checked to answer."""
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+class RetryingHTTPProvider(Web3.HTTPProvider):
+    """An HTTP provider that retries every request (views included) over transient connection faults.
+
+    Resending is safe: reads are idempotent, and a transaction carries its nonce, so a node that already
+    has it answers "already known" (handled in `Chain._send`)."""
+
+    retries = 6
+
+    def make_request(self, method: Any, params: Any) -> Any:
+        delay = 0.2
+        for attempt in range(self.retries + 1):
+            try:
+                return super().make_request(method, params)
+            except TRANSIENT:
+                if attempt == self.retries:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        raise AssertionError("unreachable")
+
+
+def connect(rpc_url: str, timeout: float = 30.0, retries: int = 6) -> Web3:
+    """A Web3 on `rpc_url` that retries transient faults, checked to answer."""
+    provider = RetryingHTTPProvider(rpc_url, request_kwargs={"timeout": timeout})
+    provider.retries = retries
+    w3 = Web3(provider)
     try:
         w3.eth.chain_id
     except TRANSIENT as exc:
