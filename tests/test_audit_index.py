@@ -70,7 +70,8 @@ def test_index_keepsTheUnconfirmedTailProvisional(s, tmp_path):
     assert dump(db)[0] == dump(s["db"])[0]
 
 
-def test_index_interruptedHalfWay_resumesToTheSameDatabase(s, tmp_path):
+@pytest.mark.parametrize("prefetch", [True, False], ids=["prefetch-thread", "serial"])
+def test_index_interruptedHalfWay_resumesToTheSameDatabase(s, tmp_path, prefetch):
     node = Node(s["url"])
     whole = Store(tmp_path / "whole.sqlite")
     Indexer(node, s["dep"], whole, confirmations=0, chunk=3).run()
@@ -85,7 +86,7 @@ def test_index_interruptedHalfWay_resumesToTheSameDatabase(s, tmp_path):
 
     part = Store(tmp_path / "part.sqlite")
     ix = Indexer(node, s["dep"], part, confirmations=0, chunk=3, progress=interrupt)
-    ix.fixed = True
+    ix.fixed, ix.parallel, ix.prefetch = True, False, prefetch
     with pytest.raises(KeyboardInterrupt):
         ix.run()
     stored_at_stop = part.count()
@@ -113,7 +114,9 @@ def test_index_cliToBlockThenRest_equalsOneRun(s, tmp_path):
 def test_index_workerProcesses_storeTheSameRows(s, tmp_path, monkeypatch):
     monkeypatch.setattr(index_module, "PARALLEL_FROM", 1)  # every answer goes to the worker processes
     store = Store(tmp_path / "workers.sqlite")
-    result = Indexer(Node(s["url"]), s["dep"], store, confirmations=0, chunk=4).run()
+    ix = Indexer(Node(s["url"]), s["dep"], store, confirmations=0, chunk=4)
+    ix.parallel, ix.workers = True, 2  # whatever the machine's core count
+    result = ix.run()
     store.close()
     assert result.chunks > 3
     assert dump(str(tmp_path / "workers.sqlite")) == dump(s["db"])

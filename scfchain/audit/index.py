@@ -3,9 +3,9 @@
 * The chunk (in blocks) adapts: halved when the node refuses a range (too many results, too wide,
   answer too large); otherwise sized so that an answer holds a few thousand logs (up to 2x larger or
   4x smaller than the last range), which keeps fetching and decoding overlapped.
-* A pipeline for large answers: this process fetches the next ranges while worker processes parse,
-  decode and store the answers already fetched, so the node's time, decoding and SQLite overlap on
-  separate cores. Small answers are decoded and stored here.
+* A pipeline: a thread fetches the next ranges (waiting on the node) while this one decodes and stores;
+  with three or more cores, worker processes parse, decode and store large answers instead, so the
+  node's time, decoding and SQLite overlap on separate cores.
 * Resumable: the cursor (last block stored) advances once every range before it is stored; a run
   starts by deleting rows past the cursor (an interrupted run's workers may have stored some). Blocks within `confirmations` of
   the head are stored but marked not final; the next run deletes and fetches them again, and checks that
@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import queue
 import re
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -223,8 +225,13 @@ class Indexer:
         self.progress = progress
         self.decoder = Decoder(deployment)
         self.addresses = [c["address"] for c in deployment.contracts.values()]
-        self.parallel = True  # decode and store large answers in worker processes
-        self.workers = max(1, min(2, os.cpu_count() or 1))
+        # Worker processes decode and store large answers when there are cores to spare beyond the node's
+        # and this process's (3 or more); otherwise a thread fetches the next ranges while this one decodes
+        # and stores (with two cores, extra processes only add copying and contention).
+        cores = os.cpu_count() or 1
+        self.parallel = cores >= 3
+        self.prefetch = True
+        self.workers = max(1, min(2, cores - 2))
         self.window = self.workers + 6
         self.fixed = False  # True: keep `chunk` blocks per range (shrinking only when refused)
         self.refused = 0
@@ -301,6 +308,42 @@ class Indexer:
         times = {n: int(h["timestamp"], 16) for n, h in zip(missing, headers) if isinstance(h, dict)}
         return [r if r[4] >= 0 else (*r[:4], times.get(r[0], 0), *r[5:]) for r in rows]
 
+    def _prefetched(self, source: Iterator[Any], depth: int = 4) -> Iterator[Any]:
+        """`source` run ahead in a thread (it mostly waits on the node, off the interpreter lock), so
+        the node serves the next ranges while this thread decodes and stores."""
+        q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        stop = threading.Event()
+        done = object()
+
+        def work() -> None:
+            try:
+                for item in source:
+                    while not stop.is_set():
+                        try:
+                            q.put(item, timeout=0.1)
+                            break
+                        except queue.Full:
+                            pass
+                    if stop.is_set():
+                        return
+                q.put(done)
+            except BaseException as exc:  # noqa: BLE001 — re-raised in the consumer
+                q.put(exc)
+
+        thread = threading.Thread(target=work, name="scfchain-getlogs", daemon=True)
+        thread.start()
+        try:
+            while True:
+                item = q.get()
+                if item is done:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+
     # ------------------------------------------------------------ the run
     def run(self, to_block: int | None = None) -> IndexResult:
         t0 = time.monotonic()
@@ -368,7 +411,10 @@ class Indexer:
             advance(a, b, fin, fin_hash, [], n)
 
         try:
-            for a, b, raw, count, fin, fin_hash in self.ranges(start, end, safe):
+            source = self.ranges(start, end, safe)
+            if self.prefetch and not self.parallel:
+                source = self._prefetched(source)
+            for a, b, raw, count, fin, fin_hash in source:
                 logs_seen += count
                 if pool is None and count >= PARALLEL_FROM and self.parallel:
                     pool = self._start_pool()
