@@ -49,12 +49,12 @@ def _rows(db, event):
 
 
 def _failed(s, path):
-    # No --rpc-url update first would hide nothing, but verify needs the node: it does update, and the
-    # tampered rows are all older than the index's final block, so they stay as they are.
-    code, out, err = audit(s, "verify", db=path)
+    # verify brings the index up to date first; the tampered rows are older than its final block, so
+    # they stay as they are.
+    code, out, err = audit(s, "verify", "--json", db=path)
     assert code == 1, out
     assert err.startswith("scfchain: verification failed: ") and "\n" not in err and "Traceback" not in err
-    data = json.loads(audit(s, "verify", "--json", db=path)[1])
+    data = json.loads(out)
     assert data["ok"] is False
     return err, {name: c for name, c in data["checks"].items() if not c["ok"]}
 
@@ -125,8 +125,12 @@ def test_verify_duplicatedClaim_failsUnitsPayoutsAndEscrow(s):
         row = db.execute("SELECT * FROM events WHERE block = ? AND log_index = ?", (b, li)).fetchone()
         db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (row[0], row[1] + 1000, *row[2:]))
 
-    err, failed = _failed(s, _tamper(s, "dup-claim.sqlite", duplicate))
+    path = _tamper(s, "dup-claim.sqlite", duplicate)
+    err, failed = _failed(s, path)
     assert failed["inv1-units"]["ids"] == [r1]
+    code, text, _ = audit(s, "verify", db=path)  # the summary for people names the same
+    assert code == 1 and any(line.startswith("  FAIL  inv1-units") and line.endswith(f"— ids {r1}")
+                             for line in text.splitlines())
     assert any("claimed 125000000" in v["message"] for v in failed["inv1-units"]["violations"])
     assert r1 in failed["inv3-payouts"]["ids"]
     assert r1 in failed["balance-escrow"]["ids"]
