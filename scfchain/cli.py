@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     ld.add_argument("--receivables", type=_int, default=100)
     ld.add_argument("--tiers", type=_int, default=5)
     ld.add_argument("--rpc-url", help="a node with unlocked accounts (default: an embedded Anvil)")
+    ld.add_argument("--out", help="write the deployment file here (for scfchain audit)")
     ld.add_argument("--json", action="store_true")
 
     s = sub.add_parser("show", help="a certificate (with its tree) or a member's holdings")
@@ -146,7 +147,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def cmd_load(args: argparse.Namespace) -> None:
     from .load import print_progress, run_load
 
-    r = run_load(args.receivables, args.tiers, args.rpc_url, progress=None if args.json else print_progress)
+    r = run_load(args.receivables, args.tiers, args.rpc_url, progress=None if args.json else print_progress,
+                 deployment_out=args.out)
     data = {"receivables": r.receivables, "tiers": r.tiers, "transactions": r.transactions, "seconds": r.seconds,
             "tps": round(r.tps, 1), "phases": r.phases, "checks": r.checks}
     text = "\n".join([f"{r.transactions} transactions in {r.seconds:.1f}s: {r.tps:.0f} tx/s"]

@@ -134,6 +134,7 @@ def run_load(
     rpc_url: str | None = None,
     progress: Callable[[str], None] | None = None,
     lanes: int = 8,
+    deployment_out: str | None = None,
 ) -> LoadResult:
     if receivables < 1:
         raise ScfError(f"--receivables must be at least 1, got {receivables}")
@@ -154,7 +155,10 @@ def run_load(
         plan = [Lane(accounts[2 + j * per_lane], list(accounts[3 + j * per_lane : 3 + j * per_lane + tiers]),
                      accounts[3 + j * per_lane + tiers]) for j in range(lanes)]
         say(f"deploying and onboarding {lanes} supply chains of {tiers} tiers …")
-        scf = Scf(chain, deploy(chain, op))
+        deployment = deploy(chain, op)
+        if deployment_out:  # for auditors: `scfchain audit … --deployment FILE`
+            deployment.save(deployment_out)
+        scf = Scf(chain, deployment)
         scf.onboard(op, bank, "FINANCIER", "bank")
         now = scf.now()
         for j, lane in enumerate(plan):
