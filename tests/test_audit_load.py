@@ -1,0 +1,38 @@
+"""The auditor toolkit on a chain made by `scfchain load` (pipelined receivables across supply-chain
+lanes), from the deployment file it writes."""
+import json
+import subprocess
+
+import pytest
+
+from scfchain import Anvil
+from tests.audit_support import ROOT, SCFCHAIN, audit, ok_json
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("audit-load")
+    with Anvil(accounts=2 + 4 * 5) as anvil:  # four lanes of a core enterprise, three tiers and a factor
+        r = subprocess.run([SCFCHAIN, "load", "--receivables", "40", "--tiers", "3", "--rpc-url", anvil.url,
+                            "--out", str(tmp / "deployment.json"), "--json"], cwd=ROOT, capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        s = {"url": anvil.url, "tmp": tmp, "deployment": str(tmp / "deployment.json"), "db": str(tmp / "a.sqlite"),
+             "load": json.loads(r.stdout)}
+        yield s
+
+
+def test_load_indexVerifyTrace(loaded):
+    idx = ok_json(loaded, "index")
+    assert idx["total_events"] > 40 * 5
+    v = ok_json(loaded, "verify")
+    assert v["ok"], [n for n, c in v["checks"].items() if not c["ok"]]
+    assert v["roots"] == 40 and v["certificates"] == 40 * 3  # each receivable split down to tier 3
+    t = ok_json(loaded, "trace", "1", rpc=False)
+    depth, node = 1, t["tree"]
+    while node["children"]:
+        node, depth = node["children"][0], depth + 1
+    assert depth == 3 and node["financings"] and node["payouts"]
+    code, out, err = audit(loaded, "report", "--out", str(loaded["tmp"] / "report"))
+    assert code == 0, err
+    assert (loaded["tmp"] / "report" / "report.md").read_text().count("```mermaid") == 40
