@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .audit.cli import add_audit_commands, cmd_audit
-from .chain import Chain, RpcError, connect, load_signer
+from .chain import TRANSIENT, Chain, RpcError, connect, load_signer
 from .deploy import DEFAULT_GRACE_PERIOD, default_deployment_path, deploy, load_deployment
 from .errors import ScfError
 from .toolchain import ToolchainError
@@ -267,6 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         COMMANDS[args.command](args)
     except (ScfError, ToolchainError, RpcError) as exc:
         print(f"scfchain: {exc}", file=sys.stderr)
+        return 1
+    except TRANSIENT as exc:  # the node went away in the middle of a run, outside a retried request
+        print(f"scfchain: the node stopped answering ({type(exc).__name__}); run the same command again once it "
+              "is back", file=sys.stderr)
         return 1
     except (ValueError, TypeError) as exc:  # web3's argument validation, among others: still one line
         print(f"scfchain: invalid input: {str(exc).splitlines()[0]}", file=sys.stderr)

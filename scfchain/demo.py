@@ -14,7 +14,7 @@ from .anvil import Anvil
 from .chain import Chain, connect
 from .deploy import deploy
 from .errors import ScfError
-from .lifecycle import Scf
+from .lifecycle import Scf, role_id
 from .render import money, svg_tree, text_tree
 
 DAY = 24 * 3600
@@ -56,9 +56,14 @@ class Story:
 
 
 def run_demo(rpc_url: str | None = None, out_dir: str | Path = "demo-output", say: Callable[[str], None] = print) -> dict[str, Any]:
-    """Runs the whole story; returns the JSON record it also writes to `out_dir/demo.json`."""
+    """Runs the whole story; returns the JSON record it also writes to `out_dir/demo.json`.
+
+    On a node given by `rpc_url`, a run that was cut short (the node or the client went away) is resumed by
+    running the same command again: the deployment in `out_dir/deployment.json` is reused if its contracts
+    are still on the chain, and every step first looks on chain for what it would do, so nothing is done twice."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    resume = rpc_url is not None
     with ExitStack() as stack:
         if rpc_url is None:
             say("Starting a local Anvil chain …")
@@ -70,8 +75,12 @@ def run_demo(rpc_url: str | None = None, out_dir: str | Path = "demo-output", sa
         actors = {key: accounts[i] for i, (key, _, _) in enumerate(CAST)}
         chain = Chain(w3)
         started = time.monotonic()
-        deployment = deploy(chain, actors["operator"], progress=lambda m: say("  " + m))
-        deployment.save(out / "deployment.json")
+        deployment = _resumable(w3, out / "deployment.json", actors["operator"]) if resume else None
+        if deployment is not None:
+            say(f"Resuming the demo on the deployment in {out / 'deployment.json'} (steps already on chain are skipped)")
+        else:
+            deployment = deploy(chain, actors["operator"], progress=lambda m: say("  " + m))
+            deployment.save(out / "deployment.json")
         scf = Scf(chain, deployment)
         record = _tell(Story(scf, actors, say))
         record["chainId"] = deployment.chain_id
@@ -82,6 +91,46 @@ def run_demo(rpc_url: str | None = None, out_dir: str | Path = "demo-output", sa
     return record
 
 
+def _resumable(w3: Any, path: Path, operator: str) -> Any:
+    """The deployment of an earlier run, if every contract of it is still on this chain, else None."""
+    from .deploy import load_deployment
+
+    if not path.is_file():
+        return None
+    try:
+        deployment = load_deployment(path)
+    except ScfError:
+        return None
+    if deployment.chain_id != w3.eth.chain_id or deployment.deployer.lower() != operator.lower():
+        return None
+    if any(len(w3.eth.get_code(c["address"])) == 0 for c in deployment.contracts.values()):
+        return None
+    return deployment
+
+
+def _events(scf: Scf, contract: Any, name: str, **match: Any) -> list[Any]:
+    """The `name` events of this deployment whose arguments equal `match` (what a step already did)."""
+    logs = getattr(contract.events, name).get_logs(from_block=scf.deployment.block)
+    return [e["args"] for e in logs if all(e["args"][k] == v for k, v in match.items())]
+
+
+def _travel_to(scf: Scf, timestamp: int) -> None:
+    """Moves the clock to `timestamp` unless it is already past it (travel is not repeated on a resume)."""
+    now = scf.now()
+    if now < timestamp:
+        travel(scf, timestamp - now)
+
+
+def _split_once(scf: Scf, holder: str, parent: int, to: list[str], amounts: list[int]) -> list[int]:
+    done = _events(scf, scf.certificates, "CertificateSplit", parentId=parent, holder=holder)
+    return list(done[0]["childIds"]) if done else scf.split(holder, parent, to, amounts)
+
+
+def _issue_once(scf: Scf, core: str, supplier: str, face: int, maturity: int, document: bytes) -> int:
+    root = scf.certificates.functions.receivableOf(document).call()
+    return root or scf.issue(core, supplier, face, maturity, document)
+
+
 def _tell(s: Story) -> dict[str, Any]:
     scf, a, say = s.scf, s.a, s.say
     op = a["operator"]
@@ -89,45 +138,58 @@ def _tell(s: Story) -> dict[str, Any]:
     s.step("Onboarding the consortium")
     for key, label, role in CAST:
         if role:
-            scf.onboard(op, a[key], role, label)
+            if not scf.consortium.functions.hasRole(role_id(role), a[key]).call():
+                scf.onboard(op, a[key], role, label)
             say(f"  {label:34} {role.lower().replace('_', ' ')}")
 
     s.step("Funding participants with demo dCNY")
     for key, amount in (("core", 2_000_000), ("factor", 1_000_000), ("guarantor", 500_000)):
-        scf.mint(op, a[key], amount * UNIT)
+        minted = sum(e["value"] for e in _events(scf, scf.token, "Transfer", to=a[key]) if int(e["from"], 16) == 0)
+        if minted < amount * UNIT:
+            scf.mint(op, a[key], amount * UNIT - minted)
         say(f"  {s.name(a[key]):34} {money(amount * UNIT)} dCNY")
 
-    now = scf.now()
+    doc1 = keccak(text="PO-2026-001 + delivery note")
+    existing = scf.certificates.functions.receivableOf(doc1).call()
+    # The story's clock starts when the first run did; a resumed run reads it back from receivable #1.
+    now = scf.certificate(existing).maturity - 90 * DAY if existing else scf.now()
     s.step("Credit enhancement and credit line")
-    gid = scf.provide_guarantee(a["guarantor"], a["core"], 300_000 * UNIT, now + 200 * DAY)
+    provided = _events(scf, scf.guarantee, "GuaranteeProvided", guarantor=a["guarantor"], debtor=a["core"])
+    gid = provided[0]["guaranteeId"] if provided else scf.provide_guarantee(
+        a["guarantor"], a["core"], 300_000 * UNIT, now + 200 * DAY)
     say(f"  {s.name(a['guarantor'])} guarantees {s.name(a['core'])}: 300,000.00 (guarantee #{gid}, 200 days)")
-    limit = scf.set_credit_line(a["bank"], a["core"], 2_000_000 * UNIT)
+    if scf.certificates.functions.creditLine(a["bank"], a["core"]).call() != 2_000_000 * UNIT:
+        scf.set_credit_line(a["bank"], a["core"], 2_000_000 * UNIT)
+    limit = scf.certificates.functions.creditLimit(a["core"]).call()
     say(f"  {s.name(a['bank'])} grants a credit line: {money(limit)}")
 
     s.step("The core enterprise confirms its payable as receivable certificate #1")
     maturity = now + 90 * DAY
-    root = scf.issue(a["core"], a["tier1"], 1_000_000 * UNIT, maturity, keccak(text="PO-2026-001 + delivery note"))
+    root = _issue_once(scf, a["core"], a["tier1"], 1_000_000 * UNIT, maturity, doc1)
     say(f"  #{root}: 1,000,000.00 owed by {s.name(a['core'])} to {s.name(a['tier1'])}, matures in 90 days")
 
     s.step("Tier 1 splits it to its tier-2 suppliers")
-    c_2a, c_2b = scf.split(a["tier1"], root, [a["tier2a"], a["tier2b"]], [400_000 * UNIT, 300_000 * UNIT])
+    c_2a, c_2b = _split_once(scf, a["tier1"], root, [a["tier2a"], a["tier2b"]], [400_000 * UNIT, 300_000 * UNIT])
     say(f"  #{c_2a} 400,000.00 → {s.name(a['tier2a'])};  #{c_2b} 300,000.00 → {s.name(a['tier2b'])}; keeps 300,000.00")
 
     s.step("A tier-2 supplier passes part down to a tier-3 small business with no contract with the core")
-    (c_sme,) = scf.split(a["tier2a"], c_2a, [a["sme"]], [150_000 * UNIT])
+    (c_sme,) = _split_once(scf, a["tier2a"], c_2a, [a["sme"]], [150_000 * UNIT])
     say(f"  #{c_sme} 150,000.00 → {s.name(a['sme'])} (tier {scf.certificate(c_sme).tier})")
-    scf.transfer(a["tier2b"], a["tier2a"], c_2b, 50_000 * UNIT)
+    if not _events(scf, scf.certificates, "TransferSingle", **{"from": a["tier2b"], "to": a["tier2a"], "id": c_2b}):
+        scf.transfer(a["tier2b"], a["tier2a"], c_2b, 50_000 * UNIT)
     say(f"  {s.name(a['tier2b'])} pays {s.name(a['tier2a'])} 50,000.00 of #{c_2b} by transfer")
 
     s.step("A second receivable, that will default")
-    root2 = scf.issue(a["core"], a["tier1"], 500_000 * UNIT, maturity, keccak(text="PO-2026-002 + delivery note"))
-    (c2_child,) = scf.split(a["tier1"], root2, [a["tier2b"]], [200_000 * UNIT])
+    root2 = _issue_once(scf, a["core"], a["tier1"], 500_000 * UNIT, maturity, keccak(text="PO-2026-002 + delivery note"))
+    (c2_child,) = _split_once(scf, a["tier1"], root2, [a["tier2b"]], [200_000 * UNIT])
     say(f"  #{root2}: 500,000.00 to {s.name(a['tier1'])}; #{c2_child} 200,000.00 split to {s.name(a['tier2b'])}")
 
     say("\nCertificate tree of receivable #1:\n" + text_tree(scf.tree(root), s.name))
 
     s.step("The financing guarantee company checks lineage on-chain, then buys the tier-3 certificate")
-    offer = scf.post_offer(a["factor"], a["core"], 600, 500_000 * UNIT, 10_000 * UNIT, scf.now() + 30 * DAY)
+    posted = _events(scf, scf.desk, "OfferPosted", financier=a["factor"], debtor=a["core"])
+    offer = posted[0]["offerId"] if posted else scf.post_offer(
+        a["factor"], a["core"], 600, 500_000 * UNIT, 10_000 * UNIT, scf.now() + 30 * DAY)
     cert = scf.certificate(c_sme)
     lineage = []
     walk = cert
@@ -138,27 +200,37 @@ def _tell(s: Story) -> dict[str, Any]:
     say(f"  offer #{offer}: 6.00% a year, budget 500,000.00")
     say(f"  lineage of #{c_sme}: " + " ← ".join(f"#{i}" for i in lineage) + f"; debtor {s.name(cert.debtor)} ✓")
     amount = 150_000 * UNIT
-    quote = scf.quote(offer, c_sme, amount)
+    sold = _events(scf, scf.desk, "Financed", offerId=offer, certId=c_sme, seller=a["sme"])
     t0 = time.monotonic()
-    proceeds = scf.finance(a["sme"], offer, c_sme, amount, min_proceeds=quote)
+    if sold:  # a resumed run: the sale went through before (at the price quoted then)
+        quote = proceeds = sold[0]["proceeds"]
+    else:
+        quote = scf.quote(offer, c_sme, amount)
+        proceeds = scf.finance(a["sme"], offer, c_sme, amount, min_proceeds=quote)
     took = time.monotonic() - t0
     say(f"  quote {money(quote)} for {money(amount)}; paid {money(proceeds)} in one transaction ({took * 1000:.0f} ms)")
     s.record["financing"] = {"offerId": offer, "certId": c_sme, "amount": amount, "quote": quote,
                              "proceeds": proceeds, "rateBps": 600, "seconds": round(took, 3), "lineage": lineage}
 
     s.step("Maturity: the core enterprise repays receivable #1 in two parts")
-    travel(scf, 90 * DAY)
-    paid = scf.repay(a["core"], root, 600_000 * UNIT)
+    _travel_to(scf, maturity)
+    paid = scf.escrow.functions.paid(root).call()
+    if paid < 600_000 * UNIT:
+        paid = scf.repay(a["core"], root, 600_000 * UNIT - paid)
     say(f"  repaid 600,000.00 (total {money(paid)})")
-    paid = scf.repay(a["core"], root, 400_000 * UNIT)
+    if paid < 1_000_000 * UNIT:
+        paid = scf.repay(a["core"], root, 1_000_000 * UNIT - paid)
     say(f"  repaid 400,000.00 (total {money(paid)}) → receivable #{root} closed as {scf.certificate(root).status}")
     tree1 = scf.tree(root)
 
     s.step(f"Receivable #{root2}: partial repayment, then default after the grace period")
-    scf.repay(a["core"], root2, 100_000 * UNIT)
+    if scf.certificate(root2).status == "active" and scf.escrow.functions.paid(root2).call() == 0:
+        scf.repay(a["core"], root2, 100_000 * UNIT)
     grace = scf.escrow.functions.gracePeriod().call()
-    travel(scf, grace)
-    paid2, covered = scf.declare_default(a["clearing"], root2)
+    _travel_to(scf, maturity + grace)
+    declared = _events(scf, scf.escrow, "DefaultDeclared", rootId=root2)
+    paid2, covered = (declared[0]["paid"], declared[0]["covered"]) if declared else scf.declare_default(
+        a["clearing"], root2)
     say(f"  paid {money(paid2)}, guarantee covered {money(covered)} → holders recover "
         f"{money(paid2 + covered)} of 500,000.00")
     tree2 = scf.tree(root2)
@@ -170,17 +242,17 @@ def _tell(s: Story) -> dict[str, Any]:
     pull = [(i, h) for i in ids for h in holders[i] if h == a["tier1"]]
     push = [(i, h) for i in ids for h in holders[i] if h != a["tier1"]]
     before = {h: scf.token_balance(h) for _, h in pull + push}
-    got = scf.claim(a["tier1"], [i for i, _ in pull])
+    # Only positions still held are claimed or settled (on a resumed run, some may be paid already).
+    got = scf.claim(a["tier1"], [i for i, _ in pull]) if pull else 0
     say(f"  {s.name(a['tier1'])} claims {money(got)}")
-    pushed = scf.settle(a["clearing"], [i for i, _ in push], [h for _, h in push])
+    pushed = scf.settle(a["clearing"], [i for i, _ in push], [h for _, h in push]) if push else 0
     say(f"  {s.name(a['clearing'])} settles {len(push)} holdings: {money(pushed)}")
-    for i, h in pull + push:
-        payouts.append({"id": i, "rootId": scf.certificate(i).root_id, "holder": h, "name": s.name(h),
-                        "units": holders[i][h]})
+    # Every payout of the two receivables, from the Claimed events (whichever run made it).
     for ev in scf.escrow.events.Claimed.get_logs(from_block=scf.deployment.block):
-        for p in payouts:
-            if p["id"] == ev["args"]["id"] and p["holder"] == ev["args"]["holder"]:
-                p["payout"] = ev["args"]["payout"]
+        e = ev["args"]
+        if e["rootId"] in (root, root2):
+            payouts.append({"id": e["id"], "rootId": e["rootId"], "holder": e["holder"], "name": s.name(e["holder"]),
+                            "units": e["units"], "payout": e["payout"]})
 
     say("\nFinal payouts")
     say(f"  {'holder':34} {'cert':>5} {'units':>14} {'payout':>14}")

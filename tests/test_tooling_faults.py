@@ -1,0 +1,124 @@
+"""Tooling faults: the node dies in the middle of a CLI run.
+
+The node is an Anvil of our own (a free port) that keeps its chain in a state file, dumped every second, and
+mines a block a second (so that a run takes long enough to be cut in the middle). It is killed (SIGKILL)
+while `scfchain demo` runs: the CLI stops with one line on stderr and exit code 1. The node is started again
+from its state file; the same command then completes, and the chain shows every action exactly once.
+Issuing is idempotent by document hash: issuing the same document again returns the same receivable.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from scfchain import Anvil, Chain, Scf, connect, load_deployment
+
+ROOT = Path(__file__).resolve().parent.parent
+SCFCHAIN = str(Path(sys.executable).parent / "scfchain")
+DAY = 24 * 3600
+
+
+def _node(state: Path, port: int | None = None) -> Anvil:
+    return Anvil(port=port, accounts=10, extra_args=["--state", str(state), "--state-interval", "1", "--block-time", "1"])
+
+
+def _cli(*args, timeout=300):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCFCHAIN_")}
+    return subprocess.run([SCFCHAIN, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _one_line_error(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("scfchain: "), stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+@pytest.fixture
+def state_file(tmp_path):
+    return tmp_path / "anvil-state.json"
+
+
+def test_nodeKilledMidDemo_clearErrorAndExit1_thenSameCommandResumesWithoutDuplicates(tmp_path, state_file):
+    out = tmp_path / "demo"
+    node = _node(state_file).start()
+    port = node.port
+    try:
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCFCHAIN_")}, "PYTHONUNBUFFERED": "1"}
+        run = subprocess.Popen([SCFCHAIN, "demo", "--rpc-url", node.url, "--out", str(out)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        seen = []
+        for line in run.stdout:
+            seen.append(line)
+            if "Tier 1 splits" in line:  # the deployment and a dozen steps are done; the story is half told
+                break
+        else:
+            pytest.fail("the demo ended before the node could be killed:\n" + "".join(seen))
+        node.process.send_signal(signal.SIGKILL)
+        node.process.wait()
+        rest, stderr = run.communicate(timeout=180)
+        assert run.returncode == 1, (rest, stderr)
+        message = _one_line_error(stderr)
+        assert "node" in message, message
+    finally:
+        node.stop()
+
+    node = _node(state_file, port).start()  # the same node, back with the chain it had dumped
+    try:
+        again = _cli("demo", "--rpc-url", node.url, "--out", str(out))
+        assert again.returncode == 0, again.stderr
+        assert "Resuming the demo" in again.stdout
+        record = json.loads((out / "demo.json").read_text())
+        scf = Scf(Chain(connect(node.url)), load_deployment(out / "deployment.json"))
+        _assert_every_action_once(scf, record)
+
+        # Issuing the same document again (the CLI re-run after a failure) gives back the same receivable.
+        core, tier1 = scf.w3.eth.accounts[1], scf.w3.eth.accounts[2]
+        maturity = scf.now() + 30 * DAY
+        args = ["issue", tier1, "1000", str(maturity), "INV-after-restart", "--rpc-url", node.url,
+                "--deployment", str(out / "deployment.json"), "--from", core, "--json"]
+        first, second = _cli(*args), _cli(*args)
+        assert first.returncode == second.returncode == 0, (first.stderr, second.stderr)
+        assert json.loads(first.stdout)["rootId"] == json.loads(second.stdout)["rootId"]
+        assert len(_logs(scf, scf.certificates, "ReceivableIssued")) == 3
+    finally:
+        node.stop()
+
+    # With the node gone for good, an action fails at once with one clear line and exit code 1.
+    dead = _cli(*args[:-1])
+    assert dead.returncode == 1
+    assert "cannot reach the node" in _one_line_error(dead.stderr)
+
+
+def _logs(scf, contract, name):
+    return [e["args"] for e in getattr(contract.events, name).get_logs(from_block=scf.deployment.block)]
+
+
+def _assert_every_action_once(scf, record):
+    accounts = scf.w3.eth.accounts
+    onboarded = [(e["account"], e["role"]) for e in _logs(scf, scf.consortium, "MemberOnboarded")]
+    assert len(onboarded) == len(set(onboarded)) == 9
+    mints = [e for e in _logs(scf, scf.token, "Transfer") if int(e["from"], 16) == 0]
+    assert sorted((e["to"], e["value"]) for e in mints) == sorted(
+        [(accounts[1], 2_000_000_00), (accounts[7], 1_000_000_00), (accounts[8], 500_000_00)])
+    assert len(_logs(scf, scf.guarantee, "GuaranteeProvided")) == 1
+    assert len(_logs(scf, scf.certificates, "CreditLineSet")) == 1
+    roots = [e["rootId"] for e in _logs(scf, scf.certificates, "ReceivableIssued")]
+    assert len(roots) == 2
+    assert len(_logs(scf, scf.certificates, "CertificateSplit")) == 3
+    assert len(_logs(scf, scf.desk, "OfferPosted")) == 1 and len(_logs(scf, scf.desk, "Financed")) == 1
+    repaid = {r: sum(e["amount"] for e in _logs(scf, scf.escrow, "Repaid") if e["rootId"] == r) for r in roots}
+    assert repaid == {roots[0]: 1_000_000_00, roots[1]: 100_000_00}
+    assert len(_logs(scf, scf.escrow, "DefaultDeclared")) == 1
+    claimed = [(e["id"], e["holder"]) for e in _logs(scf, scf.escrow, "Claimed")]
+    assert len(claimed) == len(set(claimed))
+    # The record of the resumed run is the whole story.
+    paid, defaulted = record["receivables"]
+    assert paid["status"] == "paid" and paid["paidOut"] == paid["recovered"] == 1_000_000_00
+    assert defaulted["status"] == "defaulted" and defaulted["paidOut"] == defaulted["recovered"] == 400_000_00
+    assert record["liveUnits"] == 0 and record["financing"]["proceeds"] > 0
