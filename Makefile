@@ -35,8 +35,11 @@ $(VENV)/.toolchain: $(VENV)/.installed Makefile
 demo: setup
 	$(VENV)/bin/scfchain demo
 
+# Brownie keeps global state in ~/.brownie (network config, hypothesis database, error cache): the tests get a
+# HOME of their own so that nothing a developer changed there can change how they run.
 test: setup
-	$(VENV)/bin/pytest tests -q
+	mkdir -p .test-home
+	HOME=$(CURDIR)/.test-home $(VENV)/bin/pytest tests -q
 
 # Slither on the production contracts (not contracts/test), through our solc wrapper: fails on any medium or
 # high finding; settings and excluded detectors (each with its reason) are in slither.config.json.
