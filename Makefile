@@ -8,7 +8,7 @@ ANVIL_DIR := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin
 SOLCX_DIR := $(CURDIR)/.solcx
 SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
-.PHONY: setup demo test fuzz lint bench clean distclean
+.PHONY: setup demo test fuzz lint coverage bench clean distclean
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLCX_DIR)/solc-v$(SOLC_VERSION) $(VENV)/.toolchain
 
@@ -46,6 +46,11 @@ test: setup
 lint: setup
 	$(PY) tools/slither_input.py build/slither/input.json
 	$(VENV)/bin/slither build/slither/input.json --config-file slither.config.json
+
+# Statement and branch coverage of the contracts on the whole suite (tests run on a build without viaIR, on an
+# Anvil with step tracing); fails below COVERAGE_MIN % branch coverage (95). COVERAGE_ARGS go to pytest.
+coverage: setup
+	$(PY) tools/coverage.py $(COVERAGE_ARGS)
 
 # A long stateful-fuzz campaign: FUZZ_SECONDS (default an hour) with a random seed, printed first and on failure.
 # Reproduce a failure with the chunk seed it prints: FUZZ_SEED=<seed> FUZZ_SECONDS=0 make fuzz

@@ -161,7 +161,7 @@ def test_receiverReentersClaimAndSettle_fromItsHook_paysEachPositionOnce(
     assert token.balanceOf(escrow) == 0
     assert _live_units(certificate, closed, [tier1, tier2a, rx]) == 0
     with reverts("NothingToClaim", rx):
-        escrow.claim([closed], {"from": rx})
+        rx.forward(escrow, escrow.claim.encode_input([closed]), {"from": accounts[0]})
 
 
 # ---------------------------------------------------------------- payment tokens that misbehave

@@ -1,0 +1,32 @@
+"""Paths the other tests do not walk (found by `make coverage`): views on unknown and open ids, an offer
+cancelled once its budget is spent, a guarantee contract not wired to an escrow yet."""
+from brownie import CreditGuarantee
+
+from tests.conftest import FACE
+from tests.helpers import DAY
+from tests.money_support import *  # noqa: F401,F403
+
+
+def test_claimable_isZero_forAnUnknownIdAndAnOpenRoot(system, escrow, issue, tier1):
+    root = issue(face=FACE)
+    assert escrow.claimable(root, tier1) == 0  # open: nothing to claim yet, whatever the balance
+    assert escrow.claimable(root + 100, tier1) == 0
+
+
+def test_cancelOffer_afterTheWholeBudgetWasSpent_refundsNothing(system, desk, certificate, token, issue, core, tier1, factor):
+    cert = issue(face=FACE, maturity_days=90)
+    certificate.setApprovalForAll(desk, True, {"from": tier1})
+    offer = desk.postOffer(core, 0, 100_00, 0, now() + 30 * DAY, {"from": factor}).return_value  # 0 %: price = units
+    desk.finance(offer, cert, 100_00, 100_00, now() + DAY, {"from": tier1})
+    before = token.balanceOf(factor)
+    tx = desk.cancelOffer(offer, {"from": factor})
+    assert events(tx, "OfferCancelled") == [{"offerId": offer, "refund": 0}]
+    assert token.balanceOf(factor) == before and "Transfer" not in tx.events
+
+
+def test_releasableAt_withoutAnEscrow_isExpiryPlusOne(system, consortium, token, core, guarantor, admin):
+    unwired = CreditGuarantee.deploy(consortium, token, {"from": admin})
+    token.approve(unwired, FACE, {"from": guarantor})
+    expiry = now() + 10 * DAY
+    gid = unwired.provide(core, FACE, expiry, {"from": guarantor}).return_value
+    assert unwired.releasableAt(gid) == expiry + 1
