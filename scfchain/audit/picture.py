@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..lifecycle import TreeNode
-from ..render import money
+from ..render import STATUS_COLORS, box_labels, money, tree_layout
 from . import font
 
 RGB = tuple[int, int, int]
@@ -85,29 +85,13 @@ class Canvas:
         return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
 
 
-COLORS = {"active": "#e8f1fb", "paid": "#e6f5e9", "defaulted": "#fdecea"}
-
-
 def png_tree(node: TreeNode, name: Callable[[str], str] = str, title: str = "",
              lines: Callable[[TreeNode], list[str]] | None = None) -> bytes:
     """The picture of render.svg_tree, as PNG: one box per certificate, tiers as rows."""
     box_w, box_h, gap_x, gap_y = 290, 78, 24, 56
     top = 50 if title else 16
-    positions: dict[int, tuple[int, int]] = {}
-    next_x = [0]
-
-    def place(n: TreeNode, depth: int) -> int:
-        if not n.children:
-            x = next_x[0]
-            next_x[0] += box_w + gap_x
-        else:
-            xs = [place(ch, depth + 1) for ch in n.children]
-            x = (xs[0] + xs[-1]) // 2
-        positions[n.certificate.id] = (x, top + depth * (box_h + gap_y))
-        return x
-
-    place(node, 0)
-    width = max(next_x[0], box_w + gap_x, 9 * len(title) + 24) + 16
+    positions, leaves_w = tree_layout(node, box_w, box_h, gap_x, gap_y, top, half=lambda s: s // 2)
+    width = max(leaves_w, box_w + gap_x, 9 * len(title) + 24) + 16
     height = max(y for _, y in positions.values()) + box_h + 20
     cv = Canvas(width, height)
     if title:
@@ -121,14 +105,9 @@ def png_tree(node: TreeNode, name: Callable[[str], str] = str, title: str = "",
             cv.line(x + box_w // 2 + 8, y + box_h, cx + box_w // 2 + 8, cy, edge)
             draw(ch)
         c = n.certificate
-        cv.box(x + 8, y, x + 8 + box_w, y + box_h, _hex(COLORS.get(c.status, "#eeeeee")), stroke)
+        cv.box(x + 8, y, x + 8 + box_w, y + box_h, _hex(STATUS_COLORS.get(c.status, "#eeeeee")), stroke)
         cv.text(x + 16, y + 8, f"#{c.id} · tier {c.tier} · {money(c.amount)}"[:31], bold=True)
-        if lines is not None:
-            labels = lines(n)[:3]
-        else:
-            holders = sorted(n.holders.items(), key=lambda kv: -kv[1])[:3] or [("no live units", 0)]
-            labels = [h if v == 0 else f"{name(h)}: {money(v)}" for h, v in holders]
-        for i, label in enumerate(labels):
+        for i, label in enumerate(box_labels(n, name, lines)):
             cv.text(x + 16, y + 28 + 15 * i, label[:34])
 
     draw(node)
