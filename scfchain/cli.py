@@ -13,19 +13,10 @@ from typing import Any, Sequence
 
 from .audit.cli import add_audit_commands, cmd_audit
 from .chain import TRANSIENT, Chain, RpcError, connect, load_signer
+from .cliargs import whole_number as _int
 from .deploy import DEFAULT_GRACE_PERIOD, default_deployment_path, deploy, load_deployment
 from .errors import ScfError
 from .toolchain import ToolchainError
-
-
-def _int(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
 
 
 class Parser(argparse.ArgumentParser):

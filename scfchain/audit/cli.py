@@ -10,19 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..cliargs import whole_number
 from ..errors import ScfError
 from .index import DEFAULT_CHUNK, DEFAULT_CONFIRMATIONS
 from .session import ProgressLine, Session, open_session
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
 
 
 def add_audit_commands(sub: Any) -> None:
@@ -36,18 +27,18 @@ def add_audit_commands(sub: Any) -> None:
         p.add_argument("--deployment", help="deployment file (default deployments/<chainId>.json)")
         p.add_argument("--rpc-url", help="node to read from (without it: the index as it is)")
         p.add_argument("--db", help="index database, sqlite:///PATH (default: beside the deployment file)")
-        p.add_argument("--confirmations", type=_count, default=DEFAULT_CONFIRMATIONS,
+        p.add_argument("--confirmations", type=whole_number, default=DEFAULT_CONFIRMATIONS,
                        help=f"blocks kept provisional near the head (default {DEFAULT_CONFIRMATIONS})")
         return p
 
     p = command("index", "fetch, decode and store every event (resumable)")
-    p.add_argument("--chunk", type=_count, default=DEFAULT_CHUNK, help="first eth_getLogs range, in blocks")
-    p.add_argument("--to-block", type=_count, help="stop at this block")
+    p.add_argument("--chunk", type=whole_number, default=DEFAULT_CHUNK, help="first eth_getLogs range, in blocks")
+    p.add_argument("--to-block", type=whole_number, help="stop at this block")
     p.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
     p.add_argument("--json", action="store_true")
 
     p = command("trace", "a certificate's ancestry and subtree")
-    p.add_argument("id", type=_count)
+    p.add_argument("id", type=whole_number)
     p.add_argument("--json", action="store_true")
     p.add_argument("--out", help="also draw the tree: FILE.svg or FILE.png")
 
