@@ -6,16 +6,10 @@ from contextlib import contextmanager
 import brownie
 from eth_utils import keccak
 
+from scfchain.errors import ROLE_NAMES  # the six role names besides DEFAULT_ADMIN_ROLE
+
 DAY = 24 * 3600
 
-ROLE_NAMES = [
-    "OPERATOR_ROLE",
-    "CORE_ENTERPRISE_ROLE",
-    "SUPPLIER_ROLE",
-    "FINANCIER_ROLE",
-    "GUARANTOR_ROLE",
-    "CLEARING_ROLE",
-]
 ROLE = {name: "0x" + keccak(text=name).hex() for name in ROLE_NAMES}
 ROLE["DEFAULT_ADMIN_ROLE"] = "0x" + "00" * 32
 

@@ -12,6 +12,7 @@ from typing import Any, Iterable
 
 from eth_utils import keccak
 
+from ..errors import ROLE_NAMES as _ROLES
 from .store import Event, Store
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -19,8 +20,7 @@ DAY = 86_400
 YEAR = 365 * DAY
 STATUS = {0: "none", 1: "active", 2: "paid", 3: "defaulted"}
 ROLE_NAMES = {"0x" + "00" * 32: "DEFAULT_ADMIN_ROLE"}
-for _r in ("OPERATOR_ROLE", "CORE_ENTERPRISE_ROLE", "SUPPLIER_ROLE", "FINANCIER_ROLE", "GUARANTOR_ROLE",
-           "CLEARING_ROLE"):
+for _r in _ROLES:
     ROLE_NAMES["0x" + keccak(text=_r).hex()] = _r
 
 
