@@ -34,6 +34,33 @@ class RpcError(ScfError):
     """The node could not be reached or refused a request."""
 
 
+def with_retries(call: Callable[[], T], retries: int, give_up: Callable[[Exception], Exception],
+                 transient: tuple[type[Exception], ...] = TRANSIENT) -> T:
+    """Runs `call`, retrying `transient` faults with backoff (0.2 s, doubling, at most 5 s) up to `retries`
+    times; when the last attempt fails too, raises `give_up(fault)` in its place."""
+    delay = 0.2
+    for attempt in range(retries + 1):
+        try:
+            return call()
+        except transient as exc:
+            if attempt == retries:
+                raise give_up(exc) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    raise AssertionError("unreachable")
+
+
+def post_retrying(session: requests.Session, url: str, payload: Any, timeout: float, retries: int) -> requests.Response:
+    """POSTs `payload` as JSON-RPC, retrying dropped connections and timeouts (`with_retries`); a node that
+    stays unreachable becomes an RpcError. The answer is returned as it is, whatever its HTTP status."""
+    return with_retries(
+        lambda: session.post(url, json=payload, timeout=timeout),
+        retries,
+        lambda exc: RpcError(f"node unreachable at {url}: {type(exc).__name__}"),
+        (requests.ConnectionError, requests.Timeout),
+    )
+
+
 def address_of(signer: Signer) -> str:
     return to_checksum_address(signer if isinstance(signer, str) else signer.address)
 
@@ -129,16 +156,8 @@ class Chain:
     # ------------------------------------------------------------ resilience
     def rpc(self, call: Callable[[], T], what: str = "request") -> T:
         """Runs an RPC call, retrying transient faults (connection drops, timeouts) with backoff."""
-        delay = 0.2
-        for attempt in range(self.retries + 1):
-            try:
-                return call()
-            except TRANSIENT as exc:
-                if attempt == self.retries:
-                    raise RpcError(f"node unreachable during {what}: {type(exc).__name__}") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        raise AssertionError("unreachable")
+        return with_retries(call, self.retries,
+                            lambda exc: RpcError(f"node unreachable during {what}: {type(exc).__name__}"))
 
     @property
     def chain_id(self) -> int:

@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 
 import requests
 
-from .chain import RpcError
+from .chain import RpcError, post_retrying
 
 
 class BatchRpc:
@@ -20,18 +20,9 @@ class BatchRpc:
         self._ids = itertools.count(1)
 
     def _post(self, payload: Any) -> Any:
-        delay = 0.2
-        for attempt in range(self.retries + 1):
-            try:
-                r = self.session.post(self.url, json=payload, timeout=self.timeout)
-                r.raise_for_status()
-                return r.json()
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt == self.retries:
-                    raise RpcError(f"node unreachable at {self.url}: {type(exc).__name__}") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        raise AssertionError("unreachable")
+        r = post_retrying(self.session, self.url, payload, self.timeout, self.retries)
+        r.raise_for_status()
+        return r.json()
 
     def call(self, method: str, params: Sequence[Any] = ()) -> Any:
         reply = self._post({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)})

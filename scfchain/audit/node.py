@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 from typing import Any, Sequence
 
 import requests
 
-from ..chain import RpcError
+from ..chain import RpcError, post_retrying
 
 
 class NodeError(RpcError):
@@ -33,20 +32,11 @@ class Node:
 
     def post_raw(self, payload: Any) -> bytes:
         """The node's answer as bytes, unparsed (for callers that parse it elsewhere)."""
-        delay = 0.2
-        for attempt in range(self.retries + 1):
-            try:
-                r = self.session.post(self.url, json=payload, timeout=self.timeout)
-                if r.status_code == 413 or (r.status_code >= 400 and not r.content):
-                    # Too large a request or answer: reported like a refused range so callers shrink it.
-                    raise NodeError("request", {"code": r.status_code, "message": f"HTTP {r.status_code}"})
-                return r.content
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt == self.retries:
-                    raise RpcError(f"node unreachable at {self.url}: {type(exc).__name__}") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        raise AssertionError("unreachable")
+        r = post_retrying(self.session, self.url, payload, self.timeout, self.retries)
+        if r.status_code == 413 or (r.status_code >= 400 and not r.content):
+            # Too large a request or answer: reported like a refused range so callers shrink it.
+            raise NodeError("request", {"code": r.status_code, "message": f"HTTP {r.status_code}"})
+        return r.content
 
     def _post(self, payload: Any) -> Any:
         raw = self.post_raw(payload)
