@@ -236,18 +236,23 @@ class Decoder:
     def decode_json(self, log: dict[str, Any]) -> tuple[EventSpec, str] | None:
         """The event and its arguments as compact JSON text (what `json.dumps(args)` would give, with
         `separators=(",", ":")`), built straight from the hex; None for a log not of this deployment."""
-        topics = log["topics"]
+        return self.decode_parts(log["address"], log["topics"], log["data"])
+
+    def decode_parts(self, address: str, topics: list[str], data: str) -> tuple[EventSpec, str] | None:
+        """`decode_json` of a log given as its address, topics and data (the indexer's hot path)."""
         if not topics:
             return None
-        spec = self.specs.get((log["address"].lower(), topics[0]))
-        if spec is None or len(topics) != len(spec.indexed) + 1:
+        entry = self.compiled.get((address, topics[0])) or self.compiled.get((address.lower(), topics[0]))
+        if entry is None:
             return None
-        fn = self.compiled[(log["address"].lower(), topics[0])][1]
+        spec, fn, ntopics = entry
+        if len(topics) != ntopics:
+            return None
         if fn is None:
-            decoded = self.decode(log)
+            decoded = self.decode({"address": address, "topics": topics, "data": data})
             return None if decoded is None else (spec, json.dumps(decoded[1], separators=(",", ":")))
         try:
-            return spec, fn(topics, log["data"])
+            return spec, fn(topics, data)
         except (ValueError, IndexError, TypeError):
             return None
 

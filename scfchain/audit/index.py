@@ -114,29 +114,15 @@ def decode_rows(decoder: Decoder, logs: list[dict[str, Any]]) -> tuple[list[tupl
     (their rows carry time -1)."""
     out = []
     missing: set[int] = set()
-    compiled = decoder.compiled
-    slow = decoder.decode_json
+    decode = decoder.decode_parts
     append = out.append
     for log in logs:
-        topics = log["topics"]
-        if not topics or log.get("removed"):
+        if log.get("removed"):
             continue
-        entry = compiled.get((log["address"], topics[0])) or compiled.get((log["address"].lower(), topics[0]))
-        if entry is None:
+        decoded = decode(log["address"], log["topics"], log["data"])
+        if decoded is None:
             continue
-        spec, fn, ntopics = entry
-        if len(topics) != ntopics:
-            continue
-        if fn is not None:
-            try:
-                args = fn(topics, log["data"])
-            except (ValueError, IndexError, TypeError):
-                continue
-        else:
-            decoded = slow(log)
-            if decoded is None:
-                continue
-            args = decoded[1]
+        spec, args = decoded
         stamp = log.get("blockTimestamp")
         if stamp is None:
             missing.add(int(log["blockNumber"], 16))
@@ -162,28 +148,13 @@ def rows_from_answer(decoder: Decoder, raw: bytes) -> tuple[list[tuple[Any, ...]
     if len(found) != text.count('"logIndex"'):
         return decode_rows(decoder, _parse(raw))
     out = []
-    compiled = decoder.compiled
+    decode = decoder.decode_parts
     append = out.append
     for address, topics_text, data, block, stamp, tx, tx_index, log_index in found:
-        topics = topics_text[1:-1].split('","') if topics_text else []
-        if not topics:
+        decoded = decode(address, topics_text[1:-1].split('","') if topics_text else [], data)
+        if decoded is None:
             continue
-        entry = compiled.get((address, topics[0])) or compiled.get((address.lower(), topics[0]))
-        if entry is None:
-            continue
-        spec, fn, ntopics = entry
-        if len(topics) != ntopics:
-            continue
-        if fn is not None:
-            try:
-                args = fn(topics, data)
-            except (ValueError, IndexError, TypeError):
-                continue
-        else:
-            decoded = decoder.decode_json({"address": address, "topics": topics, "data": data})
-            if decoded is None:
-                continue
-            args = decoded[1]
+        spec, args = decoded
         append((int(block, 16), int(log_index, 16), tx, int(tx_index, 16), int(stamp, 16), spec.contract, spec.name,
                 args))
     return out, []
