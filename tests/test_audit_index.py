@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -122,10 +123,36 @@ def test_index_workerProcesses_storeTheSameRows(s, tmp_path, monkeypatch):
     assert dump(str(tmp_path / "workers.sqlite")) == dump(s["db"])
 
 
-class Refusing(BaseHTTPRequestHandler):
+class Proxy(BaseHTTPRequestHandler):
+    """Handler of a node in front of Anvil (`upstream`); subclasses change what passes through."""
+    upstream = ""
+
+    def reply(self, data):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def proxy(handler, upstream):
+    """Serves `handler` in front of `upstream` on a free local port; yields its URL."""
+    handler.upstream = upstream
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+class Refusing(Proxy):
     """A node in front of Anvil that refuses eth_getLogs over more than 4 blocks and leaves the block
     time off logs, like many public endpoints."""
-    upstream = ""
     refused = 0
 
     def do_POST(self):  # noqa: N802
@@ -145,28 +172,14 @@ class Refusing(BaseHTTPRequestHandler):
                 for log in r.get("result", []):
                     log.pop("blockTimestamp", None)
             replies.append(r)
-        data = json.dumps(replies if isinstance(body, list) else replies[0]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.reply(json.dumps(replies if isinstance(body, list) else replies[0]).encode())
 
 
 def test_index_nodeRefusingWideRanges_shrinksTheChunk(s, tmp_path):
-    Refusing.upstream = s["url"]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
+    with proxy(Refusing, s["url"]) as url:
         store = Store(tmp_path / "refused.sqlite")
         result = index(Node(url), s["dep"], store, confirmations=0, chunk=64)
         store.close()
-    finally:
-        server.shutdown()
     assert result.refused >= 4 and Refusing.refused == result.refused  # 64 -> 32 -> 16 -> 8 -> 4
     assert dump(str(tmp_path / "refused.sqlite"))[0] == dump(s["db"])[0]  # block times read from headers
 
@@ -197,34 +210,23 @@ def test_index_replaysToTheScriptState(s):
     assert {r: ledger.roots[r].status for r in s["roots"]} == {1: "paid", 5: "defaulted", 7: "paid"}
 
 
-class Slow(BaseHTTPRequestHandler):
+class Slow(Proxy):
     """Anvil behind a slow link: each eth_getLogs takes a quarter of a second."""
-    upstream = ""
 
     def do_POST(self):  # noqa: N802
         raw = self.rfile.read(int(self.headers["Content-Length"]))
         if b"eth_getLogs" in raw:
             time.sleep(0.25)
-        data = requests.post(self.upstream, data=raw, headers={"Content-Type": "application/json"}, timeout=30).content
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.reply(requests.post(self.upstream, data=raw, headers={"Content-Type": "application/json"},
+                                 timeout=30).content)
 
 
 def test_index_cliInterruptedByCtrlC_resumesToTheSameDatabase(s, tmp_path):
-    Slow.upstream = s["url"]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     db = tmp_path / "ctrl-c.sqlite"
-    try:
+    with proxy(Slow, s["url"]) as url:
         proc = subprocess.Popen([SCFCHAIN, "audit", "index", "--deployment", s["deployment"], "--db", f"sqlite:///{db}",
-                                 "--rpc-url", f"http://127.0.0.1:{server.server_address[1]}", "--chunk", "2",
-                                 "--confirmations", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                 "--rpc-url", url, "--chunk", "2", "--confirmations", "0"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # wait until a few ranges are stored, then press Ctrl-C
             try:
@@ -237,8 +239,6 @@ def test_index_cliInterruptedByCtrlC_resumesToTheSameDatabase(s, tmp_path):
             time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
-    finally:
-        server.shutdown()
     assert proc.returncode == 130 and err.strip().endswith("scfchain: interrupted")
     with sqlite3.connect(db) as con:
         stopped_at = int(con.execute("SELECT value FROM meta WHERE key = 'fetched_to'").fetchone()[0])
