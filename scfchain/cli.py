@@ -141,8 +141,9 @@ def cmd_load(args: argparse.Namespace) -> None:
     r = run_load(args.receivables, args.tiers, args.rpc_url, progress=None if args.json else print_progress,
                  deployment_out=args.out)
     data = {"receivables": r.receivables, "tiers": r.tiers, "transactions": r.transactions, "seconds": r.seconds,
-            "tps": round(r.tps, 1), "phases": r.phases, "checks": r.checks}
-    text = "\n".join([f"{r.transactions} transactions in {r.seconds:.1f}s: {r.tps:.0f} tx/s"]
+            "tps": round(r.tps, 1), "phases": r.phases, "checks": r.checks, "resent": r.resent}
+    text = "\n".join([f"{r.transactions} transactions in {r.seconds:.1f}s: {r.tps:.0f} tx/s"
+                      + (f" ({r.resent} dropped by the node and sent again)" if r.resent else "")]
                       + [f"  [{'ok' if v else 'FAILED'}] {k}" for k, v in r.checks.items()])
     _emit(args, text, data)
     if not r.ok:
