@@ -47,8 +47,10 @@ lint: setup
 	$(PY) tools/slither_input.py build/slither/input.json
 	$(VENV)/bin/slither build/slither/input.json --config-file slither.config.json
 
-# Statement and branch coverage of the contracts on the whole suite (tests run on a build without viaIR, on an
-# Anvil with step tracing); fails below COVERAGE_MIN % branch coverage (95). COVERAGE_ARGS go to pytest.
+# Statement and branch coverage of the contracts over the suite (tests run on a build without viaIR, on an Anvil
+# with step tracing on a free port, with a HOME of their own like `make test`; the tooling tests, which run
+# their own nodes, are left out); fails below COVERAGE_MIN % branch coverage (95) or on any transaction it
+# could not trace. COVERAGE_ARGS go to pytest (COVERAGE_ARGS=tests: every test file).
 coverage: setup
 	$(PY) tools/coverage.py $(COVERAGE_ARGS)
 

@@ -1,9 +1,10 @@
 """Paths the other tests do not walk (found by `make coverage`): views on unknown and open ids, an offer
-cancelled once its budget is spent, a guarantee contract not wired to an escrow yet."""
+cancelled once its budget is spent, a guarantee contract not wired to an escrow yet, the certificate wired
+to its escrow a second time, the views naming the contracts each one was deployed with."""
 from brownie import CreditGuarantee
 
 from tests.conftest import FACE
-from tests.helpers import DAY
+from tests.helpers import DAY, reverts
 from tests.money_support import *  # noqa: F401,F403
 
 
@@ -30,3 +31,18 @@ def test_releasableAt_withoutAnEscrow_isExpiryPlusOne(system, consortium, token,
     expiry = now() + 10 * DAY
     gid = unwired.provide(core, FACE, expiry, {"from": guarantor}).return_value
     assert unwired.releasableAt(gid) == expiry + 1
+
+
+def test_certificate_setSettlementEscrow_again_revertsNamingTheWiredEscrow(system, certificate, escrow, admin, outsider):
+    with reverts("SettlementEscrowAlreadySet", escrow):
+        certificate.setSettlementEscrow(outsider, {"from": admin})
+    assert certificate.settlementEscrow() == escrow
+
+
+def test_wiringViews_nameTheContractsEachWasDeployedWith(system, consortium, certificate, escrow, desk, guarantee, token):
+    for gated in (certificate, escrow, desk, guarantee):
+        assert gated.consortium() == consortium
+    assert (desk.certificates(), desk.token()) == (certificate, token)
+    assert (escrow.certificates(), escrow.guarantees(), escrow.token()) == (certificate, guarantee, token)
+    assert guarantee.token() == token
+    assert token.decimals() == 2  # dCNY, in fen

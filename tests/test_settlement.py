@@ -496,3 +496,30 @@ def test_declareDefault_scansAtMostMaxGuarantees_andLaterDefaultsSkipExhaustedOn
     assert called[-1]["amount"] == 1_000 - 8
     assert events(tx, "DefaultDeclared") == [{"rootId": second, "paid": 0, "covered": 1_000}]
     assert token.balanceOf(escrow) == bound + 1_000
+
+
+def test_declareDefault_passesOverAGuaranteeUsedUpBehindOneStillOpen(
+    system, escrow, certificate, guarantee, token, core, guarantor, issue
+):
+    """An exhausted guarantee the cursor cannot skip yet (an older one, not used up, sits before it) is
+    scanned again by a later default: it pays nothing and emits nothing, and the cursor then passes both."""
+    short = guarantee.provide(core, FACE // 4, now() + 40 * DAY, {"from": guarantor}).return_value
+    long = guarantee.provide(core, FACE // 2, now() + 200 * DAY, {"from": guarantor}).return_value
+    late = issue(face=FACE // 2, maturity_days=60)  # matures after `short` expires: only `long` covers it
+    early = issue(face=FACE, maturity_days=30)  # both cover it
+    mine_at(maturity_of(certificate, late) + GRACE_PERIOD)
+
+    tx = escrow.declareDefault(late, {"from": core})
+    assert events(tx, "GuaranteeCalled") == [{"guaranteeId": long, "rootId": late, "amount": FACE // 2}]
+    assert tuple(guarantee.guarantee(long))[2:4] == (FACE // 2, FACE // 2)  # used up, behind `short`
+    escrow_before = token.balanceOf(escrow)
+
+    tx = escrow.declareDefault(early, {"from": core})
+
+    assert events(tx, "GuaranteeCalled") == [{"guaranteeId": short, "rootId": early, "amount": FACE // 4}]
+    assert events(tx, "DefaultDeclared") == [{"rootId": early, "paid": 0, "covered": FACE // 4}]
+    assert events(tx, "ReceivableClosed") == [{"rootId": early, "status": DEFAULTED, "recovered": FACE // 4}]
+    assert token.balanceOf(escrow) == escrow_before + FACE // 4
+    assert token.balanceOf(guarantee) == 0
+    assert [tuple(guarantee.guarantee(g))[3] for g in (short, long)] == [FACE // 4, FACE // 2]
+    assert guarantee.available(core) == 0

@@ -6,14 +6,27 @@ send through brownie's web3, right after it runs (before a snapshot revert can d
 log (pc, op, depth only) plus Anvil's call tracer to know which contract's code runs at each depth. Executed
 program counters are mapped to statements and branches with brownie's own `pcMap` / `coverageMap` of the
 contract deployed there (a build without viaIR, made by tools/coverage.py). A branch has two outcomes (jump or
-fall through); branch coverage is outcomes seen / (2 x branches). The node must run with `--steps-tracing`.
+fall through; brownie's map says which one means the condition is true); branch coverage is outcomes seen /
+(2 x branches). The node must run with `--steps-tracing`.
 
-Results go to $SCF_COVERAGE_OUT (JSON): for each source path, its branches and statements and which were hit.
+Only requests to brownie's node ($SCF_COVERAGE_NODE, the Anvil tools/coverage.py started) are traced. Tests of the
+Python tooling (CLI, demo, load, audit) start Anvil nodes of their own and deploy scfchain's viaIR build there:
+those nodes keep no step traces, brownie's maps do not describe that bytecode, and contract addresses repeat
+across nodes (same deployer, same nonces), so a trace there would be mapped to whatever brownie deployed at that
+address on its own chain. They are counted per method and test file as "other nodes", never traced.
+
+Every trace attempt ends in exactly one class: traced (walked), no code (an ether transfer or a call to an account
+without code: no contract ran, nothing to measure), or failed with a reason (node error, an empty step trace for
+a call into code, an exception, a transaction never mined). Results go to $SCF_COVERAGE_OUT (JSON): for each
+source path, its branches and statements and which were hit, plus these counts with sample tests.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import time
+import urllib.parse
 from collections import defaultdict
 
 import pytest
@@ -27,18 +40,50 @@ class Collector:
     def __init__(self) -> None:
         self.pending: list[str] = []
         self.branches: dict[tuple, set] = defaultdict(set)  # (path, start, end) -> {"jump", "fall"}
-        self.branch_fn: dict[tuple, str] = {}
+        self.branch_fn: dict[tuple, tuple] = {}  # (path, start, end) -> (function, condition value on a jump)
         self.statements: set[tuple] = set()  # (path, start, end) executed
         self.statements_total: set[tuple] = set()
         self.maps: dict[str, dict] = {}  # contract name -> prepared maps
-        self.traced = 0
-        self.failed = 0
+        self.traced = {"transactions": 0, "calls": 0}
+        self.no_code = {"transactions": 0, "calls": 0}
+        self.per_file: dict[str, int] = defaultdict(int)  # test file -> transactions and calls traced
+        self.outcome_files: dict[tuple, set] = defaultdict(set)  # (path, start, end, outcome) -> test files
+        self.failures: dict[str, dict] = {}  # reason -> {"count", "samples": [...]}
+        self.other_nodes: dict[str, dict] = defaultdict(lambda: defaultdict(int))  # method -> test file -> count
         self.methods: dict[str, int] = defaultdict(int)
-        self.unknown: dict[str, int] = defaultdict(int)
+        self.unknown: dict[str, dict] = {}  # address -> {"frames", "code_bytes", "tests"}: code not mapped
+        self.by_code: dict[str, int] = defaultdict(int)  # contract name -> frames mapped by code, not by brownie
+        self.codes: dict[str, bytes] | None = None
+        self.automine = True
+        self.answers: dict[str, dict] = {}  # tx hash -> its lean trace without steps, for brownie's own request
+        self.test = ""  # node id of the running test (or the fixture set-up around it)
+
+    def fail(self, reason: str, detail: str = "") -> None:
+        entry = self.failures.setdefault(reason, {"count": 0, "samples": []})
+        entry["count"] += 1
+        if len(entry["samples"]) < 5:
+            entry["samples"].append(f"{self.test} {detail}".strip())
 
     # ------------------------------------------------------------ contract maps
+    def _by_code(self, code: str) -> str | None:
+        """Name of the contract of this build whose runtime code `code` is (immutables, zero in the artifact,
+        may differ): for code brownie did not deploy itself (a contract deployed by another contract, or
+        by a script through web3 on this node)."""
+        if self.codes is None:
+            self.codes = {}
+            folder = os.path.join("build", "contracts")
+            for name in sorted(os.listdir(folder)):
+                deployed = json.load(open(os.path.join(folder, name))).get("deployedBytecode") or ""
+                if deployed:
+                    self.codes[name[:-5]] = bytes.fromhex(deployed)
+        raw = bytes.fromhex(code[2:]) if code and code.startswith("0x") else b""
+        for name, build in self.codes.items():
+            if len(build) == len(raw) and all(b == 0 or b == r for b, r in zip(build, raw)):
+                return name
+        return None
+
     def _maps(self, contract) -> dict | None:
-        name = contract._name
+        name = contract if isinstance(contract, str) else contract._name
         if name not in self.maps:
             # The artifact on disk: brownie keeps pcMap out of the builds it loads into memory.
             artifact = os.path.join("build", "contracts", f"{name}.json")
@@ -53,44 +98,99 @@ class Collector:
                         stmt_loc[(path_id, int(sid))] = (paths.get(path_id), start, end, fn)
             for path_id, fns in cov.get("branches", {}).items():
                 for fn, items in fns.items():
-                    for bid, (start, end, _jump) in items.items():
-                        branch_loc[(path_id, int(bid))] = (paths.get(path_id), start, end, fn)
+                    for bid, (start, end, jump) in items.items():
+                        branch_loc[(path_id, int(bid))] = (paths.get(path_id), start, end, fn, jump)
             self.maps[name] = {"pc": pc_map, "stmt": stmt_loc, "branch": branch_loc}
             self._record_totals(self.maps[name])
         return self.maps[name]
 
     def _record_totals(self, maps: dict) -> None:
-        for (_, _), (path, start, end, fn) in maps["branch"].items():
+        for (_, _), (path, start, end, fn, jump) in maps["branch"].items():
             self.branches.setdefault((path, start, end), set())
-            self.branch_fn[(path, start, end)] = fn
+            self.branch_fn[(path, start, end)] = (fn, jump)
         for (_, _), (path, start, end, fn) in maps["stmt"].items():
             self.statements_total.add((path, start, end))
 
     # ------------------------------------------------------------ tracing
     def flush(self, send) -> None:
         still = []
-        for tx_hash in self.pending:
-            receipt = send("eth_getTransactionReceipt", [tx_hash]).get("result")
-            if not receipt:
-                still.append(tx_hash)
-                continue
-            self._trace("debug_traceTransaction", [tx_hash, LEAN], [tx_hash, {"tracer": "callTracer"}], send)
+        for tx_hash, test in self.pending:
+            try:
+                receipt = send("eth_getTransactionReceipt", [tx_hash]).get("result")
+                if not receipt:
+                    still.append((tx_hash, test))
+                    continue
+
+                def init_code():
+                    return (send("eth_getTransactionByHash", [tx_hash]).get("result") or {}).get("input")
+
+                self._trace("transactions", "debug_traceTransaction", [tx_hash], receipt.get("to"), init_code,
+                            receipt["blockNumber"], send, key=tx_hash)
+            except Exception as exc:  # noqa: BLE001 — coverage must never break a test
+                self.fail(f"exception while tracing a transaction: {type(exc).__name__}", f"{tx_hash}: {exc}"[:200])
         self.pending = still
+
+    def await_receipt(self, tx_hash: str, send, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while time.monotonic() < deadline:
+            try:
+                if send("eth_getTransactionReceipt", [tx_hash]).get("result"):
+                    return
+            except Exception:  # noqa: BLE001 — the flush that follows reports it
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
     def trace_call(self, params, send) -> None:
         call, block = params[0], params[1] if len(params) > 1 else "latest"
-        self._trace("debug_traceCall", [call, block, LEAN], [call, block, {"tracer": "callTracer"}], send)
+        try:
+            self._trace("calls", "debug_traceCall", [call, block], call.get("to"),
+                        lambda: call.get("data") or call.get("input"), block, send)
+        except Exception as exc:  # noqa: BLE001
+            self.fail(f"exception while tracing a call: {type(exc).__name__}", str(exc)[:200])
 
-    def _trace(self, method, lean_params, call_params, send) -> None:
-        lean = send(method, lean_params).get("result")
-        calls = send(method, call_params).get("result")
-        if not lean or not calls or not lean.get("structLogs"):
-            self.failed += 1
+    def _trace(self, kind, method, args, to, init_code, block, send, key=None) -> None:
+        reply = send(method, [*args, LEAN])
+        if "error" in reply or not isinstance(reply.get("result"), dict):
+            message = (reply.get("error") or {}).get("message", "no result")
+            self.fail(f"node error on {method}", f"to={to}: {message}"[:200])
             return
-        self.traced += 1
-        self._walk(lean["structLogs"], calls)
+        lean = reply["result"]
+        logs = lean.get("structLogs") or []
+        if key is not None:
+            # brownie asks for this trace itself when it wants a return value or a revert reason: kept, without
+            # the steps, to answer it (see make_request).
+            self.answers[key] = {**lean, "structLogs": []}
+            while len(self.answers) > 64:
+                self.answers.pop(next(iter(self.answers)))
+        if not logs:
+            # No step at all: either no code ran (an ether transfer, a call to an account without code, a contract
+            # creation with empty init code) — nothing to measure — or the node lost the trace.
+            if to is None:
+                no_code = init_code() in (None, "", "0x")
+            else:
+                no_code = send("eth_getCode", [to, block]).get("result") in ("0x", "")
+            if no_code:
+                self.no_code[kind] += 1
+            else:
+                self.fail(f"empty step trace on {method} for code", f"to={to}")
+            return
+        if any(step["op"] in CALL_OPS for step in logs):
+            # Which code runs in each inner frame: the call tracer names every callee, in execution order.
+            reply = send(method, [*args, {"tracer": "callTracer"}])
+            if "error" in reply or not isinstance(reply.get("result"), dict):
+                message = (reply.get("error") or {}).get("message", "no result")
+                self.fail(f"node error on {method} (call tracer)", f"to={to}: {message}"[:200])
+                return
+            root = reply["result"]
+        else:
+            root = {"to": to, "type": "CALL" if to is not None else "CREATE"}
+        self.traced[kind] += 1
+        self.per_file[self.test.split("::")[0]] += 1
+        self._walk(logs, root, block, send)
 
-    def _walk(self, logs: list, root: dict) -> None:
+    def _walk(self, logs: list, root: dict, block, send) -> None:
         from brownie.network import state
 
         order = []  # call frames in execution (pre-)order, root excluded
@@ -106,13 +206,24 @@ class Collector:
         def maps_at(address):
             if address is None:
                 return None
+            address = address.lower()
             if address not in contracts:
                 contract = state._find_contract(address)
                 if contract is None:
-                    self.unknown[address] += 1
+                    code = send("eth_getCode", [address, block]).get("result") or "0x"
+                    contract = self._by_code(code)
+                    if contract is not None:
+                        self.by_code[contract] += 1
+                    elif len(code) > 2:
+                        entry = self.unknown.setdefault(address, {"frames": 0, "code_bytes": len(code) // 2 - 1,
+                                                                  "tests": []})
+                        entry["frames"] += 1
+                        if self.test not in entry["tests"] and len(entry["tests"]) < 5:
+                            entry["tests"].append(self.test)
                 contracts[address] = self._maps(contract) if contract is not None else None
             return contracts[address]
 
+        test_file = self.test.split("::")[0]
         root_to = root.get("to") if root.get("type") not in ("CREATE", "CREATE2") else None
         frames = [[maps_at(root_to), set()]]  # (maps, active branches) per depth
         k = 0
@@ -136,7 +247,9 @@ class Collector:
                         elif pc["branch"] in active and nxt is not None and nxt["depth"] == depth:
                             loc = maps["branch"].get((pc["path"], pc["branch"]))
                             if loc:
-                                self.branches[loc[:3]].add("fall" if nxt["pc"] == step["pc"] + 1 else "jump")
+                                outcome = "fall" if nxt["pc"] == step["pc"] + 1 else "jump"
+                                self.branches[loc[:3]].add(outcome)
+                                self.outcome_files[(*loc[:3], outcome)].add(test_file)
                             active.discard(pc["branch"])
             if step["op"] in CALL_OPS:
                 callee = order[k] if k < len(order) else {}
@@ -146,13 +259,23 @@ class Collector:
                     frames.append([maps_at(code), set()])
 
     def report(self) -> dict:
+        for tx_hash, test in self.pending:
+            self.test = test
+            self.fail("transaction never mined by the end of the session", tx_hash)
+        self.pending = []
         return {
             "traced": self.traced,
+            "no_code": self.no_code,
+            "failures": self.failures,
+            "other_nodes": {m: dict(files) for m, files in self.other_nodes.items()},
+            "traced_per_file": dict(sorted(self.per_file.items())),
             "methods": dict(self.methods),
-            "unknown": dict(self.unknown),
-            "failed": self.failed,
+            "unknown": self.unknown,
+            "mapped_by_code": dict(self.by_code),
             "branches": [
-                {"path": p, "start": s, "end": e, "fn": self.branch_fn.get((p, s, e)), "outcomes": sorted(o)}
+                {"path": p, "start": s, "end": e, "fn": self.branch_fn[(p, s, e)][0],
+                 "jump_means": self.branch_fn[(p, s, e)][1], "outcomes": sorted(o),
+                 "files": {x: sorted(self.outcome_files[(p, s, e, x)]) for x in sorted(o)}}
                 for (p, s, e), o in sorted(self.branches.items(), key=lambda x: (str(x[0][0]), x[0][1], x[0][2]))
             ],
             "statements": [
@@ -165,6 +288,36 @@ class Collector:
 COLLECTOR = Collector()
 
 
+class Rpc:
+    """JSON-RPC to the coverage node over one kept-alive connection, for the plugin's own requests (traces,
+    receipts, code): several per transaction and call of the tests, so without the per-request cost of
+    requests' session (proxy settings read from the environment each time) and web3's middleware."""
+
+    def __init__(self, url: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self.host, self.port, self.path = parts.hostname, parts.port or 80, parts.path or "/"
+        self.conn: http.client.HTTPConnection | None = None
+        from web3._utils.encoding import Web3JsonEncoder
+
+        self.encoder = Web3JsonEncoder
+
+    def __call__(self, method: str, params) -> dict:
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, cls=self.encoder)
+        for attempt in (1, 2):
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection(self.host, self.port, timeout=600)
+                self.conn.request("POST", self.path, body, {"Content-Type": "application/json"})
+                return json.loads(self.conn.getresponse().read())
+            except (http.client.HTTPException, OSError):
+                if self.conn is not None:
+                    self.conn.close()
+                self.conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
 def _install() -> None:
     """Wraps the HTTP provider's make_request (at class level, before brownie builds its request pipeline)."""
     from web3.providers.rpc import HTTPProvider
@@ -172,16 +325,25 @@ def _install() -> None:
     original = HTTPProvider.make_request
     if getattr(original, "_scf_coverage", False):
         return
+    node = os.environ.get("SCF_COVERAGE_NODE", "").rstrip("/")
+    direct = Rpc(node) if node else None
 
     def make_request(self, method, params):
+        if node and str(self.endpoint_uri).rstrip("/") != node:
+            if method in SEND or method in ("eth_call", "debug_traceTransaction"):
+                COLLECTOR.other_nodes[method][COLLECTOR.test.split("::")[0]] += 1
+            return original(self, method, params)
         COLLECTOR.methods[method] += 1
 
         def send(m, p):
-            return original(self, m, p)
+            return direct(m, p) if direct else original(self, m, p)
 
         if method == "debug_traceTransaction" and params:
             # brownie's own request (return values, revert reasons): answer as a node without step tracing
-            # would (no struct logs), instead of a full trace with memory that can take minutes.
+            # would (no struct logs), instead of a full trace with memory that can take minutes; the trace
+            # taken for coverage right after the transaction was mined has the answer.
+            if params[0] in COLLECTOR.answers:
+                return {"jsonrpc": "2.0", "id": 0, "result": COLLECTOR.answers[params[0]]}
             response = original(self, method, [params[0], LEAN])
             if isinstance(response.get("result"), dict):
                 response = {**response, "result": {**response["result"], "structLogs": []}}
@@ -189,18 +351,20 @@ def _install() -> None:
         if method == "evm_revert":
             COLLECTOR.flush(send)
         if method == "eth_call":
-            try:
-                COLLECTOR.trace_call(params, send)
-            except Exception:  # noqa: BLE001 — coverage must never break a test
-                COLLECTOR.failed += 1
+            COLLECTOR.trace_call(params, send)
         response = original(self, method, params)
+        if method == "evm_setAutomine" and params:
+            COLLECTOR.automine = bool(params[0])
         if method in SEND and isinstance(response, dict) and "result" in response:
-            COLLECTOR.pending.append(response["result"])
+            COLLECTOR.pending.append((response["result"], COLLECTOR.test))
+            if COLLECTOR.automine:
+                # Anvil answers with the hash and mines just after; a transaction with many steps to record can
+                # take a while. Waiting for its receipt here traces it at once, and spares brownie a race it
+                # loses under load (the sender's nonce already counts the transaction while its receipt is not
+                # there yet: brownie reports "Tx dropped without known replacement").
+                COLLECTOR.await_receipt(response["result"], send)
         if method in SEND or method in ("evm_mine", "evm_setAutomine"):
-            try:
-                COLLECTOR.flush(send)
-            except Exception:  # noqa: BLE001
-                COLLECTOR.failed += 1
+            COLLECTOR.flush(send)
         return response
 
     make_request._scf_coverage = True
@@ -211,8 +375,14 @@ def pytest_configure(config):
     _install()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    COLLECTOR.test = item.nodeid  # fixture set-up and tear-down of this test included
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
     out = os.environ.get("SCF_COVERAGE_OUT", "coverage.json")
     with open(out, "w") as fh:
         json.dump(COLLECTOR.report(), fh)
+
