@@ -34,3 +34,31 @@ def test_demo_paysEveryHolder(tmp_path):
     assert fin["lineage"][-1] == paid["rootId"] and len(fin["lineage"]) == 3
     assert record["balances"]["desk"] == 500_000_00 - fin["proceeds"]
     assert any("Final payouts" in line for line in lines)
+
+
+def test_brownieRunDemo_tellsTheStoryOnItsOwnNetwork(tmp_path):
+    """`brownie run scripts/demo.py --network ID` as a user runs it: brownie starts the Anvil of the network."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from scfchain.anvil import free_port
+
+    root = Path(__file__).resolve().parent.parent
+    brownie = str(Path(sys.executable).parent / "brownie")
+    env = {**os.environ, "HOME": str(tmp_path), "SCFCHAIN_DEMO_OUT": str(tmp_path / "out")}
+    add = subprocess.run([brownie, "networks", "add", "Development", "demo-test", "cmd=anvil", "host=http://127.0.0.1",
+                          f"port={free_port()}", "accounts=10", "chain_id=31337"], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert add.returncode == 0, add.stdout + add.stderr
+    r = subprocess.run([brownie, "run", "scripts/demo.py", "--network", "demo-test"], cwd=root, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "Final payouts" in r.stdout
+    record = json.loads((tmp_path / "out" / "demo.json").read_text())
+    paid, defaulted = record["receivables"]
+    assert (paid["status"], defaulted["status"]) == ("paid", "defaulted")
+    assert paid["paidOut"] == paid["recovered"] == paid["faceValue"]
+    assert defaulted["paidOut"] == defaulted["recovered"] and record["liveUnits"] == 0
+    assert (tmp_path / "out" / "receivable-1.svg").exists()
