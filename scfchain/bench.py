@@ -153,7 +153,7 @@ def main() -> int:
         dep = deploy(chain, accounts[0])
         gas = measure(Scf(chain, dep), accounts)
     print(report(gas))
-    gas.update(throughput(int(os.environ.get("LOAD_RECEIVABLES", "200")), int(os.environ.get("LOAD_TIERS", "5"))))
+    gas.update(throughput(int(os.environ.get("LOAD_RECEIVABLES", "1000")), int(os.environ.get("LOAD_TIERS", "5"))))
     out = ROOT / "bench" / "gas.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(gas, indent=2) + "\n")
