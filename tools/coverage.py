@@ -3,7 +3,7 @@
 1. Copies the brownie project (contracts, interfaces, tests, scripts, configuration) to build/coverage/project
    with viaIR off: the IR pipeline's source maps do not tie jumps back to source conditions reliably, the
    legacy pipeline's do (the contracts compile either way; gas is measured by `make bench` on the viaIR build).
-2. Starts an Anvil with --steps-tracing on a free port, and gives pytest a HOME of its own (build/coverage/home)
+2. Starts an Anvil with --steps-tracing on a free port; it and pytest get a HOME of their own (build/coverage/home)
    whose brownie `development` network (the one `make test` uses, same settings) points there (brownie
    attaches): nothing in ~/.brownie is read or written, and a `make test` running at the same time (port 8545)
    does not collide.
@@ -236,7 +236,9 @@ def main(args: list[str]) -> int:
                          "drop --network")
     minimum = float(os.environ.get("COVERAGE_MIN", "95"))
     prepare()
-    node = start_node(brownie_home(free_port()))
+    settings = brownie_home(free_port())
+    os.environ["HOME"] = str(HOME)  # Anvil too (it keeps a ~/.foundry/anvil/tmp)
+    node = start_node(settings)
     try:
         env = dict(os.environ, HOME=str(HOME), SCF_COVERAGE_OUT=str(RAW), SCF_COVERAGE_NODE=node.url,
                    PYTHONPATH=os.pathsep.join([str(ROOT / "tools"), os.environ.get("PYTHONPATH", "")]))
