@@ -19,6 +19,30 @@ from brownie import (
 
 from tests.helpers import ROLE, DAY, doc_hash
 
+import time
+
+from brownie.network.transaction import TransactionReceipt
+from web3.exceptions import TransactionNotFound
+
+_await_confirmation = TransactionReceipt._await_confirmation
+
+
+def _receipt_first(self, block_number=None, required_confs=1):
+    """Brownie loses a race under load: Anvil counts the sender's nonce before it serves the receipt, and
+    brownie then calls the transaction "dropped without known replacement". Waiting for the receipt first
+    (at most 30 s; a transaction really dropped falls through to brownie's own handling) closes it."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if web3.eth.get_transaction_receipt(self.txid):
+                break
+        except TransactionNotFound:
+            time.sleep(0.02)
+    return _await_confirmation(self, block_number, required_confs)
+
+
+TransactionReceipt._await_confirmation = _receipt_first
+
 GRACE_PERIOD = 7 * DAY
 FACE = 1_000_000_00  # 1,000,000.00 dCNY in cents
 CREDIT = 10 * FACE

@@ -210,25 +210,30 @@ def test_index_replaysToTheScriptState(s):
     assert {r: ledger.roots[r].status for r in s["roots"]} == {1: "paid", 5: "defaulted", 7: "paid"}
 
 
-class Slow(Proxy):
-    """Anvil behind a slow link: each eth_getLogs takes a quarter of a second."""
+class Stalling(Proxy):
+    """Anvil behind a link that stalls: eth_getLogs from block 6 on waits until the test opens `gate`, so the
+    indexer is surely mid-run (blocks up to 5 stored, the next range in flight) when Ctrl-C comes."""
+    gate = threading.Event()
 
     def do_POST(self):  # noqa: N802
         raw = self.rfile.read(int(self.headers["Content-Length"]))
-        if b"eth_getLogs" in raw:
-            time.sleep(0.25)
+        body = json.loads(raw)
+        if any(c.get("method") == "eth_getLogs" and int(c["params"][0]["fromBlock"], 16) > 5
+               for c in (body if isinstance(body, list) else [body])):
+            self.gate.wait(60)
         self.reply(requests.post(self.upstream, data=raw, headers={"Content-Type": "application/json"},
                                  timeout=30).content)
 
 
 def test_index_cliInterruptedByCtrlC_resumesToTheSameDatabase(s, tmp_path):
     db = tmp_path / "ctrl-c.sqlite"
-    with proxy(Slow, s["url"]) as url:
+    Stalling.gate = threading.Event()
+    with proxy(Stalling, s["url"]) as url:
         proc = subprocess.Popen([SCFCHAIN, "audit", "index", "--deployment", s["deployment"], "--db", f"sqlite:///{db}",
                                  "--rpc-url", url, "--chunk", "2", "--confirmations", "0"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # wait until a few ranges are stored, then press Ctrl-C
+        while time.monotonic() < deadline:  # wait until blocks up to 5 are stored, then press Ctrl-C
             try:
                 with sqlite3.connect(db) as con:
                     row = con.execute("SELECT value FROM meta WHERE key = 'fetched_to'").fetchone()
@@ -239,6 +244,7 @@ def test_index_cliInterruptedByCtrlC_resumesToTheSameDatabase(s, tmp_path):
             time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
+        Stalling.gate.set()
     assert proc.returncode == 130 and err.strip().endswith("scfchain: interrupted")
     with sqlite3.connect(db) as con:
         stopped_at = int(con.execute("SELECT value FROM meta WHERE key = 'fetched_to'").fetchone()[0])
