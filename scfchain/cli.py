@@ -43,11 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--out", default="demo-output", help="folder for demo.json and the tree pictures")
     m.add_argument("--json", action="store_true")
 
-    ld = sub.add_parser("load", help="drive N receivables through the whole lifecycle, pipelined; report tx/s")
+    ld = sub.add_parser(
+        "load", help="drive N receivables through the whole lifecycle, pipelined; report tx/s",
+        description="Drives N receivables through the whole lifecycle, pipelined, then checks the money legs. "
+        "With --rpc-url and --out, a run cut short (the client killed, or the node stopped and back with its "
+        "chain) resumes: run the same command again and it continues on the deployment in the --out file, sending "
+        "only what the chain does not show yet (transactions and tx/s count only what the resumed run sent). The "
+        "embedded Anvil dies with the process, so a run without --rpc-url cannot be resumed.")
     ld.add_argument("--receivables", type=_int, default=100)
     ld.add_argument("--tiers", type=_int, default=5)
-    ld.add_argument("--rpc-url", help="a node with unlocked accounts (default: an embedded Anvil)")
-    ld.add_argument("--out", help="write the deployment file here (for scfchain audit)")
+    ld.add_argument("--rpc-url", help="a node with unlocked accounts (default: an embedded Anvil, which dies with "
+                    "the process: no resume)")
+    ld.add_argument("--out", help="write the deployment file here (for scfchain audit); with --rpc-url, an "
+                    "earlier run's deployment in this file is resumed")
     ld.add_argument("--json", action="store_true")
 
     s = sub.add_parser("show", help="a certificate (with its tree) or a member's holdings")
@@ -138,12 +146,21 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def cmd_load(args: argparse.Namespace) -> None:
     from .load import print_progress, run_load
 
-    r = run_load(args.receivables, args.tiers, args.rpc_url, progress=None if args.json else print_progress,
-                 deployment_out=args.out)
+    try:
+        r = run_load(args.receivables, args.tiers, args.rpc_url, progress=None if args.json else print_progress,
+                     deployment_out=args.out)
+    except (RpcError, *TRANSIENT) as exc:  # the node went away (or refused): one line, and how to go on
+        text = str(exc) if isinstance(exc, RpcError) else f"the node stopped answering ({type(exc).__name__})"
+        if args.rpc_url and args.out:
+            text += f"; the same command resumes the load on {args.out} once the node answers"
+        raise RpcError(text) from None
     data = {"receivables": r.receivables, "tiers": r.tiers, "transactions": r.transactions, "seconds": r.seconds,
-            "tps": round(r.tps, 1), "phases": r.phases, "checks": r.checks, "resent": r.resent}
+            "tps": round(r.tps, 1), "phases": r.phases, "checks": r.checks, "resent": r.resent,
+            "resumed": r.resumed, "skipped": r.skipped}
     text = "\n".join([f"{r.transactions} transactions in {r.seconds:.1f}s: {r.tps:.0f} tx/s"
-                      + (f" ({r.resent} dropped by the node and sent again)" if r.resent else "")]
+                      + (f" ({r.resent} dropped by the node and sent again)" if r.resent else "")
+                      + ("; resumed, found on chain: " + ", ".join(f"{k} {v}" for k, v in r.skipped.items())
+                         if r.resumed else "")]
                       + [f"  [{'ok' if v else 'FAILED'}] {k}" for k, v in r.checks.items()])
     _emit(args, text, data)
     if not r.ok:

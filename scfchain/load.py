@@ -2,13 +2,22 @@
 repayment, claims) with transactions pipelined in JSON-RPC batches, then auditor-grade checks.
 
 Each phase sends all its transactions without waiting (nonces assigned here), then waits for each sender's
-last one; ids created in a phase are read from the phase's logs."""
+last one; ids created in a phase are read from the phase's logs.
+
+On a node given by URL, with a deployment file (`--out`), a run cut short resumes: the same command again finds
+the deployment in the file, waits until the earlier run's transactions still in the node's pool are mined, reads
+from the contracts' events what is already on chain (`OnChain`) and sends only the rest. Document hashes are
+keccak(certificate contract, receivable index), so a receivable already issued is recognised. An embedded Anvil
+dies with the process: there is nothing to resume there."""
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from eth_account import Account
@@ -17,9 +26,9 @@ from eth_utils import keccak
 
 from .anvil import Anvil
 from .chain import Chain, RpcError, connect
-from .deploy import deploy
+from .deploy import Deployment, deploy, load_deployment
 from .errors import ScfError
-from .lifecycle import Scf
+from .lifecycle import Scf, role_id
 from .rpc import BatchRpc
 
 DAY = 24 * 3600
@@ -29,6 +38,10 @@ TOPIC_SPLIT = "0x" + keccak(text="CertificateSplit(uint256,uint256,address,uint2
 TOPIC_REPAID = "0x" + keccak(text="Repaid(uint256,address,uint256,uint256)").hex()
 TOPIC_CLAIMED = "0x" + keccak(text="Claimed(uint256,uint256,address,uint256,uint256)").hex()
 TOPIC_FINANCED = "0x" + keccak(text="Financed(uint256,uint256,address,address,uint256,uint256)").hex()
+TOPIC_OFFER = "0x" + keccak(text="OfferPosted(uint256,address,address,uint256,uint256,uint256,uint64)").hex()
+TOPIC_TRANSFER = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
+ZERO_TOPIC = "0x" + "00" * 32
+PENDING_TIMEOUT = 120.0  # how long a resumed run waits for the earlier run's transactions to be mined
 CLAIM_BATCH = 40
 # The embedded node seals blocks on demand: each phase goes out, then the load mines it (`evm_mine`), as a
 # sequencer seals a batch. Anvil's work per block grows with the state (after 1000 receivables an empty block
@@ -46,6 +59,10 @@ SEL = {
     "claim": selector("claim(uint256[])"),
     "certificate": selector("certificate(uint256)"),
     "balanceOf": selector("balanceOf(address,uint256)"),
+    "tokenBalance": selector("balanceOf(address)"),
+    "totalSupply": selector("totalSupply()"),
+    "nextId": selector("nextId()"),
+    "offerCount": selector("offerCount()"),
 }
 GAS = {"issue": 250_000, "split": 250_000, "finance": 300_000, "repay": 200_000}
 
@@ -84,6 +101,8 @@ class LoadResult:
     phases: dict[str, float] = field(default_factory=dict)
     checks: dict[str, bool] = field(default_factory=dict)
     resent: int = 0  # transactions the node dropped and the load sent again
+    resumed: bool = False  # ran on the deployment of an earlier run (`transactions`: only this run's)
+    skipped: dict[str, int] = field(default_factory=dict)  # resumed: per step, actions found on chain
 
     @property
     def tps(self) -> float:
@@ -219,7 +238,10 @@ def run_load(
     progress: Callable[[str], None] | None = None,
     lanes: int = 8,
     deployment_out: str | None = None,
+    pending_timeout: float = PENDING_TIMEOUT,
 ) -> LoadResult:
+    """Runs the load. Given `rpc_url` and `deployment_out`, a file holding this load's deployment on this chain
+    (same parameters) is resumed: only what the chain does not show yet is sent."""
     if receivables < 1:
         raise ScfError(f"--receivables must be at least 1, got {receivables}")
     if not 1 <= tiers <= 10:
@@ -236,94 +258,331 @@ def run_load(
         lanes = min(lanes, (len(accounts) - 2) // per_lane)
         if lanes < 1:
             raise ScfError(f"load needs {2 + per_lane} unlocked accounts on the node, it has {len(accounts)}")
-        chain = Chain(w3)
+        # `connect`'s provider retries each request (about 11 s before it gives up); Chain's own retries on top
+        # of those would keep a run going for a minute and a half after its node died.
+        chain = Chain(w3, retries=0)
         op, bank = accounts[:2]
         plan = [Lane(accounts[2 + j * per_lane], list(accounts[3 + j * per_lane : 3 + j * per_lane + tiers]),
                      accounts[3 + j * per_lane + tiers]) for j in range(lanes)]
-        say(f"deploying and onboarding {lanes} supply chains of {tiers} tiers …")
-        deployment = deploy(chain, op)
-        if deployment_out:  # for auditors: `scfchain audit … --deployment FILE`
-            deployment.save(deployment_out)
+        params = {"receivables": receivables, "tiers": tiers, "lanes": lanes}
+        # The embedded node is new on every run: only a node given by URL can hold an earlier run.
+        deployment = _resumable(w3, Path(deployment_out), op, params) if deployment_out and not seal else None
+        found: OnChain | None = None
+        if deployment is None:
+            if deployment_out and not seal and Path(deployment_out).is_file():
+                say(f"{deployment_out} holds no deployment on this chain to resume: deploying anew")
+            say(f"deploying and onboarding {lanes} supply chains of {tiers} tiers …")
+            deployment = deploy(chain, op)
+            if deployment_out:  # for auditors (`scfchain audit … --deployment FILE`) and for resuming
+                _save(deployment, Path(deployment_out), params)
+        else:
+            rpc = BatchRpc(rpc_url)
+            senders = [op, bank, *(a for lane in plan for a in (lane.core, *lane.holders, lane.factor))]
+            await_pool_drained(rpc, senders, pending_timeout)
+            found = OnChain.read(rpc, deployment)
+            gaps = found.gaps(rpc, deployment)
+            if gaps:
+                raise ScfError(f"cannot resume the load in {deployment_out}: the node's state and its event history "
+                               f"disagree ({'; '.join(gaps)}), so it would repeat or miscount actions; its history may "
+                               "be incomplete (e.g. an Anvil restarted from a --state dump written while it was mining "
+                               "loses the last block's events): give another --out to start over")
+            say(f"resuming on the deployment in {deployment_out}: {found.summary(receivables, tiers)}")
         scf = Scf(chain, deployment)
-        scf.onboard(op, bank, "FINANCIER", "bank")
         now = scf.now()
-        for j, lane in enumerate(plan):
-            face = FACE * len(range(j, receivables, lanes))
-            scf.onboard(op, lane.core, "CORE_ENTERPRISE", f"core-{j}")
-            scf.onboard(op, lane.factor, "FINANCIER", f"factor-{j}")
-            for i, h in enumerate(lane.holders):
-                scf.onboard(op, h, "SUPPLIER", f"lane-{j}-tier-{i + 1}")
-            if face == 0:
-                continue
+        setup_skipped = _set_up(scf, op, bank, plan, receivables, now, found)
+        result = _drive(scf, rpc_url, receivables, tiers, plan, now, say, seal, found)
+        if found is not None:
+            result.skipped = {"set-up": setup_skipped, **result.skipped}
+        return result
+
+
+def _save(deployment: Deployment, path: Path, params: dict[str, int]) -> None:
+    """Writes the deployment file (SPEC.md's JSON) with the load's parameters under "load", atomically: a run
+    killed while writing leaves the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({**deployment.to_json(), "load": params}, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def _resumable(w3: Any, path: Path, operator: str, params: dict[str, int]) -> Deployment | None:
+    """The deployment of an earlier run of this load in `path`, if its contracts are on this chain; None when
+    there is nothing to resume (no file, not a deployment, another chain or a chain started anew). A deployment
+    on this chain that is not this load's (another deployer, no or other load parameters) is refused, not
+    overwritten."""
+    if not path.is_file():
+        return None
+    try:
+        deployment = load_deployment(path)
+        loaded = json.loads(path.read_text()).get("load")
+    except (ScfError, ValueError, AttributeError):
+        return None
+    if deployment.chain_id != w3.eth.chain_id:
+        return None
+    if any(len(w3.eth.get_code(c["address"])) == 0 for c in deployment.contracts.values()):
+        return None
+    if deployment.deployer.lower() != operator.lower() or not isinstance(loaded, dict):
+        raise ScfError(f"{path} holds a deployment on this chain that this load cannot resume (another deployer, "
+                       "or not written by this version of scfchain load); give another --out")
+    if {k: loaded.get(k) for k in params} != params:
+        raise ScfError(f"{path} holds a load of {loaded.get('receivables')} receivables over {loaded.get('tiers')} "
+                       f"tiers in {loaded.get('lanes')} lanes, this run asks for {params['receivables']} over "
+                       f"{params['tiers']} in {params['lanes']}: run that command to resume it, or give another --out")
+    return deployment
+
+
+def await_pool_drained(rpc: BatchRpc, senders: Sequence[str], timeout: float = PENDING_TIMEOUT) -> None:
+    """Waits until every sender's "pending" nonce equals its "latest" one: the transactions an earlier run left
+    in the node's pool are mined, so the chain shows all it did. A node that mines by itself (automine or a
+    block time, as a node given by URL does) gets there; one that seals blocks on demand (automine off, no
+    block time) would need `evm_mine`, and the wait ends with an error after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = rpc.batch([("eth_getTransactionCount", [s, tag]) for s in senders for tag in ("pending", "latest")])
+        for c in counts:
+            if isinstance(c, Exception):
+                raise RpcError(f"cannot read the senders' nonces: {c}")
+        waiting = {s: int(p, 16) - int(q, 16) for s, p, q in zip(senders, counts[::2], counts[1::2]) if p != q}
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise ScfError(f"{sum(waiting.values())} transactions of an earlier run are still pending on the node "
+                           f"after {timeout:.0f}s ({len(waiting)} senders, e.g. {next(iter(waiting))}); is the node "
+                           "mining? (a node with automine off and no block time needs evm_mine)")
+        time.sleep(0.2)
+
+
+def _logs(rpc: BatchRpc, address: str, topics: list[Any], from_block: int, to_block: int) -> list[dict[str, Any]]:
+    return rpc.call("eth_getLogs", [{"fromBlock": hex(from_block), "toBlock": hex(to_block), "address": address,
+                                     "topics": topics}])
+
+
+@dataclass
+class OnChain:
+    """What earlier runs of the load left on chain, read from the deployment's events (addresses lower case).
+    The load splits each certificate once, sells each last-tier certificate once and mints to each account once,
+    so these maps say per action whether it was done."""
+
+    roots: dict[str, int] = field(default_factory=dict)  # document hash (64 hex digits) → root id
+    children: dict[int, int] = field(default_factory=dict)  # parent id → its (one) child, from CertificateSplit
+    financed: dict[int, int] = field(default_factory=dict)  # certificate id → proceeds of its sale
+    repaid: dict[int, int] = field(default_factory=dict)  # root id → total repaid
+    claimed: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, certificate id) → payout
+    offers: dict[tuple[str, str], int] = field(default_factory=dict)  # (financier, debtor) → first offer id
+    minted: dict[str, int] = field(default_factory=dict)  # account → payment tokens minted to it
+    events: dict[str, int] = field(default_factory=dict)  # totals the contracts' state must agree with (`gaps`)
+    block: int = 0  # the block the events were read up to
+
+    @classmethod
+    def read(cls, rpc: BatchRpc, deployment: Deployment) -> "OnChain":
+        first, last = deployment.block, int(rpc.call("eth_blockNumber"), 16)
+        cert, desk, escrow, token = (deployment.address(name) for name in
+                                     ("ReceivableCertificate", "FinancingDesk", "SettlementEscrow", "PaymentToken"))
+
+        def logs(address: str, *topics: Any) -> list[dict[str, Any]]:
+            return _logs(rpc, address, list(topics), first, last)
+
+        def addr(topic: str) -> str:
+            return "0x" + topic[-40:].lower()
+
+        found = cls(block=last)
+        for log in logs(cert, TOPIC_ISSUED):  # data: (faceValue, maturity, documentHash)
+            found.roots[log["data"][2 + 128 : 2 + 192]] = int(log["topics"][1], 16)
+        for log in logs(cert, TOPIC_SPLIT):  # data: (childIds, recipients, amounts); the load makes one child
+            d = log["data"]
+            found.children[int(log["topics"][1], 16)] = _read(d, _read(d, 0) // 32 + 1)
+        for log in logs(desk, TOPIC_FINANCED):  # data: (financier, amount, proceeds)
+            found.financed[int(log["topics"][2], 16)] = _read(log["data"], 2)
+        repaid = 0
+        for log in logs(escrow, TOPIC_REPAID):  # data: (amount, totalPaid)
+            root = int(log["topics"][1], 16)
+            found.repaid[root] = max(found.repaid.get(root, 0), _read(log["data"], 1))
+            repaid += _read(log["data"], 0)
+        for log in logs(escrow, TOPIC_CLAIMED):  # data: (units, payout)
+            key = (addr(log["topics"][3]), int(log["topics"][1], 16))
+            found.claimed[key] = found.claimed.get(key, 0) + _read(log["data"], 1)
+        offers = logs(desk, TOPIC_OFFER)  # data: (annualRateBps, budget, minAmount, expiry)
+        for log in offers:
+            found.offers.setdefault((addr(log["topics"][2]), addr(log["topics"][3])), int(log["topics"][1], 16))
+        for log in logs(token, TOPIC_TRANSFER, ZERO_TOPIC):
+            to = addr(log["topics"][2])
+            found.minted[to] = found.minted.get(to, 0) + _read(log["data"], 0)
+        found.events = {
+            "certificates": len(found.roots) + len(found.children),
+            "offers": len(offers),
+            "minted": sum(found.minted.values()),
+            "desk": sum(_read(log["data"], 1) for log in offers) - sum(found.financed.values()),
+            "escrow": repaid - sum(found.claimed.values()),
+        }
+        return found
+
+    def gaps(self, rpc: BatchRpc, deployment: Deployment) -> list[str]:
+        """Where the contracts' state (at the block the events were read up to) and the events disagree:
+        certificates minted, offers posted, tokens minted, and the desk's and the escrow's token balances against
+        what the events moved. On a node whose history lacks events its state shows (an Anvil restarted from a
+        `--state` dump written while it was mining can keep the state of a block whose events it lost), a resumed
+        run would repeat actions or trip over them."""
+        cert, desk, escrow, token = (deployment.address(name) for name in
+                                     ("ReceivableCertificate", "FinancingDesk", "SettlementEscrow", "PaymentToken"))
+        calls = {"certificates": (cert, _data("nextId")), "offers": (desk, _data("offerCount")),
+                 "minted": (token, _data("totalSupply")), "desk": (token, _data("tokenBalance", desk)),
+                 "escrow": (token, _data("tokenBalance", escrow))}
+        answers = rpc.batch([("eth_call", [{"to": to, "data": data}, hex(self.block)]) for to, data in calls.values()])
+        state = {}
+        for name, answer in zip(calls, answers):
+            if isinstance(answer, Exception):
+                raise RpcError(f"cannot read the {name} figure of the deployment: {answer}")
+            state[name] = int(answer, 16) - (name == "certificates")  # nextId starts at 1
+        return [f"{name}: {state[name]} on chain, {self.events[name]} by the events" for name in calls
+                if state[name] != self.events[name]]
+
+    def summary(self, receivables: int, tiers: int) -> str:
+        return (f"on chain {len(self.roots)} of {receivables} receivables issued, {len(self.children)} of "
+                f"{receivables * (tiers - 1)} splits, {len(self.financed)} of {receivables} sales, "
+                f"{sum(1 for p in self.repaid.values() if p >= FACE)} of {receivables} repayments, "
+                f"{len(self.claimed)} of {receivables * tiers} certificates claimed")
+
+
+def _set_up(scf: Scf, op: str, bank: str, plan: list[Lane], receivables: int, now: int,
+            found: OnChain | None) -> int:
+    """Onboards everyone, sets credit lines, funds cores and financiers, posts one offer per lane, approves the
+    desk. Resuming (`found`), each step first looks on chain and is skipped if done; returns how many were."""
+    skipped = 0
+
+    def needed(done: Callable[[], bool]) -> bool:
+        nonlocal skipped
+        if found is not None and done():
+            skipped += 1
+            return False
+        return True
+
+    def onboard(account: str, role: str, name: str) -> None:
+        if needed(lambda: scf.consortium.functions.hasRole(role_id(role), account).call()):
+            scf.onboard(op, account, role, name)
+
+    def mint(to: str, amount: int) -> None:
+        short = amount - (found.minted.get(to.lower(), 0) if found is not None else 0)
+        if needed(lambda: short <= 0):
+            scf.mint(op, to, short)
+
+    onboard(bank, "FINANCIER", "bank")
+    lanes = len(plan)
+    for j, lane in enumerate(plan):
+        face = FACE * len(range(j, receivables, lanes))
+        onboard(lane.core, "CORE_ENTERPRISE", f"core-{j}")
+        onboard(lane.factor, "FINANCIER", f"factor-{j}")
+        for i, h in enumerate(lane.holders):
+            onboard(h, "SUPPLIER", f"lane-{j}-tier-{i + 1}")
+        if face == 0:
+            continue
+        if needed(lambda: scf.certificates.functions.creditLine(bank, lane.core).call() == face):
             scf.set_credit_line(bank, lane.core, face)
-            scf.mint(op, lane.core, face)
-            scf.mint(op, lane.factor, face)
+        mint(lane.core, face)
+        mint(lane.factor, face)
+        if needed(lambda: scf.token.functions.allowance(lane.core, scf.escrow.address).call() >= face):
             scf._ensure_allowance(lane.core, scf.escrow.address, face)
-            lane.offer = scf.post_offer(lane.factor, lane.core, 500, face, 1, now + 30 * DAY)
-            chain.transact(scf.certificates.functions.setApprovalForAll(scf.desk.address, True), lane.holders[-1])
-        return _drive(scf, rpc_url, receivables, tiers, plan, now, say, seal)
+        offer = found.offers.get((lane.factor.lower(), lane.core.lower())) if found is not None else None
+        if needed(lambda: offer is not None):
+            offer = scf.post_offer(lane.factor, lane.core, 500, face, 1, now + 30 * DAY)
+        lane.offer = offer
+        holder = lane.holders[-1]
+        if needed(lambda: scf.certificates.functions.isApprovedForAll(holder, scf.desk.address).call()):
+            scf.chain.transact(scf.certificates.functions.setApprovalForAll(scf.desk.address, True), holder,
+                               "approve desk")
+    return skipped
 
 
 def _drive(
-    scf: Scf, rpc_url: str, n: int, tiers: int, plan: list[Lane], now: int, say: Callable[[str], None], seal: bool
+    scf: Scf, rpc_url: str, n: int, tiers: int, plan: list[Lane], now: int, say: Callable[[str], None], seal: bool,
+    found: OnChain | None = None,
 ) -> LoadResult:
+    """The phases. Resuming (`found`), each phase sends only what `found` does not show; a fresh deployment has
+    nothing on chain and reads nothing."""
     cert, desk, escrow = scf.certificates.address, scf.desk.address, scf.escrow.address
+    done = found or OnChain()
     pipe = Pipeline(rpc_url, scf.chain.fees().get("maxPriorityFeePerGas", 0), seal)
     if seal:  # set-up ran with automine; from here the load seals its blocks
         pipe.rpc.call("evm_setAutomine", [False])
     phases: dict[str, float] = {}
+    skipped: dict[str, int] = {}
     started = time.monotonic()
-    run_tag = keccak(text=f"{time.time_ns()}")  # fresh document hashes on every run
     lane_of = [plan[i % len(plan)] for i in range(n)]
 
-    def phase(name: str, txs: list[tuple[str, str, str, int]], topic: str) -> list[list[dict[str, Any]]]:
+    def phase(name: str, txs: list[tuple[str, str, str, int]], topic: str, on_chain: int) -> list[list[dict[str, Any]]]:
+        skipped[name] = on_chain
+        found_note = f"; {on_chain} found on chain" if on_chain else ""
+        if not txs:
+            say(f"{name}: nothing to send{found_note}")
+            return []
         t0 = time.monotonic()
         logs = pipe.run(txs, topic)
         phases[name] = round(time.monotonic() - t0, 3)
-        say(f"{name}: {len(txs)} transactions in {phases[name]:.2f}s ({len(txs) / max(phases[name], 1e-9):.0f} tx/s)")
+        say(f"{name}: {len(txs)} transactions in {phases[name]:.2f}s "
+            f"({len(txs) / max(phases[name], 1e-9):.0f} tx/s){found_note}")
         return logs
 
     maturity = now + 90 * DAY
+    # Document hashes are keccak(certificate contract, index): fresh per deployment, the same on a resumed run.
+    cert_bytes = bytes.fromhex(cert[2:])
+    docs = [keccak(cert_bytes + i.to_bytes(32, "big")) for i in range(n)]
+    roots = [done.roots.get(d.hex(), 0) for d in docs]
+    todo = [i for i in range(n) if not roots[i]]
     logs = phase("issue", [
-        (lane.core, cert, _data("issue", lane.holders[0], FACE, maturity, keccak(run_tag + i.to_bytes(8, "big"))), GAS["issue"])
-        for i, lane in enumerate(lane_of)
-    ], TOPIC_ISSUED)
-    roots = [int(tx_logs[0]["topics"][1], 16) for tx_logs in logs]
+        (lane_of[i].core, cert, _data("issue", lane_of[i].holders[0], FACE, maturity, docs[i]), GAS["issue"])
+        for i in todo
+    ], TOPIC_ISSUED, n - len(todo))
+    for i, tx_logs in zip(todo, logs):
+        roots[i] = int(tx_logs[0]["topics"][1], 16)
     current = list(roots)  # the certificate the current tier holds, per receivable
     held: dict[str, list[int]] = {}
     amount = FACE
     for k in range(tiers - 1):
         amount //= 2
+        after = [done.children.get(c, 0) for c in current]
+        todo = [i for i in range(n) if not after[i]]
         logs = phase(f"split tier {k + 1}→{k + 2}", [
-            (lane.holders[k], cert,
-             _data("split", c, [lane.holders[k + 1]], [amount]), GAS["split"])
-            for c, lane in zip(current, lane_of)
-        ], TOPIC_SPLIT)
+            (lane_of[i].holders[k], cert, _data("split", current[i], [lane_of[i].holders[k + 1]], [amount]),
+             GAS["split"])
+            for i in todo
+        ], TOPIC_SPLIT, n - len(todo))
+        # CertificateSplit's data: (childIds, holders, amounts); the one child is the first word of childIds.
+        for i, tx_logs in zip(todo, logs):
+            d = tx_logs[0]["data"]
+            after[i] = _read(d, _read(d, 0) // 32 + 1)
         for c, lane in zip(current, lane_of):
             held.setdefault(lane.holders[k], []).append(c)
-        # CertificateSplit's data: (childIds, holders, amounts); the one child is the first word of childIds.
-        current = [_read(d, _read(d, 0) // 32 + 1) for d in (tx_logs[0]["data"] for tx_logs in logs)]
+        current = after
     deadline = now + 3650 * DAY
+    todo = [i for i in range(n) if current[i] not in done.financed]
     logs = phase("finance", [
-        (lane.holders[-1], desk, _data("finance", lane.offer, c, amount, 1, deadline), GAS["finance"])
-        for c, lane in zip(current, lane_of)
-    ], TOPIC_FINANCED)
-    proceeds = sum(_read(tx_logs[0]["data"], 2) for tx_logs in logs)  # Financed: (seller, units, proceeds)
+        (lane_of[i].holders[-1], desk, _data("finance", lane_of[i].offer, current[i], amount, 1, deadline),
+         GAS["finance"])
+        for i in todo
+    ], TOPIC_FINANCED, n - len(todo))
+    # Financed: (seller, units, proceeds)
+    proceeds = sum(done.financed.get(c, 0) for c in current) + sum(_read(tx_logs[0]["data"], 2) for tx_logs in logs)
     for c, lane in zip(current, lane_of):
         held.setdefault(lane.factor, []).append(c)
-    phase("repay", [(lane.core, escrow, _data("repay", r, FACE), GAS["repay"])
-                    for r, lane in zip(roots, lane_of)], TOPIC_REPAID)
+    todo = [i for i in range(n) if done.repaid.get(roots[i], 0) < FACE]
+    phase("repay", [(lane_of[i].core, escrow, _data("repay", roots[i], FACE - done.repaid.get(roots[i], 0)),
+                     GAS["repay"]) for i in todo], TOPIC_REPAID, n - len(todo))
     claims = []
+    unclaimed = 0
     for holder, ids in held.items():
+        if done.claimed:
+            ids = [c for c in ids if (holder.lower(), c) not in done.claimed]
+        unclaimed += len(ids)
         for i in range(0, len(ids), CLAIM_BATCH):
             part = ids[i : i + CLAIM_BATCH]
             claims.append((holder, escrow, _data("claim", part), 60_000 + 45_000 * len(part)))
-    logs = phase("claim", claims, TOPIC_CLAIMED)
+    logs = phase("claim", claims, TOPIC_CLAIMED, n * tiers - unclaimed)
     elapsed = time.monotonic() - started
-    paid_out = sum(_read(log["data"], 1) for tx_logs in logs for log in tx_logs)  # Claimed: (units, payout)
+    # Claimed: (units, payout); the earlier runs' payouts and this run's
+    paid_out = sum(done.claimed.values()) + sum(_read(log["data"], 1) for tx_logs in logs for log in tx_logs)
     say("checking …")
     checks = _audit(scf, pipe.rpc, roots, held, n, paid_out, proceeds)
-    return LoadResult(n, tiers, pipe.sent, round(elapsed, 3), phases, checks, pipe.resent)
+    return LoadResult(n, tiers, pipe.sent, round(elapsed, 3), phases, checks, pipe.resent, found is not None,
+                      skipped if found is not None else {})
 
 
 def _audit(scf: Scf, rpc: BatchRpc, roots: list[int], held: dict[str, list[int]], n: int, paid_out: int,

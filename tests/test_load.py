@@ -1,18 +1,25 @@
-"""`scfchain load` end to end, and the pipeline under it: sealing on demand, a dropped transaction sent again."""
+"""`scfchain load` end to end, and the pipeline under it: sealing on demand, a dropped transaction sent again;
+resuming a run cut short on a node given by URL (each action on chain once), and the node dying mid-run."""
 import json
+import os
+import signal
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
+import pytest
 from eth_abi import encode
 
-from scfchain import Anvil
-from scfchain.load import SEALED_NODE_ARGS, SEL, Pipeline, _data, raw_throughput
+from scfchain import Anvil, ScfError
+from scfchain.load import (SEALED_NODE_ARGS, SEL, TOPIC_CLAIMED, TOPIC_FINANCED, TOPIC_ISSUED, TOPIC_OFFER,
+                           TOPIC_REPAID, TOPIC_SPLIT, ZERO_TOPIC, Pipeline, _data, _read, await_pool_drained,
+                           raw_throughput, run_load)
 from scfchain.rpc import BatchRpc
 
 ROOT = Path(__file__).resolve().parent.parent
 SCFCHAIN = str(Path(sys.executable).parent / "scfchain")
-TOPIC_TRANSFER = "0x" + "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+TOPIC_TRANSFER = "0x" + "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"  # ERC-20 Transfer
 
 
 def test_load_runsLifecycleAndChecksHold():
@@ -95,3 +102,203 @@ def test_rawThroughput_sealedAndAutomine():
             rpc = BatchRpc(node.url)
             assert tps > 0
             assert int(rpc.call("eth_getTransactionCount", [rpc.call("eth_accounts")[0], "latest"]), 16) == 20
+
+
+# ------------------------------------------------------------ resuming on a node given by URL
+
+def _load_cmd(node: Anvil, out: Path, receivables: int = 24, tiers: int = 3) -> list[str]:
+    return [SCFCHAIN, "load", "--receivables", str(receivables), "--tiers", str(tiers), "--rpc-url", node.url,
+            "--out", str(out)]
+
+
+def _node() -> Anvil:
+    return Anvil(accounts=2 + 8 * 5)  # eight lanes of a core enterprise, three tiers and a factor
+
+
+def _start(cmd: list[str], until: str) -> tuple[subprocess.Popen, list[str]]:
+    """Starts the load and reads its progress (stderr) until a line starts with `until`."""
+    run = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    seen = []
+    for line in run.stderr:
+        seen.append(line)
+        if line.startswith(until):
+            return run, seen
+    run.wait()
+    pytest.fail(f"the load ended before {until!r}:\n" + "".join(seen))
+
+
+def _on_chain(node: Anvil, out: Path) -> dict[str, list[dict]]:
+    """Every event of the load that must happen once, from eth_getLogs over the deployment's contracts."""
+    dep = json.loads(out.read_text())
+    rpc = BatchRpc(node.url)
+    found = {}
+    for name, contract, topic in (("issued", "ReceivableCertificate", TOPIC_ISSUED),
+                                  ("split", "ReceivableCertificate", TOPIC_SPLIT),
+                                  ("financed", "FinancingDesk", TOPIC_FINANCED),
+                                  ("repaid", "SettlementEscrow", TOPIC_REPAID),
+                                  ("claimed", "SettlementEscrow", TOPIC_CLAIMED),
+                                  ("offers", "FinancingDesk", TOPIC_OFFER),
+                                  ("mints", "PaymentToken", TOPIC_TRANSFER)):
+        topics = [topic, ZERO_TOPIC] if name == "mints" else [topic]
+        found[name] = rpc.call("eth_getLogs", [{"fromBlock": hex(dep["block"]), "toBlock": "latest",
+                                                "address": dep["contracts"][contract]["address"], "topics": topics}])
+    return found
+
+
+def _assert_each_action_once(found: dict[str, list[dict]], receivables: int, tiers: int, lanes: int = 8) -> None:
+    assert len(found["issued"]) == receivables
+    assert len({log["data"][-64:] for log in found["issued"]}) == receivables  # one document hash each
+    assert len(found["split"]) == receivables * (tiers - 1)
+    assert len({log["topics"][1] for log in found["split"]}) == receivables * (tiers - 1)  # each parent once
+    assert len(found["financed"]) == receivables
+    assert len(found["repaid"]) == receivables
+    certificates = {int(log["topics"][1], 16) for log in found["issued"]} | {
+        _read(log["data"], _read(log["data"], 0) // 32 + 1) for log in found["split"]}
+    claimed = Counter(int(log["topics"][1], 16) for log in found["claimed"])
+    assert set(claimed) == certificates and set(claimed.values()) == {1}  # every certificate claimed exactly once
+    assert len(found["offers"]) == lanes and len(found["mints"]) == 2 * lanes  # an offer per lane, one mint each
+
+
+def test_load_killedMidRun_resumesWithoutDuplicates(tmp_path):
+    out = tmp_path / "load.json"
+    with _node() as node:
+        cmd = _load_cmd(node, out)
+        run, _ = _start(cmd, "split tier 1→2")  # set-up, issuing and the first split are on chain
+        run.send_signal(signal.SIGKILL)
+        run.communicate(timeout=60)
+        assert run.returncode == -signal.SIGKILL
+
+        again = subprocess.run(cmd + ["--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert again.returncode == 0, again.stderr
+        r = json.loads(again.stdout)
+        assert r["resumed"] is True and r["checks"] and all(r["checks"].values()) and len(r["checks"]) == 6
+        assert r["skipped"]["issue"] == 24 and r["skipped"]["split tier 1→2"] == 24 and r["skipped"]["set-up"] == 89
+        # Only what this run sent: at most the second split, the sales, the repayments and the claims.
+        assert r["transactions"] <= 24 * 3 + 8 * 3 and "issue" not in r["phases"]
+        _assert_each_action_once(_on_chain(node, out), 24, 3)
+
+
+def test_load_afterCompletedRun_sendsNothingAndChecksHold(tmp_path):
+    out = tmp_path / "load.json"
+    with _node() as node:
+        cmd = _load_cmd(node, out, receivables=10, tiers=2) + ["--json"]
+        first = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert first.returncode == 0, first.stderr
+        r = json.loads(first.stdout)
+        assert r["resumed"] is False and r["skipped"] == {} and r["transactions"] == 10 * 4 + 8 * 2
+        assert json.loads(out.read_text())["load"] == {"receivables": 10, "tiers": 2, "lanes": 8}
+        rpc = BatchRpc(node.url)
+        block = rpc.call("eth_blockNumber")
+
+        second = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert second.returncode == 0, second.stderr
+        r = json.loads(second.stdout)
+        assert r["resumed"] is True and r["transactions"] == 0 and r["phases"] == {}
+        assert all(r["checks"].values()) and len(r["checks"]) == 6
+        assert r["skipped"] == {"set-up": 1 + 8 * 4 + 8 * 6, "issue": 10, "split tier 1→2": 10, "finance": 10,
+                                "repay": 10, "claim": 20}
+        assert rpc.call("eth_blockNumber") == block  # not one transaction, set-up included
+        _assert_each_action_once(_on_chain(node, out), 10, 2)
+
+        # Other parameters on the same file are refused with one line, not mixed into the earlier load.
+        other = subprocess.run(_load_cmd(node, out, receivables=11, tiers=2), cwd=ROOT, capture_output=True,
+                               text=True, timeout=120)
+        assert other.returncode == 1
+        assert other.stderr.startswith("scfchain: ") and "holds a load of 10 receivables" in other.stderr
+        assert len(other.stderr.strip().splitlines()) == 1
+        assert rpc.call("eth_blockNumber") == block
+
+        # A node whose state shows what its events do not (here payment tokens minted without a Transfer event:
+        # ERC-20 total supply, slot 2, set one higher) is not resumed: one line, nothing sent.
+        token = json.loads(out.read_text())["contracts"]["PaymentToken"]["address"]
+        supply = int(rpc.call("eth_getStorageAt", [token, "0x2", "latest"]), 16)
+        assert supply == 2 * 10 * 1_024_000  # each lane's core and factor were minted its face values
+        rpc.call("anvil_setStorageAt", [token, "0x2", "0x" + f"{supply + 1:064x}"])
+        gap = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert gap.returncode == 1 and len(gap.stderr.strip().splitlines()) == 1
+        assert f"minted: {supply + 1} on chain, {supply} by the events" in gap.stderr, gap.stderr
+        assert rpc.call("eth_blockNumber") == block
+
+
+def test_load_nodeKilledMidRun_exit1WithOneLine_thenResumesOrRefusesWithoutRepeating(tmp_path):
+    """The node (keeping its chain in a state file, dumped every second) dies in the middle: one line, exit 1.
+    Back from its state file, the same command completes with each action once, unless the dump kept state of
+    a block whose events it lost (Anvil writes it while mining): then it refuses, with one line, sending nothing."""
+    out, state = tmp_path / "load.json", tmp_path / "anvil-state.json"
+    node = Anvil(accounts=2 + 8 * 5, extra_args=["--state", str(state), "--state-interval", "1"]).start()
+    port = node.port
+    try:
+        cmd = _load_cmd(node, out, receivables=200)
+        run, _ = _start(cmd, "split tier 1→2")
+        node.process.send_signal(signal.SIGKILL)
+        node.process.wait()
+        _, rest = run.communicate(timeout=120)  # the requests in flight are retried for ~11 s, then it gives up
+    finally:
+        node.stop()
+    assert run.returncode == 1, rest
+    lines = [line for line in rest.splitlines() if line.strip() and not line.startswith("split tier")]
+    assert len(lines) == 1 and "Traceback" not in rest, rest
+    assert lines[0].startswith("scfchain: ") and "node" in lines[0] and f"resumes the load on {out}" in lines[0]
+
+    with Anvil(port=port, accounts=2 + 8 * 5, extra_args=["--state", str(state)]) as node:
+        block = BatchRpc(node.url).call("eth_blockNumber")
+        again = subprocess.run(cmd + ["--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        if again.returncode == 0:
+            r = json.loads(again.stdout)
+            assert r["resumed"] is True and all(r["checks"].values())
+            _assert_each_action_once(_on_chain(node, out), 200, 3)
+        else:
+            assert again.stderr.count("\n") == 1 and "state and its event history disagree" in again.stderr, \
+                again.stderr
+            assert BatchRpc(node.url).call("eth_blockNumber") == block
+
+
+def test_load_cutInsidePhases_eachResumeSendsOnlyTheRest(tmp_path, monkeypatch):
+    """Cut inside a phase (half its transactions sent) twice, in the sales and in the claims (two certificates
+    a claim: a holder's claims are cut in half too); the third run completes, each action once."""
+    import scfchain.load as load
+
+    out = tmp_path / "load.json"
+    original = Pipeline.run
+
+    def cut_at(topic):
+        def run(self, txs, phase_topic):
+            if phase_topic == topic:
+                original(self, txs[::2], phase_topic)
+                raise KeyboardInterrupt  # the client stops here
+            return original(self, txs, phase_topic)
+        return run
+
+    with _node() as node:
+        monkeypatch.setattr(Pipeline, "run", cut_at(TOPIC_FINANCED))
+        with pytest.raises(KeyboardInterrupt):
+            run_load(24, 3, node.url, deployment_out=str(out))
+        monkeypatch.setattr(load, "CLAIM_BATCH", 2)
+        monkeypatch.setattr(Pipeline, "run", cut_at(TOPIC_CLAIMED))
+        with pytest.raises(KeyboardInterrupt):
+            run_load(24, 3, node.url, deployment_out=str(out))
+        found = _on_chain(node, out)
+        # Each of the 24 holders (8 lanes: tier 1, tier 2, the factor) has 3 certificates, claimed 2 + 1: the
+        # first claim of each went out.
+        assert len(found["financed"]) == 24 and len(found["claimed"]) == 48
+        monkeypatch.setattr(Pipeline, "run", original)
+        said = []
+        r = run_load(24, 3, node.url, deployment_out=str(out), progress=said.append)
+        assert r.resumed and r.ok and len(r.checks) == 6
+        assert r.skipped["finance"] == 24 and r.skipped["claim"] == 48
+        assert r.transactions == 24 and list(r.phases) == ["claim"]  # each holder's last certificate
+        assert said[0].startswith(f"resuming on the deployment in {out}: on chain 24 of 24 receivables issued")
+        _assert_each_action_once(_on_chain(node, out), 24, 3)
+
+
+def test_awaitPoolDrained_waitsForAnEarlierRunsTransactions():
+    with Anvil(accounts=2) as node:
+        rpc = BatchRpc(node.url)
+        a, b = rpc.call("eth_accounts")
+        rpc.call("evm_setAutomine", [False])  # a node that seals on demand: nothing is mined by itself
+        rpc.call("eth_sendTransaction", [{"from": a, "to": b, "value": "0x1"}])
+        with pytest.raises(ScfError, match=r"1 transactions of an earlier run are still pending .* is the node mining"):
+            await_pool_drained(rpc, [a, b], timeout=0.5)
+        rpc.call("evm_mine")
+        await_pool_drained(rpc, [a, b], timeout=5)  # mined: returns at once
