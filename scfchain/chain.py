@@ -74,16 +74,8 @@ class RetryingHTTPProvider(Web3.HTTPProvider):
     retries = 6
 
     def make_request(self, method: Any, params: Any) -> Any:
-        delay = 0.2
-        for attempt in range(self.retries + 1):
-            try:
-                return super().make_request(method, params)
-            except TRANSIENT:
-                if attempt == self.retries:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        raise AssertionError("unreachable")
+        return with_retries(lambda: super(RetryingHTTPProvider, self).make_request(method, params), self.retries,
+                            lambda exc: exc)
 
 
 def connect(rpc_url: str, timeout: float = 30.0, retries: int = 6) -> Web3:
@@ -139,14 +131,16 @@ class Chain:
         w3: Web3,
         decoder: ErrorDecoder | None = None,
         confirmations: int = 0,
-        retries: int = 6,
+        retries: int | None = None,
         receipt_timeout: float = 180.0,
         gas_buffer: float = 1.2,
     ):
         self.w3 = w3
         self.decoder = decoder or ErrorDecoder([])
         self.confirmations = confirmations
-        self.retries = retries
+        # A provider from `connect` retries each request itself: retrying around it again would multiply the
+        # wait before a dead node is reported (~90 s instead of ~11 s). Other providers (brownie's) get 6.
+        self.retries = (0 if isinstance(w3.provider, RetryingHTTPProvider) else 6) if retries is None else retries
         self.receipt_timeout = receipt_timeout
         self.gas_buffer = gas_buffer
         self._nonces: dict[str, int] = {}
