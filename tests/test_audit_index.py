@@ -211,15 +211,18 @@ def test_index_replaysToTheScriptState(s):
 
 
 class Stalling(Proxy):
-    """Anvil behind a link that stalls: eth_getLogs from block 6 on waits until the test opens `gate`, so the
-    indexer is surely mid-run (blocks up to 5 stored, the next range in flight) when Ctrl-C comes."""
+    """Anvil behind a link that stalls: a request whose eth_getLogs all start after block 5 waits until the test
+    opens `gate`, so the indexer is surely mid-run (blocks up to 5 or a little more stored, the next ranges in
+    flight) when Ctrl-C comes. (A batch that also asks for earlier blocks passes: holding it would stall the
+    indexer before block 5.)"""
     gate = threading.Event()
 
     def do_POST(self):  # noqa: N802
         raw = self.rfile.read(int(self.headers["Content-Length"]))
         body = json.loads(raw)
-        if any(c.get("method") == "eth_getLogs" and int(c["params"][0]["fromBlock"], 16) > 5
-               for c in (body if isinstance(body, list) else [body])):
+        starts = [int(c["params"][0]["fromBlock"], 16) for c in (body if isinstance(body, list) else [body])
+                  if c.get("method") == "eth_getLogs"]
+        if starts and min(starts) > 5:
             self.gate.wait(60)
         self.reply(requests.post(self.upstream, data=raw, headers={"Content-Type": "application/json"},
                                  timeout=30).content)
@@ -243,8 +246,9 @@ def test_index_cliInterruptedByCtrlC_resumesToTheSameDatabase(s, tmp_path):
                 pass
             time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        time.sleep(0.5)  # the interrupt lands first; then the held request may finish, and the process exit
         Stalling.gate.set()
+        out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and err.strip().endswith("scfchain: interrupted")
     with sqlite3.connect(db) as con:
         stopped_at = int(con.execute("SELECT value FROM meta WHERE key = 'fetched_to'").fetchone()[0])
