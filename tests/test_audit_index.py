@@ -234,7 +234,10 @@ def test_index_cliInterruptedByCtrlC_resumesToTheSameDatabase(s, tmp_path):
     with proxy(Stalling, s["url"]) as url:
         proc = subprocess.Popen([SCFCHAIN, "audit", "index", "--deployment", s["deployment"], "--db", f"sqlite:///{db}",
                                  "--rpc-url", url, "--chunk", "2", "--confirmations", "0"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                # as from a terminal: a test run started in the background (`cmd &` in a script)
+                                # passes SIGINT down ignored, and Python then never raises KeyboardInterrupt
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # wait until blocks up to 5 are stored, then press Ctrl-C
             try:
