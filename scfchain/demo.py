@@ -12,7 +12,7 @@ from eth_utils import keccak
 
 from .anvil import Anvil
 from .chain import Chain, connect
-from .deploy import deploy
+from .deploy import deploy, deployment_on_chain
 from .errors import ScfError
 from .lifecycle import Scf, role_id
 from .render import money, svg_tree, text_tree
@@ -93,19 +93,8 @@ def run_demo(rpc_url: str | None = None, out_dir: str | Path = "demo-output", sa
 
 def _resumable(w3: Any, path: Path, operator: str) -> Any:
     """The deployment of an earlier run, if every contract of it is still on this chain, else None."""
-    from .deploy import load_deployment
-
-    if not path.is_file():
-        return None
-    try:
-        deployment = load_deployment(path)
-    except ScfError:
-        return None
-    if deployment.chain_id != w3.eth.chain_id or deployment.deployer.lower() != operator.lower():
-        return None
-    if any(len(w3.eth.get_code(c["address"])) == 0 for c in deployment.contracts.values()):
-        return None
-    return deployment
+    deployment = deployment_on_chain(w3, path)
+    return deployment if deployment and deployment.deployer.lower() == operator.lower() else None
 
 
 def _events(scf: Scf, contract: Any, name: str, **match: Any) -> list[Any]:

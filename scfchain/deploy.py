@@ -63,6 +63,23 @@ def load_deployment(path: str | Path) -> Deployment:
         raise ScfError(f"not a valid scfchain deployment file: {path} ({exc})") from None
 
 
+def deployment_on_chain(w3: Any, path: str | Path) -> Deployment | None:
+    """The deployment recorded in `path` if it is one for this chain and every contract of it has code; None
+    when there is nothing there to resume (no file, not a deployment, another chain, a chain started anew)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        deployment = load_deployment(path)
+    except ScfError:
+        return None
+    if deployment.chain_id != w3.eth.chain_id:
+        return None
+    if any(len(w3.eth.get_code(c["address"])) == 0 for c in deployment.contracts.values()):
+        return None
+    return deployment
+
+
 def default_deployment_path(chain_id: int) -> Path:
     return DEPLOYMENTS_DIR / f"{chain_id}.json"
 

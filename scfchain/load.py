@@ -26,7 +26,7 @@ from eth_utils import keccak
 
 from .anvil import Anvil
 from .chain import Chain, RpcError, connect
-from .deploy import Deployment, deploy, load_deployment
+from .deploy import Deployment, deploy, deployment_on_chain
 from .errors import ScfError
 from .lifecycle import Scf, role_id
 from .rpc import BatchRpc
@@ -128,6 +128,21 @@ def send_rounds(rpc: BatchRpc, queues: Sequence[Sequence[tuple[str, list[Any]]]]
     return results
 
 
+def resend_lost(rpc: BatchRpc, queues: Sequence[Sequence[tuple[str, list[Any]]]],
+                hashes: Sequence[Sequence[str]]) -> int:
+    """Sends again, each sender's in nonce order (`send_rounds`), the transactions of `queues` (already sent,
+    their hashes in `hashes`) that the node no longer knows; returns how many. Same nonce and fields, so each
+    comes back under its hash and nothing can run twice; a node that signs anew with a random nonce is reported."""
+    known = iter(rpc.batch([("eth_getTransactionByHash", [h]) for hs in hashes for h in hs]))
+    lost = [[(call, h) for call, h in zip(q, hs) if next(known) is None] for q, hs in zip(queues, hashes)]
+    lost = [sender for sender in lost if sender]
+    for sender, again in zip(lost, send_rounds(rpc, [[call for call, _ in sender] for sender in lost])):
+        for (_, tx_hash), new_hash in zip(sender, again):
+            if new_hash != tx_hash:
+                raise ScfError(f"the node dropped transaction {tx_hash} and signed it anew as {new_hash}")
+    return sum(map(len, lost))
+
+
 def await_mined(rpc: BatchRpc, hashes: Sequence[str], seal: bool, resend: Callable[[list[str]], None],
                 stall_after: float = 0.5) -> list[dict[str, Any]]:
     """Waits until `hashes` are mined and returns their receipts. `seal`: the node mines on demand, so mine
@@ -186,30 +201,20 @@ class Pipeline:
             self.nonces[sender] += 1
             queues.setdefault(sender, []).append((index, ("eth_sendTransaction", [tx])))
         lanes = list(queues.values())
-        calls = [call for lane in lanes for _, call in lane]
+        calls = [[call for _, call in lane] for lane in lanes]
         hashes = [""] * len(txs)
-        for lane, lane_hashes in zip(lanes, send_rounds(self.rpc, [[call for _, call in lane] for lane in lanes])):
+        for lane, lane_hashes in zip(lanes, send_rounds(self.rpc, calls)):
             for (index, _), tx_hash in zip(lane, lane_hashes):
                 hashes[index] = tx_hash
-        order = [index for lane in lanes for index, _ in lane]  # `calls` in the order of `hashes`
 
         def resend(_pending: list[str]) -> None:
-            known = self.rpc.batch([("eth_getTransactionByHash", [hashes[i]]) for i in order])
-            lost = [(i, call) for i, call, tx in zip(order, calls, known) if tx is None]
-            by_sender: dict[str, list[tuple[str, list[Any]]]] = {}
-            for _, call in lost:
-                by_sender.setdefault(call[1][0]["from"], []).append(call)
-            for (i, _), tx_hash in zip(lost, [h for q in send_rounds(self.rpc, list(by_sender.values())) for h in q]):
-                if tx_hash != hashes[i]:  # a node that signs with random nonces gives another hash
-                    raise ScfError(f"the node dropped transaction {hashes[i]} and signed it anew as {tx_hash}")
-            self.resent += len(lost)
+            self.resent += resend_lost(self.rpc, calls, [[hashes[i] for i, _ in lane] for lane in lanes])
 
         # A sender's transactions are mined in nonce order: once each sender's last one has a receipt, all have.
         last = await_mined(self.rpc, [hashes[lane[-1][0]] for lane in lanes], self.seal, resend, self.stall_after)
         last_block = max(int(r["blockNumber"], 16) for r in last)
         logs: dict[str, list[dict[str, Any]]] = {h: [] for h in hashes}
-        for log in self.rpc.call("eth_getLogs", [{"fromBlock": hex(first_block), "toBlock": hex(last_block),
-                                                    "address": sorted({to for _, to, _, _ in txs}), "topics": [topic]}]):
+        for log in _logs(self.rpc, sorted({to for _, to, _, _ in txs}), [topic], first_block, last_block):
             if log["transactionHash"] in logs:
                 logs[log["transactionHash"]].append(log)
         # Each action emits its event when it succeeds; a transaction without one is looked at on its own.
@@ -258,9 +263,7 @@ def run_load(
         lanes = min(lanes, (len(accounts) - 2) // per_lane)
         if lanes < 1:
             raise ScfError(f"load needs {2 + per_lane} unlocked accounts on the node, it has {len(accounts)}")
-        # `connect`'s provider retries each request (about 11 s before it gives up); Chain's own retries on top
-        # of those would keep a run going for a minute and a half after its node died.
-        chain = Chain(w3, retries=0)
+        chain = Chain(w3)  # no retries of its own around `connect`'s provider: a dead node is reported in ~11 s
         op, bank = accounts[:2]
         plan = [Lane(accounts[2 + j * per_lane], list(accounts[3 + j * per_lane : 3 + j * per_lane + tiers]),
                      accounts[3 + j * per_lane + tiers]) for j in range(lanes)]
@@ -310,17 +313,10 @@ def _resumable(w3: Any, path: Path, operator: str, params: dict[str, int]) -> De
     there is nothing to resume (no file, not a deployment, another chain or a chain started anew). A deployment
     on this chain that is not this load's (another deployer, no or other load parameters) is refused, not
     overwritten."""
-    if not path.is_file():
+    deployment = deployment_on_chain(w3, path)
+    if deployment is None:
         return None
-    try:
-        deployment = load_deployment(path)
-        loaded = json.loads(path.read_text()).get("load")
-    except (ScfError, ValueError, AttributeError):
-        return None
-    if deployment.chain_id != w3.eth.chain_id:
-        return None
-    if any(len(w3.eth.get_code(c["address"])) == 0 for c in deployment.contracts.values()):
-        return None
+    loaded = json.loads(path.read_text()).get("load")  # a valid deployment file: a JSON object
     if deployment.deployer.lower() != operator.lower() or not isinstance(loaded, dict):
         raise ScfError(f"{path} holds a deployment on this chain that this load cannot resume (another deployer, "
                        "or not written by this version of scfchain load); give another --out")
@@ -352,7 +348,7 @@ def await_pool_drained(rpc: BatchRpc, senders: Sequence[str], timeout: float = P
         time.sleep(0.2)
 
 
-def _logs(rpc: BatchRpc, address: str, topics: list[Any], from_block: int, to_block: int) -> list[dict[str, Any]]:
+def _logs(rpc: BatchRpc, address: str | list[str], topics: list[Any], from_block: int, to_block: int) -> list[dict[str, Any]]:
     return rpc.call("eth_getLogs", [{"fromBlock": hex(from_block), "toBlock": hex(to_block), "address": address,
                                      "topics": topics}])
 
@@ -593,7 +589,7 @@ def _audit(scf: Scf, rpc: BatchRpc, roots: list[int], held: dict[str, list[int]]
     statuses = rpc.batch([("eth_call", [{"to": scf.certificates.address,
                                          "data": _data("certificate", r)}, "latest"])
                           for r in roots])
-    all_paid = all(int(s[2 + 64 * 6 : 2 + 64 * 7], 16) == 2 for s in statuses)
+    all_paid = all(_read(s, 6) == 2 for s in statuses)  # certificate(): the 7th word is the status
     pairs = [(h, i) for h, ids in held.items() for i in ids]
     balances = rpc.batch([("eth_call", [{"to": scf.certificates.address,
                                          "data": _data("balanceOf", h, i)}, "latest"])
@@ -633,9 +629,8 @@ def raw_throughput(rpc_url: str, count: int = 3000, senders: int = 8, seal: bool
     t0 = time.monotonic()
     sent = send_rounds(rpc, queues)
 
-    def resend(pending: list[str]) -> None:  # as the load does with transactions the node dropped
-        stuck = {i for i, hs in enumerate(sent) if hs[-1] in pending}
-        rpc.batch([call for i in sorted(stuck) for call in queues[i]])  # known ones are refused, harmlessly
+    def resend(_pending: list[str]) -> None:  # as the load does with transactions the node dropped
+        resend_lost(rpc, queues, sent)
 
     # Like the load: a sender's transactions are mined in nonce order, so its last one stands for all.
     await_mined(rpc, [hs[-1] for hs in sent], seal, resend)
