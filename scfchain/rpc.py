@@ -6,18 +6,13 @@ import itertools
 import time
 from typing import Any, Callable, Sequence
 
-import requests
-
-from .chain import RpcError, post_retrying
+from .chain import RpcError, post_retrying, rpc_session
 
 
 class BatchRpc:
     def __init__(self, url: str, timeout: float = 60.0, retries: int = 6):
         self.url = url
-        self.session = requests.Session()
-        # Proxy settings are read from the environment once, not on every request (a tenth of a busy client's time).
-        self.session.proxies = requests.utils.get_environ_proxies(url)
-        self.session.trust_env = False
+        self.session = rpc_session(url)
         self.timeout = timeout
         self.retries = retries
         self._ids = itertools.count(1)

@@ -6,9 +6,7 @@ import itertools
 import json
 from typing import Any, Sequence
 
-import requests
-
-from ..chain import RpcError, post_retrying
+from ..chain import RpcError, post_retrying, rpc_session
 
 
 class NodeError(RpcError):
@@ -27,7 +25,7 @@ class Node:
         self.url = url
         self.timeout = timeout
         self.retries = retries
-        self.session = requests.Session()
+        self.session = rpc_session(url)
         self._ids = itertools.count(1)
 
     def post_raw(self, payload: Any) -> bytes:
