@@ -8,7 +8,7 @@ ANVIL_DIR := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin
 SOLCX_DIR := $(CURDIR)/.solcx
 SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
-.PHONY: setup demo test fuzz lint coverage bench clean distclean
+.PHONY: setup demo test test-plain fuzz lint coverage bench clean distclean
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLCX_DIR)/solc-v$(SOLC_VERSION) $(VENV)/.toolchain
 
@@ -35,11 +35,20 @@ $(VENV)/.toolchain: $(VENV)/.installed Makefile
 demo: setup
 	$(VENV)/bin/scfchain demo
 
-# Brownie keeps global state in ~/.brownie (network config, hypothesis database, error cache): the tests get a
-# HOME of their own so that nothing a developer changed there can change how they run.
+# Every test once: the contract suite under coverage (tools/coverage.py: a build without viaIR on a tracing Anvil;
+# fails on any failing test or below 95 % branch coverage), then the tests of the Python tooling (marked `tooling`),
+# which deploy the viaIR build on nodes of their own. Brownie keeps global state in ~/.brownie (network config,
+# hypothesis database, error cache): the tests get a HOME of their own so that nothing a developer changed there
+# can change how they run.
 test: setup
+	$(PY) tools/coverage.py
 	mkdir -p .test-home
-	HOME=$(CURDIR)/.test-home $(VENV)/bin/pytest tests -q
+	HOME=$(CURDIR)/.test-home $(VENV)/bin/pytest tests -q -m tooling
+
+# The whole suite on the viaIR build, untraced, in one pytest run (quicker while iterating; PYTEST_ARGS go to pytest).
+test-plain: setup
+	mkdir -p .test-home
+	HOME=$(CURDIR)/.test-home $(VENV)/bin/pytest tests -q $(PYTEST_ARGS)
 
 # Slither on the production contracts (not contracts/test), through our solc wrapper: fails on any medium or
 # high finding; settings and excluded detectors (each with its reason) are in slither.config.json.

@@ -1,8 +1,13 @@
 """The index benchmark at a small size (the 10,000-certificate run is `make bench`): it builds the chain
 it claims, and indexes exactly the logs that raw eth_getLogs returns."""
+import pytest
 import json
 
 from scfchain.audit.bench import main, run
+
+# A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
+# trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
+pytestmark = pytest.mark.tooling
 
 
 def test_bench_smallRun_figuresAreConsistent():

@@ -19,6 +19,10 @@ from scfchain.audit.events import Decoder
 from scfchain.audit.index import Indexer
 from tests.audit_support import SCFCHAIN, audit, dump, ok_json, raw_logs, start
 
+# A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
+# trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
+pytestmark = pytest.mark.tooling
+
 index_module = importlib.import_module("scfchain.audit.index")  # the module (the package exports the function)
 
 

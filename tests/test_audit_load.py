@@ -8,6 +8,10 @@ import pytest
 from scfchain import Anvil
 from tests.audit_support import ROOT, SCFCHAIN, audit, ok_json
 
+# A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
+# trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
+pytestmark = pytest.mark.tooling
+
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):

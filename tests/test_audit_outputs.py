@@ -12,6 +12,10 @@ from scfchain.audit.report import outstanding_series
 from tests.audit_scenario import DAY, NAMES
 from tests.audit_support import audit, ok_json, raw_logs, start
 
+# A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
+# trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
+pytestmark = pytest.mark.tooling
+
 YEAR = 365 * DAY
 
 

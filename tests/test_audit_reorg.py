@@ -7,6 +7,10 @@ from scfchain import Anvil, Chain, Scf, deploy
 from scfchain.audit import Node, Store, index
 from tests.audit_support import dump
 
+# A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
+# trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
+pytestmark = pytest.mark.tooling
+
 
 @pytest.fixture
 def chain():

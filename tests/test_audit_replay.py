@@ -1,7 +1,12 @@
 """The replay on hand-made events: chain order with creations first within a transaction (ERC-1155 emits
 the mint before ReceivableIssued), batch transfers, and anomalies named by their check."""
+import pytest
 from scfchain.audit import replay
 from scfchain.audit.store import Event
+
+# A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
+# trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
+pytestmark = pytest.mark.tooling
 
 ZERO = "0x" + "00" * 20
 CORE, T1, T2, T3 = ("0x" + c * 40 for c in "abcd")

@@ -7,6 +7,10 @@ import pytest
 
 from tests.audit_support import audit, copy_db, ok_json, start
 
+# A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
+# trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
+pytestmark = pytest.mark.tooling
+
 
 @pytest.fixture(scope="module")
 def s(tmp_path_factory):

@@ -9,6 +9,10 @@ import pytest
 
 from scfchain import Anvil, Chain, connect, deploy
 
+# A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
+# trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
+pytestmark = pytest.mark.tooling
+
 ROOT = Path(__file__).resolve().parent.parent
 SCFCHAIN = str(Path(sys.executable).parent / "scfchain")
 

@@ -1,7 +1,12 @@
 """The demo as a user runs it (its own embedded Anvil), checked through the JSON record it writes."""
+import pytest
 import json
 
 from scfchain.demo import run_demo
+
+# A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
+# trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
+pytestmark = pytest.mark.tooling
 
 
 def test_demo_paysEveryHolder(tmp_path):

@@ -17,6 +17,10 @@ from scfchain.load import (SEALED_NODE_ARGS, SEL, TOPIC_CLAIMED, TOPIC_FINANCED,
                            raw_throughput, run_load)
 from scfchain.rpc import BatchRpc
 
+# A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
+# trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
+pytestmark = pytest.mark.tooling
+
 ROOT = Path(__file__).resolve().parent.parent
 SCFCHAIN = str(Path(sys.executable).parent / "scfchain")
 TOPIC_TRANSFER = "0x" + "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"  # ERC-20 Transfer

@@ -12,6 +12,10 @@ from eth_utils import keccak
 from scfchain import Anvil, Chain, Scf, ScfError, connect, deploy
 from scfchain.deploy import Deployment
 
+# A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
+# trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
+pytestmark = pytest.mark.tooling
+
 KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # Anvil's first dev key
 MNEMONIC = "test test test test test test test test test test test junk"  # Anvil's funded dev accounts
 

@@ -8,8 +8,8 @@
    attaches): nothing in ~/.brownie is read or written, and a `make test` running at the same time (port 8545)
    does not collide.
 3. Runs the tests there with tools/coverage_plugin.py, which traces every transaction and call sent to that node:
-   all of tests/ but the tests of the Python tooling (TOOLING_TESTS below: they run their own nodes, nothing
-   of theirs can be traced), unless test paths are given.
+   all of tests/ but the tests of the Python tooling (marked `tooling`, see TOOLING_MARK below: they run their own
+   nodes, nothing of theirs can be traced), unless test paths are given.
 4. Prints statement and branch coverage per contract source and in total (the uncovered branch outcomes
    too), what was traced and what was not and why, writes reports/coverage-branches.json, and fails below
    COVERAGE_MIN % branch coverage (default 95), or on any trace failure (a figure with untraced transactions
@@ -204,17 +204,12 @@ def tracing_lines(summary: dict) -> list[str]:
     return lines
 
 
-# Tests of the Python tooling: they start Anvil nodes of their own (or run `scfchain deploy` as a subprocess) and
-# deploy scfchain's viaIR build, which this coverage cannot trace or map (see coverage_plugin.py). They add no
-# outcome and no statement (a run over all of tests/, `make coverage COVERAGE_ARGS=tests`, shows each of them
-# with nothing traced under "traced per test file"), and take about a third of the suite's time; the default
-# run leaves them out. Every other test file runs.
-TOOLING_TESTS = (
-    "test_audit_bench.py", "test_audit_demo.py", "test_audit_index.py", "test_audit_load.py",
-    "test_audit_outputs.py", "test_audit_reorg.py", "test_audit_replay.py", "test_audit_verify.py",
-    "test_cli_actions.py", "test_cli_deploy.py", "test_demo.py", "test_load.py", "test_testnet_path.py",
-    "test_tooling_faults.py",
-)
+# Tests of the Python tooling carry `pytestmark = pytest.mark.tooling`: they start Anvil nodes of their own (or run
+# `scfchain deploy` as a subprocess) and deploy scfchain's viaIR build, which this coverage cannot trace or map (see
+# coverage_plugin.py), or test plain Python. They add no outcome and no statement (a run over all of tests/,
+# `make coverage COVERAGE_ARGS=tests`, shows each of them with nothing traced under "traced per test file"); the
+# default run leaves them out and `make test` runs them apart, untraced.
+TOOLING_MARK = "tooling"
 
 
 def unique_outcomes(raw: dict) -> dict[str, int]:
@@ -251,8 +246,8 @@ def main(args: list[str]) -> int:
             else:
                 tests.append(a)
         if not tests:
-            tests = ["tests"] + [f"--ignore=tests/{name}" for name in TOOLING_TESTS]
-            print(f"coverage: tests/ without the {len(TOOLING_TESTS)} files of tooling tests (nothing to trace there; "
+            tests = ["tests", "-m", f"not {TOOLING_MARK}"]
+            print(f"coverage: tests/ but those marked `{TOOLING_MARK}` (nothing to trace there; "
                   "COVERAGE_ARGS=tests runs them too)")
         cmd = [sys.executable, "-m", "pytest", *tests, "-q", "-p", "coverage_plugin", *opts]
         tests_rc = subprocess.run(cmd, cwd=COPY, env=env).returncode
