@@ -212,8 +212,8 @@ def tracing_lines(summary: dict) -> list[str]:
 TOOLING_TESTS = (
     "test_audit_bench.py", "test_audit_demo.py", "test_audit_index.py", "test_audit_load.py",
     "test_audit_outputs.py", "test_audit_reorg.py", "test_audit_replay.py", "test_audit_verify.py",
-    "test_cli_actions.py", "test_cli_deploy.py", "test_demo.py", "test_load.py", "test_testnet_path.py",
-    "test_tooling_faults.py",
+    "test_cli_actions.py", "test_cli_deploy.py", "test_cli_documents.py", "test_demo.py", "test_demo_documents.py",
+    "test_load.py", "test_testnet_path.py", "test_tooling_faults.py",
 )
 
 
