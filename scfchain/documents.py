@@ -239,7 +239,8 @@ def _hex32(value: Any, what: str) -> bytes:
 def _shape(data: Any, with_proof: bool) -> tuple[bytes, list[tuple[Field, list[bytes]]]]:
     kind = "disclosure" if with_proof else "bundle"
     if not isinstance(data, dict) or not isinstance(data.get("fields"), list) or "root" not in data:
-        raise DocumentError(f"not a {kind}: expected {{\"root\": \"0x…\", \"fields\": [...]}}")
+        made_by = "scfchain document " + ("disclose" if with_proof else "commit")
+        raise DocumentError(f"not a {kind} (made by `{made_by}`): expected {{\"root\": \"0x…\", \"fields\": [...]}}")
     root = _hex32(data["root"], "root")
     if not data["fields"]:
         raise DocumentError(f"the {kind} has no fields")

@@ -219,6 +219,9 @@ def test_issue_refusesAMissingOrTamperedBundle_beforeSending(net, tmp_path):
     before = scf.w3.eth.block_number
     assert refused("issue", t1, 1000, maturity, tmp_path / "none.json", *args) == (
         f"bundle file not found: {tmp_path / 'none.json'}")
+    raw = net["folder"] / "invoice.json"  # the document itself, not its bundle
+    assert refused("issue", t1, 1000, maturity, raw, *args) == (
+        f"{raw}: not a bundle (made by `scfchain document commit`): expected {{\"root\": \"0x…\", \"fields\": [...]}}")
     bundle = json.loads(net["bundle"].read_text())
     bundle["fields"][0]["salt"] = "0x" + "11" * 32
     tampered = _write(tmp_path / "tampered.json", bundle)
