@@ -21,16 +21,18 @@ INVOICE = {"invoice": "INV-2026-001", "buyer": {"name": "Sichuan Tech Co.", "tax
            "items": [{"sku": "CP-7", "qty": 400, "unitPrice": 1250.0}, {"sku": "CP-9", "qty": 200, "unitPrice": 2500.0}]}
 
 
-def run(*args, key=None):
+def run(*args, key=None, password=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCFCHAIN_")}
     if key is not None:
         env["SCFCHAIN_PRIVATE_KEY"] = key
+    if password is not None:
+        env["SCFCHAIN_KEYSTORE_PASSWORD"] = password
     r = subprocess.run([SCFCHAIN, *map(str, args)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     return r.returncode, r.stdout, r.stderr
 
 
-def ok(*args, key=None):
-    code, out, err = run(*args, key=key)
+def ok(*args, key=None, password=None):
+    code, out, err = run(*args, key=key, password=password)
     assert code == 0, err
     return out
 
@@ -129,6 +131,16 @@ def test_seal_severalRecipients_eachOpensWithItsOwnKey(net, tmp_path):
     ok("document", "open", sealed, "--out", tmp_path / "opened.json", key=keys[1].key.hex())
     ok("document", "disclose", tmp_path / "opened.json", "--fields", "seller", "--out", tmp_path / "p.json")
     ok("document", "verify", tmp_path / "p.json", "--certificate", net["rootId"], *_chain(net))
+
+
+def test_pubkeyAndOpen_takeAKeystore_asDeployDoes(net, tmp_path):
+    acct = Account.create()
+    keystore = _write(tmp_path / "key.json", Account.encrypt(acct.key, "pw"))
+    pub = ok("document", "pubkey", "--keystore", keystore, password="pw").strip()
+    assert pub == ok("document", "pubkey", key=acct.key.hex()).strip()
+    sealed = tmp_path / "s.sealed"
+    ok("document", "seal", net["bundle"], "--to", pub, "--out", sealed)
+    assert json.loads(ok("document", "open", sealed, "--keystore", keystore, "--json", password="pw"))["document"] == INVOICE
 
 
 # ---------------------------------------------------------------- bad input: one line, exit 1, nothing written
