@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from .audit.cli import add_audit_commands, cmd_audit
 from .chain import TRANSIENT, Chain, RpcError, connect, load_signer
 from .cliargs import whole_number as _int
+from .document_cli import add_document_commands, cmd_document, issue_document_hash
 from .deploy import DEFAULT_GRACE_PERIOD, default_deployment_path, deploy, load_deployment
 from .errors import ScfError
 from .toolchain import ToolchainError
@@ -78,8 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     action("credit-line", "set your credit line for a debtor (financier)", ("debtor", str), ("limit", _int))
     action("guarantee", "deposit a guarantee for a debtor (guarantor)", ("debtor", str), ("amount", _int),
            ("expiry", _int))
-    action("issue", "issue a receivable (core enterprise)", ("supplier", str), ("face_value", _int),
-           ("maturity", _int), ("document", str))
+    action("issue", "issue a receivable (core enterprise); DOCUMENT: a bundle file from `document commit` (its root), "
+           "a 0x 32-byte hash, or text to hash", ("supplier", str), ("face_value", _int), ("maturity", _int),
+           ("document", str))
     action("split", "split your certificate: --to A,B --amounts 1,2", ("cert_id", _int), ("--to", str),
            ("--amounts", str))
     action("transfer", "transfer certificate units", ("to", str), ("cert_id", _int), ("amount", _int))
@@ -92,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     action("claim", "claim payouts for certificate ids", ("ids", _int))
     action("settle", "push payouts (clearing): --ids 1,2 --holders A,B", ("--ids", str), ("--holders", str))
     add_audit_commands(sub)
+    add_document_commands(sub)
     return p
 
 
@@ -198,9 +201,13 @@ def _csv(text: str | None, what: str, convert: Any = str) -> list[Any]:
 
 
 def _document_hash(text: str) -> bytes:
-    """A 0x-prefixed 32-byte hash as given, else the keccak-256 of the text (e.g. an invoice number)."""
+    """The root of a bundle file made by `document commit`, a 0x-prefixed 32-byte hash as given, else the
+    keccak-256 of the text (e.g. an invoice number)."""
     from eth_utils import keccak
 
+    root = issue_document_hash(text)
+    if root is not None:
+        return root
     if text.startswith("0x") and len(text) == 66:
         try:
             return bytes.fromhex(text[2:])
@@ -216,6 +223,7 @@ def cmd_action(args: argparse.Namespace) -> None:
     for key in ("account", "debtor", "supplier", "to"):
         if isinstance(getattr(args, key, None), str) and args.command != "split":
             checked_address(getattr(args, key), key)
+    doc = _document_hash(args.document) if args.command == "issue" else b""
     scf = _open(args)
     signer: Any = checked_address(args.sender, "--from") if args.sender else load_signer(args.keystore)
     c = args.command
@@ -234,7 +242,6 @@ def cmd_action(args: argparse.Namespace) -> None:
     elif c == "guarantee":
         result = {"guaranteeId": scf.provide_guarantee(signer, args.debtor, args.amount, args.expiry)}
     elif c == "issue":
-        doc = _document_hash(args.document)
         result = {"rootId": scf.issue(signer, args.supplier, args.face_value, args.maturity, doc)}
     elif c == "split":
         to = [checked_address(a, "recipient") for a in _csv(args.to, "to")]
@@ -268,6 +275,7 @@ for _name in ("onboard", "suspend", "reinstate", "credit-line", "guarantee", "is
               "finance", "repay", "default", "claim", "settle"):
     COMMANDS[_name] = cmd_action
 COMMANDS["audit"] = cmd_audit
+COMMANDS["document"] = cmd_document
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from eth_utils import keccak
 
+from . import demo_documents as docs
 from .anvil import Anvil
 from .chain import Chain, connect
 from .deploy import deploy, deployment_on_chain
@@ -41,8 +42,10 @@ def travel(scf: Scf, seconds: int) -> None:
 
 
 class Story:
-    def __init__(self, scf: Scf, actors: dict[str, str], say: Callable[[str], None]):
+    def __init__(self, scf: Scf, actors: dict[str, str], say: Callable[[str], None], out: Path = Path("."),
+                 resumed: bool = False):
         self.scf, self.a, self.say = scf, actors, say
+        self.out, self.resumed = out, resumed  # the output folder keeps the invoice's salts for a resumed run
         self.names = {addr: label for key, label, _ in CAST for k, addr in actors.items() if k == key}
         self.names[scf.desk.address] = "Financing Desk"
         self.record: dict[str, Any] = {"actors": {self.names[a]: a for a in actors.values()}, "steps": []}
@@ -76,13 +79,15 @@ def run_demo(rpc_url: str | None = None, out_dir: str | Path = "demo-output", sa
         chain = Chain(w3)
         started = time.monotonic()
         deployment = _resumable(w3, out / "deployment.json", actors["operator"]) if resume else None
-        if deployment is not None:
+        resumed = deployment is not None
+        if resumed:
             say(f"Resuming the demo on the deployment in {out / 'deployment.json'} (steps already on chain are skipped)")
         else:
             deployment = deploy(chain, actors["operator"], progress=lambda m: say("  " + m))
+            docs.forget_invoice(out)
             deployment.save(out / "deployment.json")
         scf = Scf(chain, deployment)
-        record = _tell(Story(scf, actors, say))
+        record = _tell(Story(scf, actors, say, out, resumed))
         record["chainId"] = deployment.chain_id
         record["seconds"] = round(time.monotonic() - started, 2)
     write_pictures(record, out)
@@ -138,10 +143,9 @@ def _tell(s: Story) -> dict[str, Any]:
             scf.mint(op, a[key], amount * UNIT - minted)
         say(f"  {s.name(a[key]):34} {money(amount * UNIT)} dCNY")
 
-    doc1 = keccak(text="PO-2026-001 + delivery note")
-    existing = scf.certificates.functions.receivableOf(doc1).call()
-    # The story's clock starts when the first run did; a resumed run reads it back from receivable #1.
-    now = scf.certificate(existing).maturity - 90 * DAY if existing else scf.now()
+    invoice = docs.earlier_invoice(s.out) if s.resumed else None
+    # The story's clock starts when the first run did; a resumed run reads it back from the invoice's due date.
+    now = docs.invoice_due(invoice) - 90 * DAY if invoice else scf.now()
     s.step("Credit enhancement and credit line")
     provided = _events(scf, scf.guarantee, "GuaranteeProvided", guarantor=a["guarantor"], debtor=a["core"])
     gid = provided[0]["guaranteeId"] if provided else scf.provide_guarantee(
@@ -154,7 +158,11 @@ def _tell(s: Story) -> dict[str, Any]:
 
     s.step("The core enterprise confirms its payable as receivable certificate #1")
     maturity = now + 90 * DAY
-    root = _issue_once(scf, a["core"], a["tier1"], 1_000_000 * UNIT, maturity, doc1)
+    invoice = invoice or docs.commit_invoice(s.out, (s.name(a["core"]), a["core"]), (s.name(a["tier1"]), a["tier1"]),
+                                             1_000_000 * UNIT, maturity)
+    say(f"  invoice committed: {len(invoice.fields)} fields, each salted; root 0x{invoice.root.hex()[:10]}… "
+        f"is the documentHash")
+    root = _issue_once(scf, a["core"], a["tier1"], 1_000_000 * UNIT, maturity, invoice.root)
     say(f"  #{root}: 1,000,000.00 owed by {s.name(a['core'])} to {s.name(a['tier1'])}, matures in 90 days")
 
     s.step("Tier 1 splits it to its tier-2 suppliers")
@@ -174,6 +182,11 @@ def _tell(s: Story) -> dict[str, Any]:
     say(f"  #{root2}: 500,000.00 to {s.name(a['tier1'])}; #{c2_child} 200,000.00 split to {s.name(a['tier2b'])}")
 
     say("\nCertificate tree of receivable #1:\n" + text_tree(scf.tree(root), s.name))
+
+    s.step("The tier-3 business shows the financing guarantee company its trade background")
+    s.record["documents"] = docs.check_trade_background(scf, invoice, c_sme, s.out)
+    for line in docs.describe(s.record["documents"], s.name(a["sme"]), s.name(a["factor"])):
+        say(line)
 
     s.step("The financing guarantee company checks lineage on-chain, then buys the tier-3 certificate")
     posted = _events(scf, scf.desk, "OfferPosted", financier=a["factor"], debtor=a["core"])
