@@ -130,6 +130,9 @@ def test_finance_sellsUnitsToFinancier_andPaysSellerInOneTransaction(
         {"operator": desk, "from": tier1, "to": factor, "id": cert, "value": amount}
     ]
     assert events(tx, "Transfer") == [{"from": desk, "to": tier1, "value": proceeds}]
+    # Financed comes right after the budget update it reports, before the two external calls' events.
+    assert [(e.name, e.address) for e in tx.events] == [
+        ("Financed", desk), ("TransferSingle", certificate), ("Transfer", token)]
     assert certificate.balanceOf(tier1, cert) == FACE - amount
     assert certificate.balanceOf(factor, cert) == amount
     assert token.balanceOf(tier1) == seller_before + proceeds
