@@ -1,7 +1,9 @@
 """The demo as a user runs it (its own embedded Anvil), checked through the JSON record it writes."""
 import json
+import re
 
 from scfchain.demo import run_demo
+from tests.picture_support import svg_texts
 
 
 def test_demo_paysEveryHolder(tmp_path):
@@ -9,9 +11,13 @@ def test_demo_paysEveryHolder(tmp_path):
     record = run_demo(None, tmp_path, say=lines.append)
     on_disk = json.loads((tmp_path / "demo.json").read_text())
     assert on_disk["payouts"] == record["payouts"]
-    for name in ("receivable-1.svg", "receivable-2.svg"):
-        svg = (tmp_path / name).read_text()
-        assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    for name, receivable in zip(("receivable-1.svg", "receivable-2.svg"), record["receivables"]):
+        labels = svg_texts((tmp_path / name).read_text())
+        # every holder of the text tree, named in full with its units (the hand-drawn SVG cut these)
+        held = [h for line in receivable["tree"].splitlines() for h in line.split("held by: ")[1].split(", ")
+                if h != "no live units"]
+        assert held and {re.sub(r" ([-0-9,.]+)$", r": \1", h) for h in held} <= set(labels)
+    assert "Tianfu Financing Guarantee Co.: 150,000.00" in svg_texts((tmp_path / "receivable-1.svg").read_text())
 
     paid, defaulted = record["receivables"]
     assert paid["status"] == "paid" and paid["recovered"] == paid["faceValue"] == 1_000_000_00
