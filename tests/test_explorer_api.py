@@ -86,6 +86,11 @@ def test_api_member_creditProfile(s):
     assert t2b["holdings"] == {str(s["certs"]["c6"]): 100_000 * U}  # Deyang Wiring left #6 unclaimed
     core = ok(f"{s['base']}/api/members/{a['core']}")["debtor"]
     assert (core["receivables"], core["defaults"], core["coveredByGuarantees"]) == (3, 1, s["covered2"])
+    escrow = s["dep"].address("SettlementEscrow")  # a contract: what it holds, no credit profile
+    e = ok(f"{s['base']}/api/members/{escrow}")
+    token = s["w3"].eth.contract(address=s["dep"].address("PaymentToken"), abi=s["dep"].contracts["PaymentToken"]["abi"])
+    assert (e["contract"], e["holdings"]) == ("SettlementEscrow", {})
+    assert e["tokenBalance"] == token.functions.balanceOf(escrow).call() > 0  # #6's unclaimed payout
 
 
 def test_api_followsTheChain_newEventsAndReceivable(s):

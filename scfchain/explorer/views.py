@@ -296,13 +296,25 @@ def certificate(ledger: Ledger, cert_id: int) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- member
 def member(ledger: Ledger, address: str) -> dict[str, Any]:
+    """A member's holdings and its credit profile (`scfchain audit credit`); for a contract of the deployment
+    (the desks, the escrow), what it holds."""
     address = checked_address(address, "member")
-    try:
-        profile = credit_profile(ledger, address)
-    except ScfError as exc:
-        if "appears in no event" in str(exc):
-            raise NotFound(str(exc)) from None
-        raise
+    contract = next((name for name, a in ledger.addresses.items() if a == address), None)
+    if contract is not None:
+        profile: dict[str, Any] = {"address": address, "name": ledger.name(address), "roles": [], "active": False,
+                                   "asOfBlock": ledger.last_block, "asOfTime": ledger.last_time,
+                                   "holdings": {str(c.id): c.balances[address] for c in ledger.certs.values()
+                                                if c.balances.get(address)},
+                                   "tokenBalance": ledger.token.get(address, 0)}
+    else:
+        try:
+            profile = credit_profile(ledger, address)
+        except ScfError as exc:
+            if "appears in no event" in str(exc):
+                raise NotFound(str(exc)) from None
+            raise
+        profile["loans"] = profile.get("loans") or [loan_row(ledger, ln) for ln in _loans(ledger)
+                                                    if address in (ln.borrower, _lender(ln))]
     holdings = []
     for cid, units in profile["holdings"].items():
         c = ledger.certs[int(cid)]
@@ -311,9 +323,7 @@ def member(ledger: Ledger, address: str) -> dict[str, Any]:
                          "debtorName": ledger.name(c.debtor), "maturity": c.maturity,
                          "status": root.status if root else "unknown"})
     profile["holdingsDetail"] = holdings
-    profile["contract"] = next((name for name, a in ledger.addresses.items() if a == address), None)
-    profile["loans"] = profile.get("loans") or [loan_row(ledger, ln) for ln in _loans(ledger)
-                                                if address in (ln.borrower, _lender(ln))]
+    profile["contract"] = contract
     profile["decimals"], profile["symbol"] = ledger.decimals, ledger.symbol
     return profile
 
