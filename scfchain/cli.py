@@ -169,10 +169,12 @@ def _demo_serve(args: argparse.Namespace) -> None:
 
     from .anvil import Anvil
     from .demo import run_demo
-    from .explorer import ExplorerServer
+    from .explorer import ExplorerServer, listen
 
     say = (lambda _m: None) if args.json else (lambda m: print(m, flush=True))
+    sock = listen(args.host, args.port)  # a port in use is refused before anything is deployed
     with ExitStack() as stack:
+        stack.callback(sock.close)
         rpc_url = args.rpc_url
         if rpc_url is None:
             say("Starting a local Anvil chain …")
@@ -184,7 +186,7 @@ def _demo_serve(args: argparse.Namespace) -> None:
             for f in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
                 f.unlink(missing_ok=True)
             explorer = ExplorerServer(str(deployment_file), rpc_url, f"sqlite:///{db}", args.host, args.port,
-                                      confirmations=0)
+                                      confirmations=0, sock=sock)
             explorer.start()
             stack.callback(explorer.stop)
             server.append(explorer)

@@ -19,7 +19,7 @@ from .follow import Follower, Snapshot
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int) -> socket.socket:
     """The listening socket, bound here so that a port in use is one clear error before anything starts."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -44,8 +44,9 @@ class ExplorerServer:
 
     def __init__(self, deployment: str | None, rpc_url: str, db: str | None = None, host: str = DEFAULT_HOST,
                  port: int = DEFAULT_PORT, confirmations: int = DEFAULT_CONFIRMATIONS, interval: float = 1.0,
-                 progress: Callable[[Any], None] | None = None):
+                 progress: Callable[[Any], None] | None = None, sock: socket.socket | None = None):
         self.host, self.port = host, port
+        self._sock = sock  # a socket bound beforehand with `listen()`, e.g. before a demo deploys
         self.follower = Follower(deployment, rpc_url, db, confirmations, interval, progress)
         self.rpc_url = rpc_url
         self._server: Any = None
@@ -66,7 +67,7 @@ class ExplorerServer:
 
         from .app import create_app
 
-        sock = _listen(self.host, self.port)
+        sock = self._sock or listen(self.host, self.port)
         self.port = sock.getsockname()[1]  # --port 0: the one the system chose
         try:
             self.follower.start()
@@ -109,4 +110,4 @@ class ExplorerServer:
         self.stop()
 
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "ExplorerServer", "Follower", "Snapshot"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "ExplorerServer", "Follower", "Snapshot", "listen"]

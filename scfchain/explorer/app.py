@@ -4,6 +4,7 @@ API under /api/, the tree pictures and chart from scfchain.render, and one small
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -96,11 +97,14 @@ class Explorer:
             return Markup("").join(out)
 
         def feed_text(row: dict[str, Any]) -> Markup:
-            """An event's description with the names it mentions linked to their members."""
-            text = escape(row["text"])
-            for address, name in sorted(row["names"].items(), key=lambda kv: -len(kv[1])):
-                text = Markup(text.replace(escape(name), who(address), 1))
-            return text
+            """An event's description with the names it mentions linked to their members (one pass, longest
+            name first, so no name is looked for inside a link already made)."""
+            text = str(escape(row["text"]))
+            by_name = {str(escape(name)): address for address, name in row["names"].items()}
+            if not by_name:
+                return Markup(text)
+            pattern = "|".join(re.escape(n) for n in sorted(by_name, key=len, reverse=True))
+            return Markup(re.sub(pattern, lambda mt: str(who(by_name[mt.group(0)])), text))
 
         return {"m": m, "who": who, "cert": cert, "phrase": phrase, "feed_text": feed_text,
                 "unit": ledger.symbol or "token", "decimals": ledger.decimals}

@@ -82,13 +82,20 @@ class Follower:
             session.close()
 
     def _follow(self, session: Session) -> None:
-        version = 0
+        version = restored = 0
         first = True
+        total = -1
         while not self.stopping.is_set():
             try:
                 r = session.update(confirmations=self.confirmations, progress=self.progress if first else None)
                 snap = self.snapshot
-                if snap is None or r.stored or r.dropped:
+                # Provisional blocks (within `confirmations` of the head) are dropped and fetched again on every
+                # round: the same rows back mean nothing changed. Re-stored rows are replayed anyway every 30
+                # rounds, in case a reorganisation replaced them with as many others.
+                changed = snap is None or r.stored != r.dropped or r.total_events != total
+                restored = restored + 1 if r.stored and not changed else 0
+                if changed or restored >= 30:
+                    restored, total = 0, r.total_events
                     version += 1
                     ledger = session.ledger()
                     rows = event_rows(session.store.events(), ledger)
