@@ -17,7 +17,7 @@ def test_demo_paysEveryHolder(tmp_path):
         held = [h for line in receivable["tree"].splitlines() for h in line.split("held by: ")[1].split(", ")
                 if h != "no live units"]
         assert held and {re.sub(r" ([-0-9,.]+)$", r": \1", h) for h in held} <= set(labels)
-    assert "Tianfu Financing Guarantee Co.: 150,000.00" in svg_texts((tmp_path / "receivable-1.svg").read_text())
+    assert "Chengdu Precision Parts: 300,000.00" in svg_texts((tmp_path / "receivable-1.svg").read_text())
 
     paid, defaulted = record["receivables"]
     assert paid["status"] == "paid" and paid["recovered"] == paid["faceValue"] == 1_000_000_00

@@ -178,6 +178,7 @@ def history(ledger: Ledger, root_id: int) -> list[dict[str, Any]]:
     add(root.time, 0, "issue", first.tx, [Addr(root.debtor), " issues receivable ", CertRef(root.id), " of ",
                                           Amount(root.face), " to ", Addr(root.supplier)])
     certs = [ledger.certs[i] for i in root.certs if i in ledger.certs]
+    desk = ledger.addresses.get("LoanDesk", "")  # units into and out of its custody: the loan entries say so
     for c in certs:
         for s in c.splits:
             parts: list[Part] = [Addr(s.holder), " splits ", CertRef(c.id), ": "]
@@ -185,7 +186,7 @@ def history(ledger: Ledger, root_id: int) -> list[dict[str, Any]]:
                 parts += [", " if k else "", CertRef(cid), " ", Amount(amount), " to ", Addr(to)]
             add(s.time, 1, "split", s.tx, parts)
         for mv in c.moves:
-            if not mv.financing:
+            if not mv.financing and not (desk and desk in (mv.sender, mv.recipient)):
                 add(mv.time, 2, "transfer", mv.tx, [Addr(mv.sender), " transfers ", Amount(mv.units), " of ",
                                                     CertRef(c.id), " to ", Addr(mv.recipient)])
         for f in c.financings:
@@ -313,8 +314,9 @@ def member(ledger: Ledger, address: str) -> dict[str, Any]:
             if "appears in no event" in str(exc):
                 raise NotFound(str(exc)) from None
             raise
-        profile["loans"] = profile.get("loans") or [loan_row(ledger, ln) for ln in _loans(ledger)
-                                                    if address in (ln.borrower, _lender(ln))]
+        # the loans it took or funded, one row each (the profile's own "loans" summary, where the ledger
+        # replays loans, stays as `scfchain audit credit` gives it)
+        profile["loanRows"] = [loan_row(ledger, ln) for ln in _loans(ledger) if address in (ln.borrower, _lender(ln))]
     holdings = []
     for cid, units in profile["holdings"].items():
         c = ledger.certs[int(cid)]
