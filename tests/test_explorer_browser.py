@@ -172,7 +172,7 @@ def test_certificate_descendsFromCore_fullAddressAClickAway(demo, page):
     page.wait_for_url("**/members/*")
     assert page.locator("#address").inner_text() == record["actors"][SME]
     profile = page.locator("section", has_text="Credit profile").inner_text()
-    assert "1 certificates, 150,000.00 units" in profile
+    assert "1 certificate, 150,000.00 units" in profile
     tier3 = page.locator("section", has_text="Credit profile").locator("table").first
     assert cells(tier3.locator("tbody tr")) == ["3", "1", "150,000.00"]
     shot(page, "member-sme")

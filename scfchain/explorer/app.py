@@ -57,7 +57,8 @@ class Explorer:
         self.rpc_url = rpc_url
         self.node = Node(rpc_url, timeout=10, retries=1)  # on-chain confirmations of a lineage, on request
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.templates.env.globals.update(when=_when, day=_day)
+        self.templates.env.globals.update(when=_when, day=_day,
+                                          count=lambda n, word: f"{n} {word}" + ("" if n == 1 else "s"))
         self.templates.env.filters["pct"] = lambda v: "-" if v is None else f"{100 * v:.2f}%"
 
     # ------------------------------------------------------------ helpers
