@@ -10,7 +10,19 @@ SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"
 
 .PHONY: setup demo test test-plain fuzz lint coverage bench clean distclean
 
-setup: $(VENV)/.installed node_modules/.installed $(SOLCX_DIR)/solc-v$(SOLC_VERSION) $(VENV)/.toolchain
+setup: $(VENV)/.system-packages $(VENV)/.installed node_modules/.installed $(SOLCX_DIR)/solc-v$(SOLC_VERSION) $(VENV)/.toolchain
+
+# Debian packages: graphviz (its `dot` lays out the certificate trees), the DejaVu fonts the pictures name, and
+# chromium, the browser the explorer's tests drive through Playwright (which cannot download browsers of its own
+# here). apt-get runs only where one is missing.
+SYSTEM_FILES := /usr/bin/chromium /usr/bin/dot /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+$(VENV)/.system-packages:
+	@missing=0; for f in $(SYSTEM_FILES); do [ -e $$f ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium graphviz fonts-dejavu-core; \
+	fi
+	mkdir -p $(VENV) && touch $@
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -34,6 +46,9 @@ $(VENV)/.toolchain: $(VENV)/.installed Makefile
 
 demo: setup
 	$(VENV)/bin/scfchain demo
+	@echo
+	@echo "To watch the story in a browser: $(VENV)/bin/scfchain demo --serve  (the explorer on http://127.0.0.1:8000"
+	@echo "shows the certificate trees growing step by step; it stays up after the demo until Ctrl-C)"
 
 # Every test once: the contract suite under coverage (tools/coverage.py: a build without viaIR on a tracing Anvil;
 # fails on any failing test or below 95 % branch coverage), then the tests of the Python tooling (marked `tooling`),

@@ -43,6 +43,24 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--rpc-url")
     m.add_argument("--out", default="demo-output", help="folder for demo.json and the tree pictures")
     m.add_argument("--json", action="store_true")
+    m.add_argument("--serve", action="store_true", help="run the web explorer beside the demo on its chain, so the "
+                   "audience watches the tree grow; it stays up after the story until Ctrl-C")
+    m.add_argument("--host", default="127.0.0.1", help="explorer address with --serve (default 127.0.0.1)")
+    m.add_argument("--port", type=_int, default=8000, help="explorer port with --serve (default 8000)")
+    m.add_argument("--pace", type=float, help="seconds to wait before each step (default 2 with --serve, else 0)")
+
+    sv = sub.add_parser("serve", help="the web explorer: pages and JSON over the audit index, following the chain",
+                        description="A read-only web explorer over the audit index (the one `scfchain audit` "
+                        "builds), kept up to date with the chain about once a second while it runs: overview, "
+                        "receivables with their certificate trees and history, certificates with their lineage, "
+                        "members with their credit profile, a live event feed, and JSON under /api/. Ctrl-C stops it.")
+    sv.add_argument("--deployment", help="deployment file (default deployments/<chainId>.json)")
+    sv.add_argument("--rpc-url", required=True, help="the node to follow")
+    sv.add_argument("--db", help="index database, as for `scfchain audit` (default: beside the deployment file)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sv.add_argument("--port", type=_int, default=8000, help="port to listen on (default 8000; 0: any free port)")
+    sv.add_argument("--confirmations", type=_int, default=12,
+                    help="blocks kept provisional near the head (default 12), as for `scfchain audit index`")
 
     ld = sub.add_parser(
         "load", help="drive N receivables through the whole lifecycle, pipelined; report tx/s",
@@ -141,9 +159,73 @@ def cmd_deploy(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from .demo import run_demo
 
-    record = run_demo(args.rpc_url, args.out, say=(lambda _m: None) if args.json else print)
+    if args.serve:
+        return _demo_serve(args)
+    record = run_demo(args.rpc_url, args.out, say=(lambda _m: None) if args.json else print, pace=args.pace or 0.0)
     if args.json:
         print(json.dumps(record, indent=2, default=str))
+
+
+def _demo_serve(args: argparse.Namespace) -> None:
+    """The demo with the explorer beside it on the demo's chain; both stay up after the story until Ctrl-C."""
+    from contextlib import ExitStack
+
+    from .anvil import Anvil
+    from .demo import run_demo
+    from .explorer import ExplorerServer, listen
+
+    say = (lambda _m: None) if args.json else (lambda m: print(m, flush=True))
+    sock = listen(args.host, args.port)  # a port in use is refused before anything is deployed
+    with ExitStack() as stack:
+        stack.callback(sock.close)
+        rpc_url = args.rpc_url
+        if rpc_url is None:
+            say("Starting a local Anvil chain …")
+            rpc_url = stack.enter_context(Anvil()).url
+        server: list[ExplorerServer] = []
+
+        def on_deployed(deployment_file: Path) -> None:
+            db = deployment_file.with_name("explorer.audit.sqlite")  # its own index, rebuilt for this run
+            for f in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+                f.unlink(missing_ok=True)
+            explorer = ExplorerServer(str(deployment_file), rpc_url, f"sqlite:///{db}", args.host, args.port,
+                                      confirmations=0, sock=sock)
+            explorer.start()
+            stack.callback(explorer.stop)
+            server.append(explorer)
+            print(f"\nExplorer: {explorer.url}  (open it to watch the story step by step)", flush=True)
+
+        record = run_demo(rpc_url, args.out, say=say, on_deployed=on_deployed,
+                          pace=2.0 if args.pace is None else args.pace)
+        if args.json:
+            print(json.dumps(record, indent=2, default=str), flush=True)
+        print(f"\nThe explorer stays up on {server[0].url} with the demo's chain at {rpc_url}; Ctrl-C to stop.",
+              flush=True)
+        server[0].wait()
+    print("explorer stopped", flush=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import sqlite3
+
+    from .audit.session import ProgressLine
+    from .explorer import ExplorerServer
+
+    line = ProgressLine(label="indexing")
+    server = ExplorerServer(args.deployment, args.rpc_url, args.db, args.host, args.port, args.confirmations,
+                            progress=line)
+    try:
+        server.start()
+    except sqlite3.Error as exc:
+        raise ScfError(f"audit index: {exc}") from None
+    finally:
+        line.done()
+    print(f"Explorer: {server.url}  (following {args.rpc_url}; Ctrl-C to stop)", flush=True)
+    try:
+        server.wait()
+    finally:
+        server.stop()
+    print("explorer stopped", flush=True)
 
 
 def cmd_load(args: argparse.Namespace) -> None:
@@ -270,7 +352,7 @@ def cmd_action(args: argparse.Namespace) -> None:
     _emit(args, " ".join(f"{k}: {v}" for k, v in result.items()), result)
 
 
-COMMANDS = {"deploy": cmd_deploy, "demo": cmd_demo, "show": cmd_show, "load": cmd_load}
+COMMANDS = {"deploy": cmd_deploy, "demo": cmd_demo, "show": cmd_show, "load": cmd_load, "serve": cmd_serve}
 for _name in ("onboard", "suspend", "reinstate", "credit-line", "guarantee", "issue", "split", "transfer", "offer",
               "finance", "repay", "default", "claim", "settle"):
     COMMANDS[_name] = cmd_action

@@ -42,6 +42,8 @@ def travel(scf: Scf, seconds: int) -> None:
 
 
 class Story:
+    pace = 0.0  # seconds to wait before each step, so that an audience can follow it in the explorer
+
     def __init__(self, scf: Scf, actors: dict[str, str], say: Callable[[str], None], out: Path = Path("."),
                  resumed: bool = False):
         self.scf, self.a, self.say = scf, actors, say
@@ -54,12 +56,18 @@ class Story:
         return self.names.get(address, address[:10] + "…")
 
     def step(self, title: str, **data: Any) -> None:
+        if self.pace:
+            time.sleep(self.pace)
         self.say(f"\n▶ {title}")
         self.record["steps"].append({"step": title, **data})
 
 
-def run_demo(rpc_url: str | None = None, out_dir: str | Path = "demo-output", say: Callable[[str], None] = print) -> dict[str, Any]:
+def run_demo(rpc_url: str | None = None, out_dir: str | Path = "demo-output", say: Callable[[str], None] = print,
+             on_deployed: Callable[[Path], None] | None = None, pace: float = 0.0) -> dict[str, Any]:
     """Runs the whole story; returns the JSON record it also writes to `out_dir/demo.json`.
+
+    `on_deployed(deployment_file)` is called once the contracts are on the chain, before the story starts (the
+    explorer of `scfchain demo --serve` starts there); `pace` seconds pass before each step.
 
     On a node given by `rpc_url`, a run that was cut short (the node or the client went away) is resumed by
     running the same command again: the deployment in `out_dir/deployment.json` is reused if its contracts
@@ -86,8 +94,12 @@ def run_demo(rpc_url: str | None = None, out_dir: str | Path = "demo-output", sa
             deployment = deploy(chain, actors["operator"], progress=lambda m: say("  " + m))
             docs.forget_invoice(out)
             deployment.save(out / "deployment.json")
+        if on_deployed is not None:
+            on_deployed(out / "deployment.json")
         scf = Scf(chain, deployment)
-        record = _tell(Story(scf, actors, say, out, resumed))
+        story = Story(scf, actors, say, out, resumed)
+        story.pace = pace
+        record = _tell(story)
         record["chainId"] = deployment.chain_id
         record["seconds"] = round(time.monotonic() - started, 2)
     write_pictures(record, out)

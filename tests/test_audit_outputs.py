@@ -2,15 +2,17 @@
 import csv
 import io
 import json
-import struct
 from datetime import datetime, timezone
 
 import pytest
+from PIL import Image
 
 from scfchain.audit import Store, load
 from scfchain.audit.report import outstanding_series
+from scfchain.render import money
 from tests.audit_scenario import DAY, NAMES
 from tests.audit_support import audit, ok_json, raw_logs, start
+from tests.picture_support import svg_texts
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -95,13 +97,18 @@ def test_trace_text_andPictures(s):
     svg = s["tmp"] / "c6.svg"
     png = s["tmp"] / "c6.png"
     assert audit(s, "trace", str(c["c6"]), "--out", str(svg), rpc=False)[0] == 0
-    text = svg.read_text()
-    assert text.startswith("<svg") and "#6 · tier 2" in text and "#5 · tier 1" in text and "Deyang Wiring" in text
+    labels = svg_texts(svg.read_text())
+    # every label in full: the ancestor, the certificate, whom it went to, its sale and its payout
+    assert labels[0] == f"Certificate #6 of receivable #5 ({NAMES['core']})"
+    assert {"#5 · tier 1 · 500,000.00", "#6 · tier 2 · 200,000.00", f"split to {NAMES['t2b']}",
+            f"{NAMES['t2b']}: 100,000.00", f"{NAMES['t2b']} sold 100,000.00 to {NAMES['factor']} for {money(s['proceeds'][1])}",
+            f"paid out 80,000.00 to {NAMES['factor']}"} <= set(labels)
     assert audit(s, "trace", str(c["c6"]), "--out", str(png), rpc=False)[0] == 0
-    data = png.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", data[16:24])
-    assert width >= 300 and height >= 2 * 78  # two tiers of boxes
+    with Image.open(png) as im:
+        # two tiers of boxes, filled with the colour of a defaulted receivable, and dark text on them
+        assert im.width >= 300 and im.height >= 150
+        colours = {rgb for _n, rgb in im.convert("RGB").getcolors(1 << 20)}
+    assert (0xFD, 0xEC, 0xEA) in colours and any(max(rgb) < 60 for rgb in colours)
     code, out, err = audit(s, "trace", "99", rpc=False)
     assert (code, err) == (1, "scfchain: certificate 99 is not in the index (no event created it)")
     code, out, err = audit(s, "trace", "1", "--out", str(s["tmp"] / "x.gif"), rpc=False)
@@ -222,12 +229,14 @@ def test_report_markdownTreesPicturesChart(s):
     assert f"| {NAMES['core']} | 3 | 33.3% |" in md
     assert "![outstanding receivables over time](outstanding.svg)" in md
     assert "![receivable #5](receivable-5.svg) ([PNG](receivable-5.png))" in md
-    chart = (out / "outstanding.svg").read_text()
-    assert chart.startswith("<svg") and "<polyline" in chart and "1,700,000.00" in chart
+    chart = svg_texts((out / "outstanding.svg").read_text())
+    assert "Outstanding receivables over time" in chart and "peak 1,700,000.00" in chart and "0.00" in chart
+    tree5 = svg_texts((out / "receivable-5.svg").read_text())
+    assert f"{NAMES['t2b']}: 100,000.00" in tree5 and "Receivable #5 — defaulted" in tree5
+    assert f"{NAMES['t2b']} sold 100,000.00 to {NAMES['factor']} for {money(s['proceeds'][1])}" in tree5
     for n in (1, 5, 7):
-        assert (out / f"receivable-{n}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    tree5 = (out / "receivable-5.svg").read_text()
-    assert "Deyang Wiring: 100,000.00" in tree5 and "sold 100,000.00 for" in tree5
+        with Image.open(out / f"receivable-{n}.png") as im:
+            assert im.format == "PNG" and im.width >= 300 and im.height >= 100
 
 
 def test_report_outstandingOverTime(s):

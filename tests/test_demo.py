@@ -1,8 +1,10 @@
 """The demo as a user runs it (its own embedded Anvil), checked through the JSON record it writes."""
 import pytest
 import json
+import re
 
 from scfchain.demo import run_demo
+from tests.picture_support import svg_texts
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -14,9 +16,13 @@ def test_demo_paysEveryHolder(tmp_path):
     record = run_demo(None, tmp_path, say=lines.append)
     on_disk = json.loads((tmp_path / "demo.json").read_text())
     assert on_disk["payouts"] == record["payouts"]
-    for name in ("receivable-1.svg", "receivable-2.svg"):
-        svg = (tmp_path / name).read_text()
-        assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    for name, receivable in zip(("receivable-1.svg", "receivable-2.svg"), record["receivables"]):
+        labels = svg_texts((tmp_path / name).read_text())
+        # every holder of the text tree, named in full with its units (the hand-drawn SVG cut these)
+        held = [h for line in receivable["tree"].splitlines() for h in line.split("held by: ")[1].split(", ")
+                if h != "no live units"]
+        assert held and {re.sub(r" ([-0-9,.]+)$", r": \1", h) for h in held} <= set(labels)
+    assert "Chengdu Precision Parts: 300,000.00" in svg_texts((tmp_path / "receivable-1.svg").read_text())
 
     paid, defaulted = record["receivables"]
     assert paid["status"] == "paid" and paid["recovered"] == paid["faceValue"] == 1_000_000_00

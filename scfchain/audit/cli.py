@@ -159,18 +159,13 @@ def _index(s: Session, args: argparse.Namespace, json_mode: bool) -> None:
 
 
 def _picture(ledger: Any, cert_id: int, out: Path, tree_node: Any) -> None:
-    from ..render import svg_tree
-    from .picture import write_png_tree
+    from ..render import write_tree
     from .trace import box_lines
 
     suffix = out.suffix.lower()
     if suffix not in (".svg", ".png"):
         raise ScfError(f"--out must end in .svg or .png, got {out.name!r}")
     cert = ledger.certs[cert_id]
-    node = tree_node(ledger, cert_id)
     title = f"Certificate #{cert_id} of receivable #{cert.root_id} ({ledger.name(cert.debtor)})"
     out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".svg":
-        out.write_text(svg_tree(node, ledger.name, title, box_lines(ledger)) + "\n")
-    else:
-        write_png_tree(node, out, ledger.name, title, box_lines(ledger))
+    write_tree(tree_node(ledger, cert_id), out, ledger.name, title, box_lines(ledger), ledger.decimals)

@@ -2,13 +2,12 @@
 certificate tree, the tree pictures beside it, and a chart of outstanding volume over time."""
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 from typing import Any
 
-from ..render import money, svg_tree
+from .. import render
+from ..render import money, write_tree
 from .credit import credit_profile
-from .picture import write_png_tree
 from .replay import Ledger
 from .trace import box_lines, day, tree_node, when
 from .verify import CHECKS, Verdict
@@ -54,45 +53,10 @@ def outstanding_series(ledger: Ledger) -> list[tuple[int, int]]:
     return points
 
 
-def outstanding_chart(ledger: Ledger, width: int = 760, height: int = 300) -> str:
-    """A step chart, as SVG, of the face value of receivables issued and not yet closed."""
-    points = outstanding_series(ledger)
-    left, right, top, bottom = 96, 20, 40, 46
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           'font-family="DejaVu Sans, Arial, sans-serif" font-size="11">',
-           '<rect width="100%" height="100%" fill="white"/>',
-           '<text x="12" y="22" font-size="15" font-weight="bold">Outstanding receivables over time</text>']
-    if not points:
-        out.append(f'<text x="{left}" y="{height / 2:.0f}">no receivables issued</text></svg>')
-        return "\n".join(out)
-    t0, t1 = points[0][0], max(points[-1][0], points[0][0] + 1)
-    vmax = max(v for _, v in points) or 1
-    pw, ph = width - left - right, height - top - bottom
-
-    def x(t: int) -> float:
-        return left + pw * (t - t0) / (t1 - t0)
-
-    def y(v: int) -> float:
-        return top + ph * (1 - v / vmax)
-
-    for k in range(5):  # horizontal grid with amounts
-        v = vmax * k // 4
-        out.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{width - right}" y2="{y(v):.1f}" stroke="#ddd"/>')
-        out.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{escape(money(v, ledger.decimals))}</text>')
-    for k in range(5):  # dates along the bottom
-        t = t0 + (t1 - t0) * k // 4
-        out.append(f'<text x="{x(t):.1f}" y="{height - bottom + 18}" text-anchor="middle">{day(t)}</text>')
-    path, prev = [], 0
-    for t, v in points:
-        path.append(f"{x(t):.1f},{y(prev):.1f} {x(t):.1f},{y(v):.1f}")
-        prev = v
-    out.append(f'<polyline points="{" ".join(path)}" fill="none" stroke="#2463a6" stroke-width="2"/>')
-    for t, v in points:
-        out.append(f'<circle cx="{x(t):.1f}" cy="{y(v):.1f}" r="2.5" fill="#2463a6"/>')
-    out.append(f'<line x1="{left}" y1="{top + ph}" x2="{width - right}" y2="{top + ph}" stroke="#333"/>')
-    out.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#333"/>')
-    out.append("</svg>")
-    return "\n".join(out)
+def outstanding_chart(ledger: Ledger, fmt: str = "svg") -> bytes:
+    """The step chart of outstanding face value over time (render.outstanding_chart, drawn by matplotlib)."""
+    unit = f"face value ({ledger.symbol})" if ledger.symbol else "face value"
+    return render.outstanding_chart(outstanding_series(ledger), ledger.decimals, fmt, unit=unit)
 
 
 def write_report(ledger: Ledger, out_dir: str | Path, verdict: Verdict | None = None,
@@ -159,7 +123,7 @@ def write_report(ledger: Ledger, out_dir: str | Path, verdict: Verdict | None = 
             md.append(f"| {_md(n(d))} | {p['receivables']} | {rate} | {p['daysLateMax']:.1f} | {p['defaults']} | "
                       f"{m(p['outstanding'])} | {m(p['creditLimit'])} |")
     chart = "outstanding.svg"
-    (out / chart).write_text(outstanding_chart(ledger) + "\n")
+    (out / chart).write_bytes(outstanding_chart(ledger))
     files.append(chart)
     md += ["", "## Outstanding volume over time", "", f"![outstanding receivables over time]({chart})", ""]
     md += ["## Certificate trees", ""]
@@ -171,10 +135,11 @@ def write_report(ledger: Ledger, out_dir: str | Path, verdict: Verdict | None = 
         md += [f"### Receivable #{r.id} — {m(r.face)}, {r.status}", "", mermaid(ledger, r.id), ""]
         node = tree_node(ledger, r.id, with_ancestry=False)
         name = f"receivable-{r.id}.svg"
-        (out / name).write_text(svg_tree(node, n, f"Receivable #{r.id} — {r.status}", box_lines(ledger)) + "\n")
+        title = f"Receivable #{r.id} — {r.status}"
+        write_tree(node, out / name, n, title, box_lines(ledger), ledger.decimals)
         files.append(name)
         png = f"receivable-{r.id}.png"
-        write_png_tree(node, out / png, n, f"Receivable #{r.id} - {r.status}", box_lines(ledger))
+        write_tree(node, out / png, n, title, box_lines(ledger), ledger.decimals)
         files.append(png)
         md += [f"![receivable #{r.id}]({name}) ([PNG]({png}))", ""]
     (out / "report.md").write_text("\n".join(md) + "\n")

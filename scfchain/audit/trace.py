@@ -165,21 +165,26 @@ def tree_node(ledger: Ledger, cert_id: int, with_ancestry: bool = True) -> TreeN
 
 
 def box_lines(ledger: Ledger) -> Callable[[TreeNode], list[str]]:
-    """What a tree picture shows under each certificate: live holders, else what happened to its units
-    (sold, paid out), at most three lines."""
-
-    def short(address: str) -> str:
-        label = ledger.name(address)
-        return label if len(label) <= 14 else label[:13] + "…"
+    """What a tree picture shows under each certificate, in full (Graphviz sizes each box to its text): whom it
+    was issued or split to, its live holders (units in the loan desk's custody marked pledged), its sales, the
+    loans against it and its payouts."""
+    n = ledger.name
+    desk = ledger.addresses.get("LoanDesk", "")
+    loans = sorted(getattr(ledger, "loans", {}).values(), key=lambda ln: ln.id)  # ledgers that replay LoanDesk
 
     def lines(node: TreeNode) -> list[str]:
         c = ledger.certs[node.certificate.id]
         m = lambda v: money(v, ledger.decimals)  # noqa: E731
-        out = [f"{short(h)}: {m(u)}" for h, u in sorted(c.balances.items(), key=lambda kv: -kv[1])]
-        out += [f"sold {m(f.amount)} for {m(f.proceeds)}" for f in c.financings]
-        out += [f"paid {short(cl.holder)} {m(cl.payout)}" for cl in c.claims]
-        if len(out) > 3:
-            out = out[:2] + [f"… {len(out) - 2} more"]
-        return out or ["no live units"]
+        out = [f"{'issued' if c.parent_id == 0 else 'split'} to {n(c.recipient)}"]
+        for h, u in sorted(c.balances.items(), key=lambda kv: -kv[1]):
+            out.append(f"{n(h)} (pledged): {m(u)}" if desk and h == desk else f"{n(h)}: {m(u)}")
+        out += [f"{n(f.seller)} sold {m(f.amount)} to {n(f.financier)} for {m(f.proceeds)}" for f in c.financings]
+        for ln in (ln for ln in loans if ln.cert_id == c.id):
+            lender = getattr(ln, "lender", "") or getattr(ln, "named_lender", "")
+            by = f" from {n(lender)}" if lender and int(lender, 16) else ""
+            out.append(f"loan #{ln.id}: {n(ln.borrower)} pledged {m(ln.units)} for {m(ln.principal)}{by} "
+                       f"({ln.state})")
+        out += [f"paid out {m(cl.payout)} to {n(cl.holder)}" for cl in c.claims]
+        return out
 
     return lines
