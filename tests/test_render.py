@@ -11,6 +11,10 @@ from scfchain.lifecycle import Certificate, TreeNode
 from scfchain.render import outstanding_chart, png_tree, svg_tree, tree_graph, write_tree
 from tests.picture_support import svg_texts
 
+# A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
+# trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
+pytestmark = pytest.mark.tooling
+
 SVG = "{http://www.w3.org/2000/svg}"
 FONTS = "/usr/share/fonts/truetype/dejavu/"
 LONG = "Tianfu Financing Guarantee and Credit Enhancement Company of Western Sichuan Province Ltd."
