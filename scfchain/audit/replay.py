@@ -200,6 +200,82 @@ class Guarantee:
 
 
 @dataclass
+class LoanRepayment:
+    payer: str
+    amount: int
+    remaining: int
+    interest: int  # the part of `amount` that paid interest (interest first)
+    time: int
+    block: int
+    tx: str
+    before_maturity: bool
+
+
+@dataclass
+class Loan:
+    """A loan against certificate units, as the LoanDesk's events tell it; `debt_at` mirrors the desk's
+    interest rule (simple, per second, rounded up, stopping at maturity; interest first)."""
+    id: int
+    borrower: str
+    cert_id: int
+    units: int
+    principal: int
+    rate_bps: int
+    named_lender: str
+    expiry: int
+    maturity: int
+    time: int
+    block: int
+    tx: str
+    state: str = "requested"
+    lender: str = ""
+    funded_at: int = 0
+    funded_tx: str = ""
+    outstanding: int = 0  # principal outstanding
+    accrued: int = 0  # interest accrued and not yet paid, up to `since`
+    since: int = 0
+    repayments: list[LoanRepayment] = field(default_factory=list)
+    closed_tx: str = ""  # cancel, final repayment or settlement
+    closed_time: int = 0
+    payout: int | None = None  # the payout of its units when they were redeemed (settled, or cancelled or repaid
+    to_lender: int = 0  # after the root closed)
+    to_borrower: int = 0
+    by_clearing: bool = False  # settled (the clearing repaid the lender out of the payout)
+    settled_debt: int = 0  # the debt when it was settled
+
+    @property
+    def pledged(self) -> bool:
+        return self.state in ("requested", "funded")
+
+    def interest_at(self, t: int) -> int:
+        end = min(t, self.maturity)
+        span = max(end - self.since, 0)
+        return self.accrued + -(-self.outstanding * self.rate_bps * span // (10_000 * YEAR))
+
+    def debt_at(self, t: int) -> int:
+        return 0 if self.state != "funded" else self.outstanding + self.interest_at(t)
+
+    @property
+    def repaid(self) -> int:
+        return sum(r.amount for r in self.repayments)
+
+
+@dataclass
+class LoanPool:
+    """The payout of the desk's units of one certificate, claimed or pushed by the clearing at once, and what
+    the loans on it have taken of it since."""
+    cert_id: int
+    units: int = 0
+    payout: int = 0
+    taken: int = 0
+    units_taken: int = 0
+
+    @property
+    def left(self) -> int:
+        return self.payout - self.taken
+
+
+@dataclass
 class Anomaly:
     check: str
     message: str
@@ -240,6 +316,9 @@ class Ledger:
         self.tx_burns: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
         self.tx_mints: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
         self._outstanding: dict[str, int] = defaultdict(int)
+        self.loans: dict[int, Loan] = {}
+        self.loan_pools: dict[int, LoanPool] = {}  # certificate id -> the desk's redeemed units of it
+        self._at_tx_end: list[Any] = []  # loan checks that need the whole transaction
 
     # ------------------------------------------------------------ helpers
     def name(self, address: str) -> str:
@@ -248,8 +327,8 @@ class Ledger:
             return m.name
         for cname, caddr in self.addresses.items():
             if caddr == address:
-                return {"FinancingDesk": "Financing Desk", "SettlementEscrow": "Settlement Escrow",
-                        "CreditGuarantee": "Credit Guarantee", "ReceivableCertificate": "Certificates"}.get(cname, cname)
+                return {"FinancingDesk": "Financing Desk", "LoanDesk": "Loan Desk",
+                        "SettlementEscrow": "Settlement Escrow", "CreditGuarantee": "Credit Guarantee", "ReceivableCertificate": "Certificates"}.get(cname, cname)
         if address == self.deployer:
             return "Platform operator"
         return address[:10] + "…"
@@ -492,6 +571,138 @@ class Ledger:
         if root is not None:
             root.claimed_units += c.units
             root.payouts += c.payout
+        if c.holder == self.loan_desk and self.loan_desk:
+            pool = self.loan_pools.setdefault(c.id, LoanPool(c.id))
+            pool.units += c.units
+            pool.payout += c.payout
+
+    # ------------------------------------------------------------ loans
+    @property
+    def loan_desk(self) -> str:
+        return self.addresses.get("LoanDesk", "")
+
+    def _loan(self, loan_id: int, what: str) -> Loan | None:
+        loan = self.loans.get(loan_id)
+        if loan is None:
+            self._flag("inv8-loans", f"loan {loan_id} {what}, but no event requested it", loan_id)
+        return loan
+
+    def _moved_in_tx(self, tx: str, cert_id: int, sender: str, recipient: str) -> int:
+        cert = self.certs.get(cert_id)
+        return sum(m.units for m in cert.moves if m.tx == tx and m.sender == sender and m.recipient == recipient) \
+            if cert else 0
+
+    def _on_LoanRequested(self, e: Event, a: dict[str, Any]) -> None:
+        lid = a["loanId"]
+        if lid in self.loans:
+            self._flag("inv8-loans", f"loan {lid} requested twice", lid)
+            return
+        cert = self.certs.get(a["certId"])
+        loan = Loan(lid, a["borrower"], a["certId"], a["units"], a["principal"], a["annualRateBps"], a["lender"],
+                    a["expiry"], cert.maturity if cert else 0, e.time, e.block, e.tx_hash)
+        self.loans[lid] = loan
+        self._at_tx_end.append(lambda: self._check_pledge(loan, e.tx_hash))
+
+    def _check_pledge(self, loan: Loan, tx: str) -> None:
+        moved = self._moved_in_tx(tx, loan.cert_id, loan.borrower, self.loan_desk)
+        if moved != loan.units:
+            self._flag("inv7-loan-custody", f"loan {loan.id} pledges {loan.units} units of certificate "
+                       f"{loan.cert_id}; the request moved {moved} into the desk", loan.id)
+
+    def _on_LoanRequestCancelled(self, e: Event, a: dict[str, Any]) -> None:
+        loan = self._loan(a["loanId"], "cancelled")
+        if loan is None:
+            return
+        if loan.state != "requested":
+            self._flag("inv8-loans", f"loan {loan.id} cancelled while {loan.state}", loan.id)
+        self._release(loan, e, "cancelled")
+
+    def _on_LoanFunded(self, e: Event, a: dict[str, Any]) -> None:
+        loan = self._loan(a["loanId"], "funded")
+        if loan is None:
+            return
+        if loan.state != "requested":
+            self._flag("inv8-loans", f"loan {loan.id} funded while {loan.state}", loan.id)
+        if a["principal"] != loan.principal:
+            self._flag("inv8-loans", f"loan {loan.id} asked for {loan.principal}, funded {a['principal']}", loan.id)
+        loan.state, loan.lender, loan.funded_at, loan.funded_tx = "funded", a["lender"], e.time, e.tx_hash
+        loan.outstanding, loan.accrued, loan.since = a["principal"], 0, e.time
+
+    def _on_LoanRepaid(self, e: Event, a: dict[str, Any]) -> None:
+        loan = self._loan(a["loanId"], "repaid")
+        if loan is None:
+            return
+        if loan.state != "funded":
+            self._flag("inv8-loans", f"loan {loan.id} repaid while {loan.state}", loan.id)
+            return
+        debt = loan.debt_at(e.time)
+        interest = loan.interest_at(e.time)
+        amount = a["amount"]
+        if amount > debt:
+            self._flag("inv8-loans", f"loan {loan.id}: repayment of {amount} exceeds the debt {debt}", loan.id)
+        if a["remainingDebt"] != debt - amount:
+            self._flag("inv8-loans", f"loan {loan.id}: debt {debt} less {amount} repaid leaves {debt - amount}, the "
+                       f"event says {a['remainingDebt']}", loan.id)
+        to_interest = min(amount, interest)
+        loan.accrued = interest - to_interest
+        loan.outstanding -= min(amount - to_interest, loan.outstanding)
+        loan.since = max(loan.since, min(e.time, loan.maturity))
+        loan.repayments.append(LoanRepayment(a["payer"], amount, a["remainingDebt"], to_interest, e.time, e.block,
+                                             e.tx_hash, e.time < loan.maturity))
+        if a["remainingDebt"] == 0:
+            self._release(loan, e, "repaid")
+
+    def _on_LoanSettled(self, e: Event, a: dict[str, Any]) -> None:
+        loan = self._loan(a["loanId"], "settled")
+        if loan is None:
+            return
+        if loan.state != "funded":
+            self._flag("inv8-loans", f"loan {loan.id} settled while {loan.state}", loan.id)
+        debt = loan.debt_at(e.time)
+        if a["toLender"] + a["toBorrower"] != a["payout"]:
+            self._flag("inv7-loan-custody", f"loan {loan.id}: payout {a['payout']} split {a['toLender']} to the lender "
+                       f"and {a['toBorrower']} to the borrower", loan.id)
+        if a["toLender"] != min(debt, a["payout"]):
+            self._flag("inv8-loans", f"loan {loan.id}: the lender got {a['toLender']} of a payout of {a['payout']}, "
+                       f"its debt was {debt}", loan.id)
+        loan.by_clearing, loan.settled_debt = True, debt
+        loan.to_lender, loan.to_borrower = a["toLender"], a["toBorrower"]
+        self._release(loan, e, "settled", a["payout"])
+
+    def _release(self, loan: Loan, e: Event, state: str, payout: int | None = None) -> None:
+        """The loan's units leave the desk's custody: back to the borrower while the root is open, else as their
+        share of the pooled payout (to the borrower, or split by `settleLoan`). Looked at once the whole
+        transaction is replayed: the desk's claim and its transfers may come before or after the loan's event."""
+        loan.state, loan.closed_tx, loan.closed_time = state, e.tx_hash, e.time
+        self._at_tx_end.append(lambda: self._released(loan, e, payout))
+
+    def end_tx(self) -> None:
+        todo, self._at_tx_end = self._at_tx_end, []
+        for check in todo:
+            check()
+
+    def _released(self, loan: Loan, e: Event, payout: int | None) -> None:
+        back = self._moved_in_tx(e.tx_hash, loan.cert_id, self.loan_desk, loan.borrower)
+        pool = self.loan_pools.get(loan.cert_id)
+        if back:
+            if back != loan.units:
+                self._flag("inv7-loan-custody", f"loan {loan.id}: {back} units came back to the borrower, "
+                           f"{loan.units} were pledged", loan.id)
+            return
+        if pool is None:
+            if payout:
+                self._flag("inv7-loan-custody", f"loan {loan.id} paid out {payout} with no payout of its units to the "
+                           "desk", loan.id)
+            # a zero payout (nothing recovered): the units stay with the desk, worthless
+            loan.payout = 0
+            return
+        if payout is None:  # cancelled or repaid after the root closed: the borrower gets the whole share
+            payout = sum(v for f, t, v in self.token_moves.get(e.tx_hash, [])
+                         if f == self.loan_desk and t == loan.borrower)
+            loan.to_borrower = payout
+        loan.payout = payout
+        pool.taken += payout
+        pool.units_taken += loan.units
 
     def _on_SettlementFailed(self, e: Event, a: dict[str, Any]) -> None:
         self.failed_settlements.append((a["id"], a["holder"], e.time))
@@ -533,6 +744,7 @@ def _apply_tx(ledger: Ledger, group: list[Event]) -> None:
         group = sorted(group, key=lambda e: CREATION.get(e.name, 1))  # stable: chain order otherwise
     for e in group:
         ledger.apply(e)
+    ledger.end_tx()
 
 
 def load(store: Store) -> Ledger:
