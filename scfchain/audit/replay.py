@@ -242,6 +242,7 @@ class Loan:
     to_borrower: int = 0
     by_clearing: bool = False  # settled (the clearing repaid the lender out of the payout)
     settled_debt: int = 0  # the debt when it was settled
+    closing: dict[str, Any] = field(default_factory=dict)  # how it ends, within its closing transaction
 
     @property
     def pledged(self) -> bool:
@@ -615,7 +616,7 @@ class Ledger:
             return
         if loan.state != "requested":
             self._flag("inv8-loans", f"loan {loan.id} cancelled while {loan.state}", loan.id)
-        self._release(loan, e, "cancelled")
+        self._closing(loan, e, "cancelled")
 
     def _on_LoanFunded(self, e: Event, a: dict[str, Any]) -> None:
         loan = self._loan(a["loanId"], "funded")
@@ -650,58 +651,64 @@ class Ledger:
         loan.repayments.append(LoanRepayment(a["payer"], amount, a["remainingDebt"], to_interest, e.time, e.block,
                                              e.tx_hash, e.time < loan.maturity))
         if a["remainingDebt"] == 0:
-            self._release(loan, e, "repaid")
+            self._closing(loan, e, "repaid")
 
     def _on_LoanSettled(self, e: Event, a: dict[str, Any]) -> None:
+        """A loan's units redeemed: by `settleLoan`, or with a cancel or the last repayment after the root closed
+        (then the borrower gets the whole payout). Which of them is known once the transaction is replayed."""
         loan = self._loan(a["loanId"], "settled")
         if loan is None:
             return
-        if loan.state != "funded":
-            self._flag("inv8-loans", f"loan {loan.id} settled while {loan.state}", loan.id)
-        debt = loan.debt_at(e.time)
         if a["toLender"] + a["toBorrower"] != a["payout"]:
             self._flag("inv7-loan-custody", f"loan {loan.id}: payout {a['payout']} split {a['toLender']} to the lender "
                        f"and {a['toBorrower']} to the borrower", loan.id)
-        if a["toLender"] != min(debt, a["payout"]):
-            self._flag("inv8-loans", f"loan {loan.id}: the lender got {a['toLender']} of a payout of {a['payout']}, "
-                       f"its debt was {debt}", loan.id)
-        loan.by_clearing, loan.settled_debt = True, debt
-        loan.to_lender, loan.to_borrower = a["toLender"], a["toBorrower"]
-        self._release(loan, e, "settled", a["payout"])
+        loan.payout, loan.to_lender, loan.to_borrower = a["payout"], a["toLender"], a["toBorrower"]
+        loan.settled_debt = loan.debt_at(e.time)
+        self._closing(loan, e, None)
 
-    def _release(self, loan: Loan, e: Event, state: str, payout: int | None = None) -> None:
-        """The loan's units leave the desk's custody: back to the borrower while the root is open, else as their
-        share of the pooled payout (to the borrower, or split by `settleLoan`). Looked at once the whole
-        transaction is replayed: the desk's claim and its transfers may come before or after the loan's event."""
-        loan.state, loan.closed_tx, loan.closed_time = state, e.tx_hash, e.time
-        self._at_tx_end.append(lambda: self._released(loan, e, payout))
+    def _closing(self, loan: Loan, e: Event, how: str | None) -> None:
+        """Notes how a loan ends in this transaction (`how`: cancelled, repaid, or None for a LoanSettled); the
+        transaction's end decides (the desk's claim and its transfers may come before or after the events)."""
+        first = loan.closed_tx != e.tx_hash
+        loan.closed_tx, loan.closed_time = e.tx_hash, e.time
+        if first:
+            loan.closing = {"how": None, "settled": False}
+            self._at_tx_end.append(lambda: self._closed(loan, e.tx_hash))
+        if how is None:
+            loan.closing["settled"] = True
+        else:
+            loan.closing["how"] = how
 
     def end_tx(self) -> None:
         todo, self._at_tx_end = self._at_tx_end, []
         for check in todo:
             check()
 
-    def _released(self, loan: Loan, e: Event, payout: int | None) -> None:
-        back = self._moved_in_tx(e.tx_hash, loan.cert_id, self.loan_desk, loan.borrower)
-        pool = self.loan_pools.get(loan.cert_id)
-        if back:
+    def _closed(self, loan: Loan, tx: str) -> None:
+        how, settled = loan.closing["how"], loan.closing["settled"]
+        if not settled:  # units back to the borrower, the root still open
+            loan.state = how or loan.state
+            back = self._moved_in_tx(tx, loan.cert_id, self.loan_desk, loan.borrower)
             if back != loan.units:
-                self._flag("inv7-loan-custody", f"loan {loan.id}: {back} units came back to the borrower, "
+                self._flag("inv7-loan-custody", f"loan {loan.id} {how}: {back} units came back to the borrower, "
                            f"{loan.units} were pledged", loan.id)
             return
+        # redeemed: a cancel keeps its state, a full repayment or settleLoan ends as settled
+        if how is None and loan.state != "funded":
+            self._flag("inv8-loans", f"loan {loan.id} settled while {loan.state}", loan.id)
+        loan.state = "cancelled" if how == "cancelled" else "settled"
+        loan.by_clearing = how is None
+        want = min(loan.settled_debt, loan.payout or 0) if how is None else 0
+        if loan.to_lender != want:
+            self._flag("inv8-loans", f"loan {loan.id}: the lender got {loan.to_lender} of a payout of {loan.payout}, "
+                       f"due {want} (debt {loan.settled_debt})", loan.id)
+        pool = self.loan_pools.get(loan.cert_id)
         if pool is None:
-            if payout:
-                self._flag("inv7-loan-custody", f"loan {loan.id} paid out {payout} with no payout of its units to the "
-                           "desk", loan.id)
-            # a zero payout (nothing recovered): the units stay with the desk, worthless
-            loan.payout = 0
-            return
-        if payout is None:  # cancelled or repaid after the root closed: the borrower gets the whole share
-            payout = sum(v for f, t, v in self.token_moves.get(e.tx_hash, [])
-                         if f == self.loan_desk and t == loan.borrower)
-            loan.to_borrower = payout
-        loan.payout = payout
-        pool.taken += payout
+            if loan.payout:
+                self._flag("inv7-loan-custody", f"loan {loan.id} paid out {loan.payout} with no payout of its units "
+                           "to the desk", loan.id)
+            return  # a zero payout (nothing recovered): the units stay with the desk, worthless
+        pool.taken += loan.payout or 0
         pool.units_taken += loan.units
 
     def _on_SettlementFailed(self, e: Event, a: dict[str, Any]) -> None:

@@ -45,6 +45,7 @@ SEL_OUTSTANDING = _sel("outstanding(address)")
 SEL_RECEIVABLE_OF = _sel("receivableOf(bytes32)")
 SEL_LOAN = _sel("loan(uint256)")
 SEL_DEBT = _sel("debt(uint256)")
+SEL_CUSTODY = _sel("custody(uint256)")
 LOAN_STATE = {"none": 0, "requested": 1, "funded": 2, "repaid": 3, "settled": 4, "cancelled": 5}
 
 
@@ -420,6 +421,7 @@ def _loan_custody(ledger: Ledger, chain: OnChain, check: Check, cert_addr: str, 
     ids = sorted(set(by_cert) | held)
     real = chain.calls([(cert_addr, SEL_BAL1155 + _enc(["address", "uint256"], [desk, i])) for i in ids]
                        + [(token, SEL_BAL20 + _enc(["address"], [desk]))])
+    custody = dict(zip(ids, chain.calls([(desk, SEL_CUSTODY + _enc(["uint256"], [i])) for i in ids])))
     for cid, got in zip(ids, real):
         check.checked += 1
         loans = by_cert.get(cid, [])
@@ -436,6 +438,12 @@ def _loan_custody(ledger: Ledger, chain: OnChain, check: Check, cert_addr: str, 
         if got is None or got[0] != want:
             check.fail(f"certificate {cid}: the desk holds {got[0] if got else '?'} units on-chain, its loans account "
                        f"for {want}", cid, *(ln.id for ln in loans))
+        held_for = sum(ln.units for ln in loans if ln.pledged)
+        want_custody = (held_for, pool.left if pool else 0, 1 if pool else 0)
+        view = custody.get(cid)
+        if view is None or tuple(view[:3]) != want_custody:
+            check.fail(f"certificate {cid}: custody() on-chain is {tuple(view[:3]) if view else '?'} (units, payout, "
+                       f"redeemed), the events say {want_custody}", cid, *(ln.id for ln in loans))
         if pool is not None:
             if pool.taken > pool.payout:
                 check.fail(f"certificate {cid}: loans took {pool.taken} of a pooled payout of {pool.payout}", cid,
