@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IERC1155Receiver} from "@openzeppelin/contracts/token/ERC1155/IERC1155Receiver.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IConsortium} from "../interfaces/IConsortium.sol";
+import {ILoanDesk} from "../interfaces/ILoanDesk.sol";
+import {IReceivableCertificate} from "../interfaces/IReceivableCertificate.sol";
+import {ISettlementEscrow} from "../interfaces/ISettlementEscrow.sol";
+import {ConsortiumGated} from "../access/ConsortiumGated.sol";
+import {LoanState} from "../libraries/LoanState.sol";
+import {Roles} from "../libraries/Roles.sol";
+import {RootStatus} from "../libraries/RootStatus.sol";
+
+/// @title LoanDesk
+/// @notice Loans against receivable certificates (financing on application). The borrower's units sit in the
+///         desk's custody (the certificate lets the desk, and only the desk's own `requestLoan`, put units
+///         here); the lender's principal goes straight to the borrower and repayments straight to the lender.
+///         Interest is simple, on the principal outstanding, per second from funding, rounded up, and stops at
+///         the certificate's maturity.
+/// @dev Settlement of several loans on one certificate id. The escrow's `claim` burns the desk's whole balance
+///      of an id at once, and the clearing may push (`settle`) it first. So the desk keeps, per id, the units of
+///      its unsettled loans (`Custody`). The first settlement-type action after the root closed (`settleLoan`,
+///      `cancelLoanRequest`, a repayment to zero) redeems that pool once: if the desk still holds the units it
+///      claims them (unless the payout is zero, where `claim` would revert); if the clearing pushed them, the
+///      pool's payout is what the escrow paid for them, `units * recovered / faceValue` (rounded down). Then
+///      each loan takes `share = payoutLeft * loanUnits / unitsLeft` (rounded down) and the last one takes all
+///      that is left, so the shares add up to the pooled payout exactly, whatever the order.
+contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver, ILoanDesk {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    uint256 private constant MAX_RATE_BPS = 10_000;
+    uint256 private constant RATE_DENOMINATOR = 10_000 * 365 days;
+
+    /// @dev Four slots; a request writes the first three, funding rewrites the first two, repayments the fourth.
+    ///      Units and principal fit 120 bits (the desk refuses more per certificate); with rates up to 100 % a
+    ///      year and times below 2**40 s, a period's interest stays below 2**136.
+    struct Loan {
+        address borrower;
+        /// @dev While requested: the expiry. Once funded: the start of the current interest period.
+        uint40 clock;
+        /// @dev The certificate's maturity (times past 2**40-1, year 36812, are kept as that).
+        uint40 maturity;
+        uint16 rateBps;
+        address lender;
+        uint48 certId;
+        uint40 fundedAt;
+        uint8 state;
+        uint120 units;
+        uint120 principal;
+        uint120 principalRepaid;
+        /// @dev Interest paid in the current period (which ends when principal is repaid), so that a payment
+        ///      smaller than the interest neither loses nor re-counts the period's rounding-up.
+        uint136 interestPaid;
+    }
+
+    /// @dev What the desk holds of one certificate id for unsettled loans; one slot.
+    struct Custody {
+        uint120 units;
+        uint120 payout;
+        bool redeemed;
+    }
+
+    IReceivableCertificate private immutable _certificates;
+    ISettlementEscrow private immutable _escrow;
+    IERC20 private immutable _token;
+    uint256 private _count;
+    mapping(uint256 loanId => Loan) private _loans;
+    mapping(uint256 certId => Custody) private _custody;
+
+    constructor(
+        IConsortium consortium_,
+        IReceivableCertificate certificates_,
+        ISettlementEscrow escrow_,
+        IERC20 token_
+    ) ConsortiumGated(consortium_) {
+        _certificates = certificates_;
+        _escrow = escrow_;
+        _token = token_;
+    }
+
+    // ---------------------------------------------------------------- borrower
+
+    /// @inheritdoc ILoanDesk
+    function requestLoan(
+        uint256 certId,
+        uint256 units,
+        uint256 principal,
+        uint256 annualRateBps,
+        address lender,
+        uint64 expiry
+    ) external nonReentrant returns (uint256 loanId) {
+        if (units == 0) revert InvalidUnits(units);
+        if (principal == 0 || principal > units) revert InvalidPrincipal(principal, units);
+        if (annualRateBps > MAX_RATE_BPS) revert InvalidRate(annualRateBps, MAX_RATE_BPS);
+        if (expiry <= block.timestamp) revert ExpiryNotInFuture(expiry, block.timestamp);
+        uint64 maturity = _openCertificate(certId);
+        Custody storage held = _custody[certId];
+        held.units = (uint256(held.units) + units).toUint120();
+        loanId = ++_count;
+        _loans[loanId] = Loan({
+            borrower: msg.sender,
+            clock: _time40(expiry),
+            maturity: _time40(maturity),
+            rateBps: uint16(annualRateBps), // <= MAX_RATE_BPS
+            lender: lender,
+            certId: certId.toUint48(),
+            fundedAt: 0,
+            state: LoanState.REQUESTED,
+            units: uint120(units), // <= held.units, checked above
+            principal: uint120(principal), // <= units
+            principalRepaid: 0,
+            interestPaid: 0
+        });
+        emit LoanRequested(loanId, msg.sender, certId, units, principal, annualRateBps, lender, expiry);
+        // The certificate checks approval, balance, pause and that the borrower is active, and lets the desk
+        // (as operator) be the recipient.
+        _certificates.safeTransferFrom(msg.sender, address(this), certId, units, "");
+    }
+
+    /// @inheritdoc ILoanDesk
+    function cancelLoanRequest(uint256 loanId) external nonReentrant {
+        Loan storage l = _loans[loanId];
+        uint8 state = l.state;
+        if (state != LoanState.REQUESTED) _revertState(loanId, state);
+        address borrower = l.borrower;
+        if (msg.sender != borrower) revert NotBorrower(loanId, msg.sender);
+        uint256 certId = l.certId;
+        uint256 units = l.units;
+        l.state = LoanState.CANCELLED;
+        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(certId);
+        if (status == RootStatus.ACTIVE) {
+            _custody[certId].units -= uint120(units);
+            emit LoanRequestCancelled(loanId);
+            _certificates.safeTransferFrom(address(this), borrower, certId, units, "");
+        } else {
+            uint256 payout = _takeShare(certId, rootId, units);
+            emit LoanRequestCancelled(loanId);
+            emit LoanSettled(loanId, payout, 0, payout);
+            if (payout != 0) _token.safeTransfer(borrower, payout);
+        }
+    }
+
+    // ---------------------------------------------------------------- lender
+
+    /// @inheritdoc ILoanDesk
+    function fundLoan(uint256 loanId) external nonReentrant {
+        if (!_consortium.isActiveWithRole(msg.sender, Roles.FINANCIER)) {
+            _checkRole(Roles.FINANCIER, msg.sender);
+            revert IConsortium.InactiveMember(msg.sender);
+        }
+        if (_certificates.paused()) revert IReceivableCertificate.EnforcedPause();
+        Loan storage l = _loans[loanId];
+        uint8 state = l.state;
+        if (state != LoanState.REQUESTED) _revertState(loanId, state);
+        address named = l.lender;
+        if (named != address(0) && named != msg.sender) revert NotNamedLender(loanId, named, msg.sender);
+        uint40 expiry = l.clock;
+        if (block.timestamp >= expiry) revert LoanRequestExpired(loanId, expiry);
+        _openCertificate(l.certId);
+        uint40 now40 = _time40(block.timestamp);
+        l.clock = now40;
+        l.lender = msg.sender;
+        l.fundedAt = now40;
+        l.state = LoanState.FUNDED;
+        uint256 principal = l.principal;
+        emit LoanFunded(loanId, msg.sender, principal);
+        _token.safeTransferFrom(msg.sender, l.borrower, principal);
+    }
+
+    // ---------------------------------------------------------------- repayment and settlement
+
+    /// @inheritdoc ILoanDesk
+    function repayLoan(uint256 loanId, uint256 amount) external nonReentrant returns (uint256 remainingDebt) {
+        Loan storage l = _loans[loanId];
+        Loan memory m = l;
+        if (m.state != LoanState.FUNDED) _revertState(loanId, m.state);
+        if (amount == 0) revert InvalidAmount(amount);
+        (uint256 outstanding, uint256 interest) = _debtParts(m);
+        uint256 owed = outstanding + interest;
+        uint256 pay = Math.min(amount, owed);
+        remainingDebt = owed - pay;
+        if (pay <= interest) {
+            // Still inside the period: the interest paid so far is counted against the period's (rounded) total.
+            l.interestPaid = (uint256(m.interestPaid) + pay).toUint136();
+        } else {
+            // The period's interest is paid and principal falls: a new period starts (at maturity at the latest).
+            l.principalRepaid = (uint256(m.principalRepaid) + pay - interest).toUint120();
+            l.interestPaid = 0;
+            l.clock = uint40(Math.min(block.timestamp, m.maturity));
+        }
+        if (remainingDebt != 0) {
+            emit LoanRepaid(loanId, msg.sender, pay, remainingDebt);
+            _token.safeTransferFrom(msg.sender, m.lender, pay);
+            return remainingDebt;
+        }
+        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(m.certId);
+        if (status == RootStatus.ACTIVE) {
+            l.state = LoanState.REPAID;
+            _custody[m.certId].units -= m.units;
+            emit LoanRepaid(loanId, msg.sender, pay, 0);
+            _token.safeTransferFrom(msg.sender, m.lender, pay);
+            _certificates.safeTransferFrom(address(this), m.borrower, m.certId, m.units, "");
+        } else {
+            l.state = LoanState.SETTLED;
+            uint256 payout = _takeShare(m.certId, rootId, m.units);
+            emit LoanRepaid(loanId, msg.sender, pay, 0);
+            emit LoanSettled(loanId, payout, 0, payout);
+            _token.safeTransferFrom(msg.sender, m.lender, pay);
+            if (payout != 0) _token.safeTransfer(m.borrower, payout);
+        }
+    }
+
+    /// @inheritdoc ILoanDesk
+    function settleLoan(uint256 loanId) external nonReentrant {
+        Loan storage l = _loans[loanId];
+        Loan memory m = l;
+        if (m.state != LoanState.FUNDED) _revertState(loanId, m.state);
+        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(m.certId);
+        if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
+        (uint256 outstanding, uint256 interest) = _debtParts(m);
+        l.state = LoanState.SETTLED;
+        uint256 payout = _takeShare(m.certId, rootId, m.units);
+        uint256 toLender = Math.min(payout, outstanding + interest);
+        uint256 toBorrower = payout - toLender;
+        emit LoanSettled(loanId, payout, toLender, toBorrower);
+        if (toLender != 0) _token.safeTransfer(m.lender, toLender);
+        if (toBorrower != 0) _token.safeTransfer(m.borrower, toBorrower);
+    }
+
+    // ---------------------------------------------------------------- custody hooks
+
+    /// @notice Accepts units only from the certificate contract, moved by the desk itself (`requestLoan`).
+    /// @param operator who moved the units (must be this desk)
+    /// @return the ERC-1155 acceptance selector
+    function onERC1155Received(address operator, address, uint256, uint256, bytes calldata)
+        external
+        view
+        returns (bytes4)
+    {
+        if (msg.sender != address(_certificates) || operator != address(this)) {
+            revert UnsolicitedTransfer(msg.sender, operator);
+        }
+        return IERC1155Receiver.onERC1155Received.selector;
+    }
+
+    /// @notice Refuses every batch: the desk never takes units in batches.
+    /// @param operator who tried to move the units
+    /// @return never returns
+    function onERC1155BatchReceived(address operator, address, uint256[] calldata, uint256[] calldata, bytes calldata)
+        external
+        view
+        returns (bytes4)
+    {
+        revert UnsolicitedTransfer(msg.sender, operator);
+    }
+
+    /// @inheritdoc IERC165
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return interfaceId == type(IERC1155Receiver).interfaceId || interfaceId == type(IERC165).interfaceId
+            || interfaceId == type(ILoanDesk).interfaceId;
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc ILoanDesk
+    function loan(uint256 loanId)
+        external
+        view
+        returns (
+            address borrower,
+            address lender,
+            uint256 certId,
+            uint256 units,
+            uint256 principal,
+            uint256 annualRateBps,
+            uint64 fundedAt,
+            uint8 state
+        )
+    {
+        Loan memory m = _loans[loanId];
+        return (m.borrower, m.lender, m.certId, m.units, m.principal, m.rateBps, m.fundedAt, m.state);
+    }
+
+    /// @inheritdoc ILoanDesk
+    function debt(uint256 loanId) external view returns (uint256) {
+        Loan memory m = _loans[loanId];
+        if (m.state != LoanState.FUNDED) return 0;
+        (uint256 outstanding, uint256 interest) = _debtParts(m);
+        return outstanding + interest;
+    }
+
+    /// @inheritdoc ILoanDesk
+    function debtParts(uint256 loanId) external view returns (uint256 principalOutstanding, uint256 interest) {
+        Loan memory m = _loans[loanId];
+        if (m.state != LoanState.FUNDED) return (0, 0);
+        return _debtParts(m);
+    }
+
+    /// @inheritdoc ILoanDesk
+    function custody(uint256 certId) external view returns (uint256 units, uint256 payout, bool redeemed) {
+        Custody memory c = _custody[certId];
+        return (c.units, c.payout, c.redeemed);
+    }
+
+    /// @inheritdoc ILoanDesk
+    function loanCount() external view returns (uint256) {
+        return _count;
+    }
+
+    /// @inheritdoc ILoanDesk
+    function maxRateBps() external pure returns (uint256) {
+        return MAX_RATE_BPS;
+    }
+
+    /// @notice The certificate contract whose units are pledged.
+    function certificates() external view returns (address) {
+        return address(_certificates);
+    }
+
+    /// @notice The settlement escrow that redeems pledged units.
+    function escrow() external view returns (address) {
+        return address(_escrow);
+    }
+
+    /// @notice The payment token loans are made in.
+    function token() external view returns (address) {
+        return address(_token);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /// @dev Principal outstanding and the current period's unpaid interest:
+    ///      `ceil(outstanding * rate * (min(now, maturity) - periodStart) / (10000 * 365 days)) - paidInPeriod`.
+    function _debtParts(Loan memory m) private view returns (uint256 outstanding, uint256 interest) {
+        outstanding = uint256(m.principal) - m.principalRepaid;
+        uint256 end = Math.min(block.timestamp, m.maturity);
+        // A period starts at funding (before maturity) or at a repayment (capped at maturity): end >= start.
+        uint256 accrued =
+            Math.mulDiv(outstanding, uint256(m.rateBps) * (end - m.clock), RATE_DENOMINATOR, Math.Rounding.Ceil);
+        interest = accrued - m.interestPaid;
+    }
+
+    /// @dev The loan's part of its certificate's pooled payout; redeems the pool first if it has not been.
+    function _takeShare(uint256 certId, uint256 rootId, uint256 units) private returns (uint256 share) {
+        Custody memory c = _custody[certId];
+        bool claim;
+        if (!c.redeemed) {
+            (,,, uint256 faceValue,,,) = _certificates.certificate(rootId);
+            uint256 recovered = _escrow.recovered(rootId);
+            uint256 held = _certificates.balanceOf(address(this), certId);
+            // Held: what `claim` pays for the whole balance. Pushed by the clearing (balance 0): what `settle`
+            // paid for the pool's units. Both the escrow's own formula, rounded down.
+            uint256 payout = (held != 0 ? held : c.units) * recovered / faceValue;
+            claim = held != 0 && payout != 0;
+            c.payout = payout.toUint120();
+            c.redeemed = true;
+        }
+        share = units == c.units ? c.payout : uint256(c.payout) * units / c.units;
+        // share <= c.payout and units <= c.units, so neither narrowing nor subtraction can fail.
+        c.units -= uint120(units);
+        c.payout -= uint120(share);
+        _custody[certId] = c;
+        if (claim) {
+            uint256[] memory ids = new uint256[](1);
+            ids[0] = certId;
+            _escrow.claim(ids);
+        }
+    }
+
+    /// @dev The maturity of a known certificate whose root is active and not yet mature.
+    function _openCertificate(uint256 certId) private view returns (uint64 maturity) {
+        (uint256 rootId,,,,, uint64 maturity_, uint8 status) = _certificates.certificate(certId);
+        if (rootId == 0) revert IReceivableCertificate.UnknownCertificate(certId);
+        if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, status);
+        if (block.timestamp >= maturity_) revert CertificateMatured(certId, maturity_);
+        return maturity_;
+    }
+
+    /// @dev A timestamp in 40 bits, saturated: every time past 2**40-1 (year 36812) means "never" alike.
+    function _time40(uint256 t) private pure returns (uint40) {
+        return Math.min(t, type(uint40).max).toUint40();
+    }
+
+    function _revertState(uint256 loanId, uint8 state) private pure {
+        if (state == LoanState.NONE) revert UnknownLoan(loanId);
+        revert InvalidLoanState(loanId, state);
+    }
+}
