@@ -232,8 +232,8 @@ class Loan:
     funded_at: int = 0
     funded_tx: str = ""
     outstanding: int = 0  # principal outstanding
-    accrued: int = 0  # interest accrued and not yet paid, up to `since`
-    since: int = 0
+    clock: int = 0  # start of the current interest period: funding, or the last repayment that cut principal
+    interest_paid: int = 0  # interest paid within the current period
     repayments: list[LoanRepayment] = field(default_factory=list)
     closed_tx: str = ""  # cancel, final repayment or settlement
     closed_time: int = 0
@@ -249,9 +249,10 @@ class Loan:
         return self.state in ("requested", "funded")
 
     def interest_at(self, t: int) -> int:
-        end = min(t, self.maturity)
-        span = max(end - self.since, 0)
-        return self.accrued + -(-self.outstanding * self.rate_bps * span // (10_000 * YEAR))
+        """The period's interest, rounded up once for the whole period, less what was paid of it already (so that
+        payments smaller than the interest neither lose nor re-count the rounding)."""
+        span = max(min(t, self.maturity) - self.clock, 0)
+        return -(-self.outstanding * self.rate_bps * span // (10_000 * YEAR)) - self.interest_paid
 
     def debt_at(self, t: int) -> int:
         return 0 if self.state != "funded" else self.outstanding + self.interest_at(t)
@@ -627,7 +628,7 @@ class Ledger:
         if a["principal"] != loan.principal:
             self._flag("inv8-loans", f"loan {loan.id} asked for {loan.principal}, funded {a['principal']}", loan.id)
         loan.state, loan.lender, loan.funded_at, loan.funded_tx = "funded", a["lender"], e.time, e.tx_hash
-        loan.outstanding, loan.accrued, loan.since = a["principal"], 0, e.time
+        loan.outstanding, loan.clock, loan.interest_paid = a["principal"], e.time, 0
 
     def _on_LoanRepaid(self, e: Event, a: dict[str, Any]) -> None:
         loan = self._loan(a["loanId"], "repaid")
@@ -645,9 +646,12 @@ class Ledger:
             self._flag("inv8-loans", f"loan {loan.id}: debt {debt} less {amount} repaid leaves {debt - amount}, the "
                        f"event says {a['remainingDebt']}", loan.id)
         to_interest = min(amount, interest)
-        loan.accrued = interest - to_interest
-        loan.outstanding -= min(amount - to_interest, loan.outstanding)
-        loan.since = max(loan.since, min(e.time, loan.maturity))
+        if amount <= interest:  # still within the period
+            loan.interest_paid += amount
+        else:  # the period's interest paid, principal falls: a new period starts (at maturity at the latest)
+            loan.outstanding -= min(amount - interest, loan.outstanding)
+            loan.interest_paid = 0
+            loan.clock = min(e.time, loan.maturity)
         loan.repayments.append(LoanRepayment(a["payer"], amount, a["remainingDebt"], to_interest, e.time, e.block,
                                              e.tx_hash, e.time < loan.maturity))
         if a["remainingDebt"] == 0:
@@ -708,6 +712,15 @@ class Ledger:
                 self._flag("inv7-loan-custody", f"loan {loan.id} paid out {loan.payout} with no payout of its units "
                            "to the desk", loan.id)
             return  # a zero payout (nothing recovered): the units stay with the desk, worthless
+        # The desk's pooled payout is shared as LoanDesk's NatSpec says: share = payoutLeft * units / unitsLeft,
+        # rounded down, the last loan taking all that is left.
+        units_left = sum(ln.units for ln in self.loans.values()
+                         if ln.cert_id == loan.cert_id and (ln.pledged or ln is loan))
+        share = pool.left if loan.units >= units_left else pool.left * loan.units // units_left
+        if loan.payout != share:
+            self._flag("inv7-loan-custody", f"loan {loan.id}: {loan.units} of the {units_left} units left in the pool "
+                       f"of certificate {loan.cert_id} were paid {loan.payout}, their share of {pool.left} is {share}",
+                       loan.id)
         pool.taken += loan.payout or 0
         pool.units_taken += loan.units
 

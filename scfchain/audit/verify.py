@@ -401,18 +401,18 @@ def _loan_state(ledger: Ledger, chain: OnChain, check: Check, block_time: int) -
                              for f, g, w in zip(fields, got, want) if g != w)
             check.fail(f"loan {i}: {diff}", i)
     for i, got in zip(probe, debts):
-        mine = ledger.loans[i]
-        want_debt = mine.debt_at(block_time)
+        mine = ledger.loans.get(i)
+        want_debt = mine.debt_at(block_time) if mine else 0
         if got is None or got[0] != want_debt:
             check.fail(f"loan {i}: debt() {got[0] if got else '?'} on-chain, {want_debt} by the events "
-                       f"({mine.state})", i)
+                       f"({mine.state if mine else 'unknown'})", i)
 
 
 def _loan_custody(ledger: Ledger, chain: OnChain, check: Check, cert_addr: str, token: str) -> None:
     """Invariant 7: per certificate, the desk's units (by the events and on-chain) are those of its requested and
-    funded loans not yet redeemed, plus the worthless units of loans settled with nothing recovered; its tokens
-    are the pooled payouts not yet taken by the loans on them; each redeemed loan took its share, and a pool
-    whose loans are all done is empty."""
+    funded loans until the clearing redeems them (then none), plus the worthless units of loans redeemed for
+    nothing; custody() agrees; its tokens are the pooled payouts not yet taken by the loans on them, every token
+    movement of the desk is a payout in or a share out, and a pool whose loans are all done is empty."""
     desk = ledger.loan_desk
     by_cert: dict[int, list[Any]] = defaultdict(list)
     for loan in ledger.loans.values():
@@ -425,36 +425,58 @@ def _loan_custody(ledger: Ledger, chain: OnChain, check: Check, cert_addr: str, 
     for cid, got in zip(ids, real):
         check.checked += 1
         loans = by_cert.get(cid, [])
+        lids = [ln.id for ln in loans]
         pool = ledger.loan_pools.get(cid)
-        worthless = sum(ln.units for ln in loans if ln.state == "settled" and ln.payout == 0
-                        and not (pool and pool.payout))
-        redeemed_open = (pool.units - pool.units_taken) if pool else 0
-        want = sum(ln.units for ln in loans if ln.pledged) + worthless - redeemed_open
+        worthless = [ln for ln in loans if ln.payout == 0 and not ln.pledged]
+        want = 0 if pool else sum(ln.units for ln in loans if ln.pledged) + sum(ln.units for ln in worthless)
         cert = ledger.certs.get(cid)
         by_events = cert.balances.get(desk, 0) if cert else 0
         if by_events != want:
             check.fail(f"certificate {cid}: the desk holds {by_events} units by the events, its loans account for "
-                       f"{want}", cid, *(ln.id for ln in loans))
+                       f"{want}", cid, *lids)
         if got is None or got[0] != want:
             check.fail(f"certificate {cid}: the desk holds {got[0] if got else '?'} units on-chain, its loans account "
-                       f"for {want}", cid, *(ln.id for ln in loans))
-        held_for = sum(ln.units for ln in loans if ln.pledged)
-        want_custody = (held_for, pool.left if pool else 0, 1 if pool else 0)
+                       f"for {want}", cid, *lids)
+        # custody(): the units of its unsettled loans; once a settlement-type action counted the pool, what is left
+        redeemed = any(ln.payout is not None for ln in loans)
+        want_custody = (sum(ln.units for ln in loans if ln.pledged), pool.left if pool and redeemed else 0,
+                        int(redeemed))
         view = custody.get(cid)
         if view is None or tuple(view[:3]) != want_custody:
             check.fail(f"certificate {cid}: custody() on-chain is {tuple(view[:3]) if view else '?'} (units, payout, "
-                       f"redeemed), the events say {want_custody}", cid, *(ln.id for ln in loans))
+                       f"redeemed), the events say {want_custody}", cid, *lids)
         if pool is not None:
             if pool.taken > pool.payout:
                 check.fail(f"certificate {cid}: loans took {pool.taken} of a pooled payout of {pool.payout}", cid,
-                           *(ln.id for ln in loans))
+                           *lids)
             if not any(ln.pledged for ln in loans) and pool.left:
                 check.fail(f"certificate {cid}: every loan on it is done, {pool.left} of its payout is left in the "
-                           "desk", cid, *(ln.id for ln in loans))
-            for ln in loans:
-                if ln.payout is not None and ln.payout != _units_claim(ledger, cid, ln.units):
-                    check.fail(f"loan {ln.id}: {ln.units} units of certificate {cid} redeemed for {ln.payout}, their "
-                               f"claim is {_units_claim(ledger, cid, ln.units)}", ln.id)
+                           "desk", cid, *lids)
+    # every token movement of the desk, per transaction: pooled payouts in, shares out
+    expect: dict[str, Counter[str]] = defaultdict(Counter)
+    escrow = ledger.addresses.get("SettlementEscrow", "")
+    for cl in ledger.claims:
+        if cl.holder == desk and cl.payout:
+            expect[cl.tx][escrow] += cl.payout
+    for ln in ledger.loans.values():
+        if ln.payout is not None:
+            expect[ln.closed_tx][ln.lender or ln.named_lender] -= ln.to_lender
+            expect[ln.closed_tx][ln.borrower] -= ln.to_borrower
+    actual: dict[str, Counter[str]] = defaultdict(Counter)
+    for tx, moves in ledger.token_moves.items():
+        for frm, to, value in moves:
+            if value and to == desk:
+                actual[tx][frm] += value
+            if value and frm == desk:
+                actual[tx][to] -= value
+    for tx in sorted(set(actual) | set(expect)):
+        got_tx = {k: v for k, v in actual[tx].items() if v}
+        meant = {k: v for k, v in expect[tx].items() if v}
+        if got_tx != meant:
+            ids_tx = sorted({ln.id for ln in ledger.loans.values() if tx in (ln.closed_tx, ln.tx)}) \
+                or sorted(ledger.tx_ids.get(tx, ()))
+            check.fail(f"transaction {tx[:12]}…: tokens moved {sum(got_tx.values()):+d} for the loan desk, the "
+                       f"events account for {sum(meant.values()):+d}", *ids_tx)
     unsettled = sum(p.left for p in ledger.loan_pools.values())
     by_tokens = ledger.token.get(desk, 0)
     if by_tokens != unsettled:
@@ -466,22 +488,22 @@ def _loan_custody(ledger: Ledger, chain: OnChain, check: Check, cert_addr: str, 
                    f"{by_tokens} by the token's transfers")
 
 
-def _units_claim(ledger: Ledger, cert_id: int, units: int) -> int:
-    """What `units` of a certificate are worth at settlement: units * recovered / faceValue, rounded down."""
-    cert = ledger.certs.get(cert_id)
-    root = ledger.roots.get(cert.root_id) if cert else None
-    return units * root.recovered // root.face if root and root.face else 0
-
-
 def _loan_debts(ledger: Ledger, check: Check) -> None:
     """Invariant 8 beyond what the replay flags: each repayment moved exactly its amount from the payer, a settled
     loan paid the lender at most its debt, and every closed loan's units came back or were redeemed."""
     for loan in ledger.loans.values():
         check.checked += 1
         for r in loan.repayments:
-            paid = sum(v for f, _t, v in ledger.token_moves.get(r.tx, []) if f == r.payer)
+            paid = sum(v for f, t, v in ledger.token_moves.get(r.tx, []) if f == r.payer and t == loan.lender)
             if paid != r.amount:
-                check.fail(f"loan {loan.id}: a repayment of {r.amount} moved {paid} from {r.payer}", loan.id)
+                check.fail(f"loan {loan.id}: a repayment of {r.amount} moved {paid} from {r.payer} to the lender",
+                           loan.id)
+        if loan.funded_at:
+            lent = sum(v for f, t, v in ledger.token_moves.get(loan.funded_tx, [])
+                       if f == loan.lender and t == loan.borrower)
+            if lent != loan.principal:
+                check.fail(f"loan {loan.id}: funding moved {lent} from the lender to the borrower, the principal is "
+                           f"{loan.principal}", loan.id)
         if loan.state in ("repaid", "cancelled", "settled") and not loan.closed_tx:
             check.fail(f"loan {loan.id} is {loan.state} but no event closed it", loan.id)
         if loan.state == "settled" and loan.to_lender > _max_debt(loan):
