@@ -645,7 +645,9 @@ def _drive(
     logs = phase("claim", claims, TOPIC_CLAIMED, n * tiers - len(settled_roots) - unclaimed)
     elapsed = time.monotonic() - started
     # Claimed: (units, payout); the earlier runs' payouts and this run's
-    paid_out = sum(done.claimed.values()) + sum(_read(log["data"], 1) for tx_logs in logs for log in tx_logs)
+    # (the desk's claims of pledged units are in the loan payouts, counted once there)
+    paid_out = sum(v for (h, _c), v in done.claimed.items() if h != loan_desk.lower()) + sum(
+        _read(log["data"], 1) for tx_logs in logs for log in tx_logs)
     say("checking …")
     checks = _audit(scf, pipe.rpc, roots, held, n, paid_out + loan_payouts, proceeds,
                     {loan_ids[i]: 3 for i in early} | {loan_ids[i]: 4 for i in late}, [roots[i] for i in late])
