@@ -38,32 +38,36 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     uint256 private constant MAX_RATE_BPS = 10_000;
     uint256 private constant RATE_DENOMINATOR = 10_000 * 365 days;
 
-    /// @dev Four slots; a request writes the first three, funding rewrites the first two, repayments the fourth.
-    ///      Units and principal fit 120 bits (the desk refuses more per certificate); with rates up to 100 % a
-    ///      year and times below 2**40 s, a period's interest stays below 2**136.
+    /// @dev Four slots. A request writes the first three, funding rewrites only the second, repayments write
+    ///      the fourth. Units and principal fit 112 bits; a request whose interest to maturity would not fit
+    ///      104 bits is refused (`LoanTooLarge`), so no repayment can ever overflow.
     struct Loan {
         address borrower;
-        /// @dev While requested: the expiry. Once funded: the start of the current interest period.
-        uint40 clock;
-        /// @dev The certificate's maturity (times past 2**40-1, year 36812, are kept as that).
-        uint40 maturity;
-        uint16 rateBps;
-        address lender;
         uint48 certId;
+        /// @dev The certificate's maturity (times past 2**40-1, year 36812, are kept as that: never reached).
+        uint40 maturity;
+        address lender;
+        uint40 expiry;
         uint40 fundedAt;
         uint8 state;
-        uint120 units;
-        uint120 principal;
-        uint120 principalRepaid;
-        /// @dev Interest paid in the current period (which ends when principal is repaid), so that a payment
-        ///      smaller than the interest neither loses nor re-counts the period's rounding-up.
-        uint136 interestPaid;
+        uint112 units;
+        uint112 principal;
+        uint16 rateBps;
+        uint112 principalRepaid;
+        /// @dev Interest paid in the current period (a period of constant principal ends when principal is
+        ///      repaid), so that a payment smaller than the interest neither loses nor re-counts its rounding-up.
+        uint104 interestPaid;
+        /// @dev Start of the current period; 0 until principal is first repaid (the period starts at funding).
+        uint40 periodStart;
     }
 
-    /// @dev What the desk holds of one certificate id for unsettled loans; one slot.
+    /// @dev What the desk holds of one certificate id for unsettled loans; one slot. Counted only from the
+    ///      second loan on the id (`counted`): while one loan alone has ever needed it, the desk's certificate
+    ///      balance is that loan's units, and the first loan on an id (the common case) writes nothing here.
     struct Custody {
         uint120 units;
         uint120 payout;
+        bool counted;
         bool redeemed;
     }
 
@@ -100,23 +104,32 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         if (principal == 0 || principal > units) revert InvalidPrincipal(principal, units);
         if (annualRateBps > MAX_RATE_BPS) revert InvalidRate(annualRateBps, MAX_RATE_BPS);
         if (expiry <= block.timestamp) revert ExpiryNotInFuture(expiry, block.timestamp);
-        uint64 maturity = _openCertificate(certId);
-        Custody storage held = _custody[certId];
-        held.units = (uint256(held.units) + units).toUint120();
+        uint40 maturity = _time40(_openCertificate(certId));
+        uint256 interestToMaturity =
+            Math.mulDiv(principal, annualRateBps * (maturity - block.timestamp), RATE_DENOMINATOR, Math.Rounding.Ceil);
+        if (interestToMaturity > type(uint104).max) revert LoanTooLarge(principal, interestToMaturity);
+        uint256 held = _certificates.balanceOf(address(this), certId);
+        if (held != 0) {
+            // A second live loan on this id: from now on the desk counts the id's units itself.
+            Custody storage c = _custody[certId];
+            c.units = ((c.counted ? c.units : held) + units).toUint120();
+            c.counted = true;
+        }
         loanId = ++_count;
         _loans[loanId] = Loan({
             borrower: msg.sender,
-            clock: _time40(expiry),
-            maturity: _time40(maturity),
-            rateBps: uint16(annualRateBps), // <= MAX_RATE_BPS
-            lender: lender,
             certId: certId.toUint48(),
+            maturity: maturity,
+            lender: lender,
+            expiry: _time40(expiry),
             fundedAt: 0,
             state: LoanState.REQUESTED,
-            units: uint120(units), // <= held.units, checked above
-            principal: uint120(principal), // <= units
+            units: units.toUint112(),
+            principal: uint112(principal), // <= units
+            rateBps: uint16(annualRateBps), // <= MAX_RATE_BPS
             principalRepaid: 0,
-            interestPaid: 0
+            interestPaid: 0,
+            periodStart: 0
         });
         emit LoanRequested(loanId, msg.sender, certId, units, principal, annualRateBps, lender, expiry);
         // The certificate checks approval, balance, pause and that the borrower is active, and lets the desk
@@ -136,7 +149,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         l.state = LoanState.CANCELLED;
         (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(certId);
         if (status == RootStatus.ACTIVE) {
-            _custody[certId].units -= uint120(units);
+            _release(certId, units);
             emit LoanRequestCancelled(loanId);
             _certificates.safeTransferFrom(address(this), borrower, certId, units, "");
         } else {
@@ -161,13 +174,11 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         if (state != LoanState.REQUESTED) _revertState(loanId, state);
         address named = l.lender;
         if (named != address(0) && named != msg.sender) revert NotNamedLender(loanId, named, msg.sender);
-        uint40 expiry = l.clock;
+        uint40 expiry = l.expiry;
         if (block.timestamp >= expiry) revert LoanRequestExpired(loanId, expiry);
         _openCertificate(l.certId);
-        uint40 now40 = _time40(block.timestamp);
-        l.clock = now40;
         l.lender = msg.sender;
-        l.fundedAt = now40;
+        l.fundedAt = _time40(block.timestamp);
         l.state = LoanState.FUNDED;
         uint256 principal = l.principal;
         emit LoanFunded(loanId, msg.sender, principal);
@@ -187,13 +198,13 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 pay = Math.min(amount, owed);
         remainingDebt = owed - pay;
         if (pay <= interest) {
-            // Still inside the period: the interest paid so far is counted against the period's (rounded) total.
-            l.interestPaid = (uint256(m.interestPaid) + pay).toUint136();
+            // Still inside the period: what is paid counts against the period's (rounded-up) interest.
+            l.interestPaid = uint104(m.interestPaid + pay); // <= the period's interest < 2**104 (LoanTooLarge)
         } else {
             // The period's interest is paid and principal falls: a new period starts (at maturity at the latest).
-            l.principalRepaid = (uint256(m.principalRepaid) + pay - interest).toUint120();
+            l.principalRepaid = uint112(m.principalRepaid + pay - interest); // <= principal
             l.interestPaid = 0;
-            l.clock = uint40(Math.min(block.timestamp, m.maturity));
+            l.periodStart = uint40(Math.min(block.timestamp, m.maturity));
         }
         if (remainingDebt != 0) {
             emit LoanRepaid(loanId, msg.sender, pay, remainingDebt);
@@ -203,7 +214,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(m.certId);
         if (status == RootStatus.ACTIVE) {
             l.state = LoanState.REPAID;
-            _custody[m.certId].units -= m.units;
+            _release(m.certId, m.units);
             emit LoanRepaid(loanId, msg.sender, pay, 0);
             _token.safeTransferFrom(msg.sender, m.lender, pay);
             _certificates.safeTransferFrom(address(this), m.borrower, m.certId, m.units, "");
@@ -340,11 +351,21 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     ///      `ceil(outstanding * rate * (min(now, maturity) - periodStart) / (10000 * 365 days)) - paidInPeriod`.
     function _debtParts(Loan memory m) private view returns (uint256 outstanding, uint256 interest) {
         outstanding = uint256(m.principal) - m.principalRepaid;
+        uint256 start = m.periodStart == 0 ? m.fundedAt : m.periodStart;
         uint256 end = Math.min(block.timestamp, m.maturity);
         // A period starts at funding (before maturity) or at a repayment (capped at maturity): end >= start.
         uint256 accrued =
-            Math.mulDiv(outstanding, uint256(m.rateBps) * (end - m.clock), RATE_DENOMINATOR, Math.Rounding.Ceil);
+            Math.mulDiv(outstanding, uint256(m.rateBps) * (end - start), RATE_DENOMINATOR, Math.Rounding.Ceil);
         interest = accrued - m.interestPaid;
+    }
+
+    /// @dev Units of a live loan leave custody while the root is open (cancel, full repayment).
+    function _release(uint256 certId, uint256 units) private {
+        Custody storage c = _custody[certId];
+        if (!c.counted) return; // the loan was the id's only one: its units are the desk's whole balance
+        uint256 left = c.units - units;
+        if (left == 0) delete _custody[certId];
+        else c.units = uint120(left);
     }
 
     /// @dev The loan's part of its certificate's pooled payout; redeems the pool first if it has not been.
@@ -352,21 +373,26 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         Custody memory c = _custody[certId];
         bool claim;
         if (!c.redeemed) {
+            // Not counted: this loan is the only live one on the id, and its units all the desk held.
+            uint256 pooled = c.counted ? c.units : units;
             (,,, uint256 faceValue,,,) = _certificates.certificate(rootId);
             uint256 recovered = _escrow.recovered(rootId);
             uint256 held = _certificates.balanceOf(address(this), certId);
             // Held: what `claim` pays for the whole balance. Pushed by the clearing (balance 0): what `settle`
             // paid for the pool's units. Both the escrow's own formula, rounded down.
-            uint256 payout = (held != 0 ? held : c.units) * recovered / faceValue;
+            uint256 payout = (held != 0 ? held : pooled) * recovered / faceValue;
             claim = held != 0 && payout != 0;
-            c.payout = payout.toUint120();
-            c.redeemed = true;
+            c = Custody({units: uint120(pooled), payout: uint120(payout), counted: true, redeemed: true});
         }
         share = units == c.units ? c.payout : uint256(c.payout) * units / c.units;
-        // share <= c.payout and units <= c.units, so neither narrowing nor subtraction can fail.
-        c.units -= uint120(units);
-        c.payout -= uint120(share);
-        _custody[certId] = c;
+        if (units == c.units) {
+            delete _custody[certId]; // the last loan of the pool: nothing is left to share
+        } else {
+            // share <= c.payout and units < c.units, so neither narrowing nor subtraction can fail.
+            c.units -= uint120(units);
+            c.payout -= uint120(share);
+            _custody[certId] = c;
+        }
         if (claim) {
             uint256[] memory ids = new uint256[](1);
             ids[0] = certId;

@@ -49,6 +49,8 @@ interface ILoanDesk {
     error ExpiryNotInFuture(uint64 expiry, uint256 timestamp);
     /// @notice The certificate has reached its maturity: no new loan against it.
     error CertificateMatured(uint256 certId, uint64 maturity);
+    /// @notice The interest to maturity of the principal asked would not fit the desk's 104-bit accounting.
+    error LoanTooLarge(uint256 principal, uint256 interestToMaturity);
     /// @notice A repayment of zero.
     error InvalidAmount(uint256 amount);
     /// @notice The desk takes certificates only from its own `requestLoan`: `token` / `operator` tried otherwise.
@@ -128,11 +130,13 @@ interface ILoanDesk {
     /// @return interest the interest accrued and not yet paid
     function debtParts(uint256 loanId) external view returns (uint256 principalOutstanding, uint256 interest);
 
-    /// @notice What the desk holds of `certId` for loans not yet settled.
+    /// @notice The desk's pooled accounting of `certId` (see the contract's settlement rule). An id pledged by one
+    ///         loan at a time is not counted here (`units` 0, that loan's units being the desk's whole balance);
+    ///         from a second live loan on, `units` counts the units of the id's unsettled loans.
     /// @param certId the certificate
-    /// @return units the units of those loans
+    /// @return units the counted units of unsettled loans (see above)
     /// @return payout once redeemed, the part of the payout those loans have not taken yet
-    /// @return redeemed whether the units have been redeemed (claimed, or pushed by the clearing and counted)
+    /// @return redeemed whether the pool has been redeemed and has loans left to take their share
     function custody(uint256 certId) external view returns (uint256 units, uint256 payout, bool redeemed);
 
     /// @notice Number of loans ever requested (ids are 1..count).
