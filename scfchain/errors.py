@@ -71,6 +71,9 @@ TEMPLATES = {
     "ExpiryNotInFuture": "expiry {expiry} is not after now ({timestamp})",
     "CertificateMatured": "certificate {certId} matured at {maturity}: no new loan against it",
     "InvalidAmount": "amount must be above 0, got {amount}",
+    "LoanTooLarge": "principal {principal} would owe {interestToMaturity} interest by maturity, more than the desk "
+                    "can account for",
+    "UnsolicitedTransfer": "the loan desk takes certificates only through requestLoan ({operator} tried)",
 }
 # Values shown by name instead of number: (error, argument) -> names.
 LOAN_STATE_NAMES = {0: "none", 1: "requested", 2: "funded", 3: "repaid", 4: "settled", 5: "cancelled"}

@@ -12,6 +12,8 @@ split to the tier-2 business (c2, 400,000.00); a second r2 (100,000.00) that def
   gets its units' payout).
 - loan F: tier 1 pledges all of r2 for 95,000.00 from the factor; r2 defaults with 50,000.00 recovered; settling
   claims the payout itself and leaves the lender a shortfall.
+- loans G and H on r3 (issued to the business, maturing after the script ends): G funded by the factor and repaid in
+  part, H only requested; both still open at the end (the desk counts r3's units itself, two loans being live).
 
 Returns what the script did, read from the chain's own answers (events via Scf, loan(), debt(), balances)."""
 from __future__ import annotations
@@ -41,6 +43,7 @@ def run_loan_scenario(w3: Any) -> dict[str, Any]:
     r1 = scf.issue(a["core"], a["t1"], 1_000_000 * U, m1, keccak(text="LOAN-INV-1"))
     (c2,) = scf.split(a["t1"], r1, [a["t2a"]], [400_000 * U])
     r2 = scf.issue(a["core"], a["t1"], 100_000 * U, m2, keccak(text="LOAN-INV-2"))
+    r3 = scf.issue(a["core"], a["t2a"], 100_000 * U, t0 + 400 * DAY, keccak(text="LOAN-INV-3"))
     biz, t1, factor, bank = a["t2a"], a["t1"], a["factor"], a["bank"]
     tokens0 = {k: scf.token_balance(a[k]) for k in ("t2a", "t1", "factor", "bank")}
 
@@ -84,11 +87,19 @@ def run_loan_scenario(w3: Any) -> dict[str, Any]:
     scf.declare_default(a["clearing"], r2)
     debt_f = scf.debt(loan_f)
     settled_f = scf.settle_loan(a["clearing"], loan_f)
+    loan_g = scf.request_loan(biz, r3, 40_000 * U, 30_000 * U, 1100, None, scf.now() + DAY)
+    loan_h = scf.request_loan(biz, r3, 30_000 * U, 20_000 * U, 1100, bank, scf.now() + DAY)
+    scf.fund_loan(factor, loan_g)
+    travel(w3, 10 * DAY)
+    repaid_g = scf.repay_loan(biz, loan_g, 1_000 * U)
+    travel(w3, 5 * DAY)
     return {
-        "dep": dep, "scf": scf, "a": a, "roots": (r1, r2), "certs": {"r1": r1, "c2": c2, "r2": r2},
+        "dep": dep, "scf": scf, "a": a, "roots": (r1, r2), "certs": {"r1": r1, "c2": c2, "r2": r2, "r3": r3},
         "maturity": {r1: m1, r2: m2},
-        "loans": {"A": loan_a, "B": loan_b, "C": loan_c, "D": loan_d, "E": loan_e, "F": loan_f},
-        "repaid": {"A": repaid_a, "B1": repaid_b1, "B2": repaid_b2, "D": repaid_d}, "debt_b": debt_b,
+        "loans": {"A": loan_a, "B": loan_b, "C": loan_c, "D": loan_d, "E": loan_e, "F": loan_f, "G": loan_g,
+                  "H": loan_h},
+        "repaid": {"A": repaid_a, "B1": repaid_b1, "B2": repaid_b2, "D": repaid_d, "G": repaid_g}, "debt_b": debt_b,
+        "debt_g": scf.debt(loan_g), "custody_r3": scf.loan_desk.functions.custody(r3).call(),
         "debts_at_maturity": debts_at_maturity, "debt_f": debt_f,
         "settled": {"A": settled_a, "D": settled_d, "F": settled_f},
         "pledged_after_requests": pledged_after_requests, "desk_tokens_after_push": desk_tokens_after_push,

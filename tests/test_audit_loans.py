@@ -47,7 +47,11 @@ def test_scenario_chainFacts(s):
     scf, L = s["scf"], s["loans"]
     states = {k: scf.loan(v).state for k, v in L.items()}
     assert states == {"A": "settled", "B": "repaid", "C": "cancelled", "D": "settled", "E": "cancelled",
-                      "F": "settled"}
+                      "F": "settled", "G": "funded", "H": "requested"}
+    # two live loans on r3: the desk counts its units itself, nothing redeemed
+    assert s["custody_r3"] == [70_000 * U, 0, False]
+    assert scf.balance(scf.loan_desk.address, s["certs"]["r3"]) == 70_000 * U
+    assert 29_000 * U < s["debt_g"] < 30_000 * U  # 30,000.00 less 1,000.00 repaid, plus fifteen days at 11 %
     assert s["pledged_after_requests"] == 200_000 * U  # loans A, B, C on c2
     assert s["repaid"]["B2"] == (s["debt_b"], 0)  # more than the debt offered: only the debt taken
     assert scf.balance(scf.loan_desk.address, s["certs"]["c2"]) == 0
@@ -67,9 +71,9 @@ def test_verify_loansHold(s):
     assert v["ok"] is True
     checks = v["checks"]
     assert LOAN_CHECKS <= set(checks)
-    assert checks["loan-state"]["checked"] == 6
-    assert checks["inv8-loans"]["checked"] == 6
-    assert checks["inv7-loan-custody"]["checked"] == 3  # r1, c2 and r2 carry loans
+    assert checks["loan-state"]["checked"] == 8
+    assert checks["inv8-loans"]["checked"] == 8
+    assert checks["inv7-loan-custody"]["checked"] == 4  # r1, c2, r2 and r3 carry loans
     assert all(c["ok"] for c in checks.values())
 
 
@@ -120,6 +124,19 @@ def test_verify_pledgeWithoutItsUnits_failsCustody(s):
     assert "loan-state" in failed and c in failed["loan-state"]["ids"]
 
 
+def test_verify_openLoanRepaymentAltered_failsDebtAndCustody(s):
+    """An open loan: the replayed interest must give the chain's debt() at the verified block."""
+    g = s["loans"]["G"]
+
+    def alter(db):
+        row = next(r for r in _rows(db, "LoanRepaid") if r[2]["loanId"] == g)
+        _set(db, row, {**row[2], "amount": row[2]["amount"] - 1, "remainingDebt": row[2]["remainingDebt"] + 1})
+
+    failed = _tampered(s, "loan-open.sqlite", alter)
+    assert failed["loan-state"]["ids"] == [g]  # debt() on-chain is one less than the events say
+    assert "inv8-loans" in failed and g in failed["inv8-loans"]["ids"]  # the tokens moved were one more
+
+
 def test_verify_inventedLoan_failsLoanState(s):
     f = s["loans"]["F"]
 
@@ -134,19 +151,20 @@ def test_verify_inventedLoan_failsLoanState(s):
 def test_credit_loanRecord_borrowerAndLender(s):
     L, rep, st = s["loans"], s["repaid"], s["settled"]
     biz = ok_json(s, "credit", s["a"]["t2a"])["loans"]["asBorrower"]
-    assert (biz["requested"], biz["funded"], biz["borrowed"]) == (4, 2, 120_000 * U)
-    assert biz["repaidBeforeMaturity"] == rep["A"][0] + rep["B1"][0] + rep["B2"][0]
+    assert (biz["requested"], biz["funded"], biz["borrowed"]) == (6, 3, 150_000 * U)
+    assert biz["repaidBeforeMaturity"] == rep["A"][0] + rep["B1"][0] + rep["B2"][0] + rep["G"][0]
     assert biz["repaidByClearing"] == st["A"]["toLender"]
-    assert (biz["repaidInFull"], biz["settled"], biz["cancelled"], biz["shortfalls"]) == (1, 1, 2, 0)
-    assert biz["shortfallToLenders"] == 0 and biz["debtNow"] == 0
+    assert (biz["repaidInFull"], biz["settled"], biz["cancelled"], biz["shortfalls"], biz["open"]) == (1, 1, 2, 0, 1)
+    assert biz["shortfallToLenders"] == 0
+    assert biz["debtNow"] == s["debt_g"]  # the interest replayed from the events is the chain's debt()
     t1 = ok_json(s, "credit", s["a"]["t1"])["loans"]["asBorrower"]
     assert t1["repaidByClearing"] == st["D"]["toLender"] + st["F"]["toLender"]
     assert t1["shortfalls"] == 1 and t1["shortfallToLenders"] == s["debt_f"] - 50_000 * U
     factor = ok_json(s, "credit", s["a"]["factor"])["loans"]["asLender"]
-    assert sorted(r["loanId"] for r in factor["records"]) == sorted([L["A"], L["D"], L["F"]])
-    assert factor["borrowed"] == (80_000 + 90_000 + 95_000) * U
+    assert sorted(r["loanId"] for r in factor["records"]) == sorted([L["A"], L["D"], L["F"], L["G"]])
+    assert factor["borrowed"] == (80_000 + 90_000 + 95_000 + 30_000) * U
     # the lender's token balance moved by exactly what the record says
-    received = sum(r[0] for k, r in rep.items() if k in ("A", "D")) + factor["repaidByClearing"]
+    received = sum(r[0] for k, r in rep.items() if k in ("A", "D", "G")) + factor["repaidByClearing"]
     assert s["tokens"]["factor"] - s["tokens0"]["factor"] == received - factor["borrowed"]
     text = audit(s, "credit", s["a"]["t1"])[1]
     assert "Loans taken: 2 funded of 2 requested" in text and "shortfall" in text
@@ -172,8 +190,8 @@ def test_export_andReport_haveLoanRows(s, tmp_path):
     table = json.loads(audit(s, "export", "--format", "json")[1])
     kinds = [r["event"] for r in table if r["contract"] == "LoanDesk"]
     # A, D and F settled; E cancelled after the root closed: its payout is redeemed with a LoanSettled too
-    assert kinds.count("LoanRequested") == 6 and kinds.count("LoanSettled") == 4
-    assert kinds.count("LoanFunded") == 4 and kinds.count("LoanRequestCancelled") == 2
+    assert kinds.count("LoanRequested") == 8 and kinds.count("LoanSettled") == 4
+    assert kinds.count("LoanFunded") == 5 and kinds.count("LoanRequestCancelled") == 2
     settled = next(r for r in table if r["event"] == "LoanSettled" and r["loanId"] == s["loans"]["F"])
     assert settled["toLender"] == "50000.00" and settled["payout"] == "50000.00"
     out = ok_json(s, "report", "--out", str(tmp_path / "r"))

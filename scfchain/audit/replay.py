@@ -319,7 +319,8 @@ class Ledger:
         self.tx_mints: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
         self._outstanding: dict[str, int] = defaultdict(int)
         self.loans: dict[int, Loan] = {}
-        self.loan_pools: dict[int, LoanPool] = {}  # certificate id -> the desk's redeemed units of it
+        self.loan_pools: dict[int, LoanPool] = {}  # certificate id -> the payouts the desk was paid for it
+        self.loan_custody: dict[int, dict[str, Any]] = {}  # certificate id -> LoanDesk's own accounting of it
         self._at_tx_end: list[Any] = []  # loan checks that need the whole transaction
 
     # ------------------------------------------------------------ helpers
@@ -602,8 +603,18 @@ class Ledger:
         cert = self.certs.get(a["certId"])
         loan = Loan(lid, a["borrower"], a["certId"], a["units"], a["principal"], a["annualRateBps"], a["lender"],
                     a["expiry"], cert.maturity if cert else 0, e.time, e.block, e.tx_hash)
+        # LoanDesk counts an id's units itself only from a second live loan on it (custody()).
+        live = sum(ln.units for ln in self.loans.values() if ln.cert_id == loan.cert_id and ln.pledged)
+        if live:
+            c = self.custody(loan.cert_id)
+            c["units"] = (c["units"] if c["counted"] else live) + loan.units
+            c["counted"] = True
         self.loans[lid] = loan
         self._at_tx_end.append(lambda: self._check_pledge(loan, e.tx_hash))
+
+    def custody(self, cert_id: int) -> dict[str, Any]:
+        """The desk's accounting of one id, as LoanDesk keeps it (custody() shows units, payout, redeemed)."""
+        return self.loan_custody.setdefault(cert_id, {"units": 0, "payout": 0, "counted": False, "redeemed": False})
 
     def _check_pledge(self, loan: Loan, tx: str) -> None:
         moved = self._moved_in_tx(tx, loan.cert_id, loan.borrower, self.loan_desk)
@@ -690,12 +701,17 @@ class Ledger:
 
     def _closed(self, loan: Loan, tx: str) -> None:
         how, settled = loan.closing["how"], loan.closing["settled"]
+        c = self.custody(loan.cert_id)
         if not settled:  # units back to the borrower, the root still open
             loan.state = how or loan.state
             back = self._moved_in_tx(tx, loan.cert_id, self.loan_desk, loan.borrower)
             if back != loan.units:
                 self._flag("inv7-loan-custody", f"loan {loan.id} {how}: {back} units came back to the borrower, "
                            f"{loan.units} were pledged", loan.id)
+            if c["counted"]:
+                c["units"] -= loan.units
+                if c["units"] <= 0:
+                    self.loan_custody.pop(loan.cert_id, None)
             return
         # redeemed: a cancel keeps its state, a full repayment or settleLoan ends as settled
         if how is None and loan.state != "funded":
@@ -707,20 +723,27 @@ class Ledger:
             self._flag("inv8-loans", f"loan {loan.id}: the lender got {loan.to_lender} of a payout of {loan.payout}, "
                        f"due {want} (debt {loan.settled_debt})", loan.id)
         pool = self.loan_pools.get(loan.cert_id)
-        if pool is None:
-            if loan.payout:
-                self._flag("inv7-loan-custody", f"loan {loan.id} paid out {loan.payout} with no payout of its units "
-                           "to the desk", loan.id)
-            return  # a zero payout (nothing recovered): the units stay with the desk, worthless
-        # The desk's pooled payout is shared as LoanDesk's NatSpec says: share = payoutLeft * units / unitsLeft,
-        # rounded down, the last loan taking all that is left.
-        units_left = sum(ln.units for ln in self.loans.values()
-                         if ln.cert_id == loan.cert_id and (ln.pledged or ln is loan))
-        share = pool.left if loan.units >= units_left else pool.left * loan.units // units_left
+        if pool is None and loan.payout:
+            self._flag("inv7-loan-custody", f"loan {loan.id} paid out {loan.payout} with no payout of its units to the "
+                       "desk", loan.id)
+        # The pool is redeemed once, by the first settlement-type action after the root closed; then, as LoanDesk's
+        # NatSpec says, each loan takes share = payoutLeft * units / unitsLeft (rounded down), the last one all that
+        # is left. Without a payout to the desk (nothing recovered) the units stay there, worthless.
+        if not c["redeemed"]:
+            pooled = c["units"] if c["counted"] else loan.units
+            c.update(units=pooled, payout=pool.payout if pool else 0, counted=True, redeemed=True)
+        share = c["payout"] if loan.units == c["units"] else c["payout"] * loan.units // max(c["units"], 1)
         if loan.payout != share:
-            self._flag("inv7-loan-custody", f"loan {loan.id}: {loan.units} of the {units_left} units left in the pool "
-                       f"of certificate {loan.cert_id} were paid {loan.payout}, their share of {pool.left} is {share}",
-                       loan.id)
+            self._flag("inv7-loan-custody", f"loan {loan.id}: {loan.units} of the {c['units']} units left in the pool "
+                       f"of certificate {loan.cert_id} were paid {loan.payout}, their share of {c['payout']} is "
+                       f"{share}", loan.id)
+        if loan.units >= c["units"]:
+            self.loan_custody.pop(loan.cert_id, None)
+        else:
+            c["units"] -= loan.units
+            c["payout"] -= share
+        if pool is None:
+            return
         pool.taken += loan.payout or 0
         pool.units_taken += loan.units
 

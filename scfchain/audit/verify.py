@@ -437,10 +437,9 @@ def _loan_custody(ledger: Ledger, chain: OnChain, check: Check, cert_addr: str, 
         if got is None or got[0] != want:
             check.fail(f"certificate {cid}: the desk holds {got[0] if got else '?'} units on-chain, its loans account "
                        f"for {want}", cid, *lids)
-        # custody(): the units of its unsettled loans; once a settlement-type action counted the pool, what is left
-        redeemed = any(ln.payout is not None for ln in loans)
-        want_custody = (sum(ln.units for ln in loans if ln.pledged), pool.left if pool and redeemed else 0,
-                        int(redeemed))
+        # custody(): the desk's own accounting, replayed (counted from a second live loan, then the pool)
+        mirror = ledger.loan_custody.get(cid, {"units": 0, "payout": 0, "redeemed": False})
+        want_custody = (mirror["units"], mirror["payout"], int(mirror["redeemed"]))
         view = custody.get(cid)
         if view is None or tuple(view[:3]) != want_custody:
             check.fail(f"certificate {cid}: custody() on-chain is {tuple(view[:3]) if view else '?'} (units, payout, "
