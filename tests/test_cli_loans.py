@@ -69,3 +69,51 @@ def test_loanLifecycle_throughCli(node, world):  # noqa: F811
     assert scf.token_balance(biz) - before[1] == 40_000 - debt
     assert scf.loan(loan_id).state == "settled" and scf.debt(loan_id) == 0
     assert ok(node, "show", biz)["pledged"] == {}
+
+
+def test_loanErrors_areOneDecodedLine_andChangeNothing(node, world):  # noqa: F811
+    w, scf = world, world["scf"]
+    biz, t2, bank, factor = w["biz"], w["t2"], w["bank"], w["factor"]
+    root = scf.issue(w["core"], biz, 50_000, scf.now() + 30 * DAY, b"\x02" * 32)  # a receivable still open
+    count = scf.loan_desk.functions.loanCount().call()
+    units = scf.balance(biz, root)
+    cases = [
+        (["request-loan", str(root), "100", "101", "500"], biz,
+         "scfchain: InvalidPrincipal: principal 101 must be above 0 and at most the 100 units pledged"),
+        (["request-loan", str(root), "0", "1", "500"], biz, "scfchain: units must be a whole number >= 1, got 0"),
+        (["request-loan", str(root), "100", "50", "20000"], biz,
+         "scfchain: InvalidRate: annual rate 20000 bps exceeds the maximum 10000 bps"),
+        (["request-loan", str(root), "100", "50", "500", "--lender", "0x12"], biz,
+         "scfchain: lender is not a valid address: '0x12'"),
+        (["request-loan", "999", "100", "50", "500"], biz, "scfchain: UnknownCertificate: certificate 999 does not exist"),
+        (["request-loan", str(root), "10", "5", "500"], t2,
+         f"scfchain: ERC1155InsufficientBalance: holder {t2} has 0, needs 10 of certificate {root}"),
+        (["fund-loan", "77"], factor, "scfchain: UnknownLoan: loan 77 does not exist"),
+        (["repay-loan", "77", "5"], biz, "scfchain: UnknownLoan: loan 77 does not exist"),
+        (["settle-loan", "77"], biz, "scfchain: UnknownLoan: loan 77 does not exist"),
+        (["cancel-loan", "77"], biz, "scfchain: UnknownLoan: loan 77 does not exist"),
+        (["repay-loan", "abc", "5"], biz, "scfchain: argument loan_id: not a whole number: 'abc'"),
+    ]
+    for args, sender, expected in cases:
+        code, _, err = cli(node, *args, sender=sender)
+        assert (code, err) == (1, expected), args
+    assert scf.loan_desk.functions.loanCount().call() == count and scf.balance(biz, root) == units
+
+    # a request for the factor alone: the bank may not fund it, a supplier may not fund at all, only the borrower
+    # cancels; once cancelled it can be neither funded nor cancelled again
+    loan_id = ok(node, "request-loan", str(root), "1000", "500", "500", "--lender", factor, sender=biz)["loanId"]
+    code, _, err = cli(node, "fund-loan", str(loan_id), sender=bank)
+    assert (code, err) == (1, f"scfchain: NotNamedLender: loan {loan_id} asks {factor}; {bank} may not fund it")
+    code, _, err = cli(node, "fund-loan", str(loan_id), sender=t2)
+    assert (code, err) == (1, f"scfchain: AccessControlUnauthorizedAccount: {t2} lacks role FINANCIER_ROLE")
+    code, _, err = cli(node, "cancel-loan", str(loan_id), sender=t2)
+    assert (code, err) == (1, f"scfchain: NotBorrower: {t2} is not the borrower of loan {loan_id}")
+    code, _, err = cli(node, "settle-loan", str(loan_id), sender=t2)
+    assert (code, err) == (1, f"scfchain: InvalidLoanState: loan {loan_id} is requested: not possible now")
+    code, _, err = cli(node, "repay-loan", str(loan_id), "0", sender=biz)
+    assert (code, err) == (1, "scfchain: amount must be a whole number >= 1, got 0")
+    ok(node, "cancel-loan", str(loan_id), sender=biz)
+    code, _, err = cli(node, "fund-loan", str(loan_id), sender=factor)
+    assert (code, err) == (1, f"scfchain: InvalidLoanState: loan {loan_id} is cancelled: not possible now")
+    assert scf.loan(loan_id).state == "cancelled" and scf.balance(biz, root) == units
+    assert scf.token_balance(scf.loan_desk.address) == 0
