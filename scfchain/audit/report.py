@@ -122,8 +122,8 @@ def write_report(ledger: Ledger, out_dir: str | Path, verdict: Verdict | None = 
            f"| paid out to holders | {m(sum(c.payout for c in ledger.claims))} in {len(ledger.claims)} payouts |",
            f"| guarantees | {len(ledger.guarantees)}, {m(sum(g.amount for g in ledger.guarantees.values()))} "
            f"provided, {m(sum(g.called_total for g in ledger.guarantees.values()))} called |",
-           f"| loans against certificates | {len(ledger.loans)}, {m(sum(x.principal for x in ledger.loans.values() if x.funded_at))} "
-           "lent |", ""]
+           f"| loans against certificates | {len(ledger.loans)}, "
+           f"{m(sum(x.principal for x in ledger.loans.values() if x.funded_at))} lent |", ""]
     if verdict is not None:
         md += ["## Verification", "", f"{'All checks hold' if verdict.ok else 'Checks violated'} "
                f"(block {verdict.block}).", "", "| check | result | ids |", "|---|---|---|"]
