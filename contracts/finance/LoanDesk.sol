@@ -330,17 +330,17 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         return MAX_RATE_BPS;
     }
 
-    /// @notice The certificate contract whose units are pledged.
+    /// @inheritdoc ILoanDesk
     function certificates() external view returns (address) {
         return address(_certificates);
     }
 
-    /// @notice The settlement escrow that redeems pledged units.
+    /// @inheritdoc ILoanDesk
     function escrow() external view returns (address) {
         return address(_escrow);
     }
 
-    /// @notice The payment token loans are made in.
+    /// @inheritdoc ILoanDesk
     function token() external view returns (address) {
         return address(_token);
     }
