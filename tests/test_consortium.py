@@ -93,14 +93,26 @@ def test_onboard_secondRoleForSameAccount(consortium, admin, outsider):
     assert_event(
         tx,
         "MemberOnboarded",
-        {"account": outsider, "role": ROLE["CORE_ENTERPRISE_ROLE"], "name": "Tier-1 as buyer"},
+        {"account": outsider, "role": ROLE["CORE_ENTERPRISE_ROLE"], "name": "Tier-1 Components"},
         count=1,
     )
     assert consortium.hasRole(ROLE["SUPPLIER_ROLE"], outsider)
     assert consortium.hasRole(ROLE["CORE_ENTERPRISE_ROLE"], outsider)
     assert consortium.isActive(outsider)
-    # The member's name is the one given when it was first onboarded.
+    # The member keeps the name it was first onboarded with, and the event says so: the two agree.
     assert consortium.nameOf(outsider) == "Tier-1 Components"
+    assert tx.events["MemberOnboarded"]["name"] == consortium.nameOf(outsider)
+
+
+def test_onboard_existingMemberWithEmptyName_keepsFirstNameInEvent(consortium, admin, outsider):
+    consortium.onboard(outsider, ROLE["SUPPLIER_ROLE"], "Acme Ltd.", {"from": admin})
+
+    tx = consortium.onboard(outsider, ROLE["FINANCIER_ROLE"], "", {"from": admin})
+
+    assert [dict(e) for e in tx.events["MemberOnboarded"]] == [
+        {"account": outsider, "role": ROLE["FINANCIER_ROLE"], "name": "Acme Ltd."}
+    ]
+    assert consortium.nameOf(outsider) == "Acme Ltd."
 
 
 def test_onboard_byGrantedOperator(consortium, admin, extra_accounts):

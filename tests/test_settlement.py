@@ -472,37 +472,36 @@ def test_revert_whenDefaultDeclaredOnChild(system, escrow, certificate, core, tr
         escrow.declareDefault(child_a, {"from": core})
 
 
-def test_declareDefault_scansAtMostMaxGuarantees_andLaterDefaultsSkipExhaustedOnes(
+def test_declareDefault_drawsEveryCoveringGuarantee_andLaterDefaultsSkipExhaustedOnes(
     system, escrow, certificate, guarantee, token, core, guarantor, issue
 ):
-    """Gas bound: one default looks at `maxGuaranteesScanned()` guarantees; the per-debtor cursor then skips
-    the exhausted ones, so the next default reaches the newer guarantees."""
-    bound = guarantee.maxGuaranteesScanned()
-    assert bound == 32
+    """No scan bound: one default draws on every covering guarantee it needs, however many small ones come
+    first; the next default starts past the ones used up."""
     expiry = now() + 200 * DAY
-    small = [guarantee.provide(core, 1, expiry, {"from": guarantor}).return_value for _ in range(bound + 8)]
+    small = [guarantee.provide(core, 1, expiry, {"from": guarantor}).return_value for _ in range(40)]
     big = guarantee.provide(core, FACE, expiry, {"from": guarantor}).return_value
     first = issue(face=1_000, maturity_days=30)
     second = issue(face=1_000, maturity_days=30)
     mine_at(maturity_of(certificate, second) + GRACE_PERIOD)
 
     tx = escrow.declareDefault(first, {"from": core})
-    assert [e["guaranteeId"] for e in events(tx, "GuaranteeCalled")] == small[:bound]
-    assert events(tx, "DefaultDeclared") == [{"rootId": first, "paid": 0, "covered": bound}]
+    assert events(tx, "GuaranteeCalled") == [{"guaranteeId": g, "rootId": first, "amount": 1} for g in small] + [
+        {"guaranteeId": big, "rootId": first, "amount": 1_000 - 40}
+    ]
+    assert events(tx, "DefaultDeclared") == [{"rootId": first, "paid": 0, "covered": 1_000}]
 
     tx = escrow.declareDefault(second, {"from": core})
-    called = events(tx, "GuaranteeCalled")
-    assert [e["guaranteeId"] for e in called] == small[bound:] + [big]
-    assert called[-1]["amount"] == 1_000 - 8
+    assert events(tx, "GuaranteeCalled") == [{"guaranteeId": big, "rootId": second, "amount": 1_000}]
     assert events(tx, "DefaultDeclared") == [{"rootId": second, "paid": 0, "covered": 1_000}]
-    assert token.balanceOf(escrow) == bound + 1_000
+    assert token.balanceOf(escrow) == 2_000
+    assert guarantee.guarantee(big)[3] == 1_960
 
 
 def test_declareDefault_passesOverAGuaranteeUsedUpBehindOneStillOpen(
     system, escrow, certificate, guarantee, token, core, guarantor, issue
 ):
-    """An exhausted guarantee the cursor cannot skip yet (an older one, not used up, sits before it) is
-    scanned again by a later default: it pays nothing and emits nothing, and the cursor then passes both."""
+    """An exhausted guarantee behind an older one still open is skipped by a later default: it pays nothing
+    and emits nothing."""
     short = guarantee.provide(core, FACE // 4, now() + 40 * DAY, {"from": guarantor}).return_value
     long = guarantee.provide(core, FACE // 2, now() + 200 * DAY, {"from": guarantor}).return_value
     late = issue(face=FACE // 2, maturity_days=60)  # matures after `short` expires: only `long` covers it

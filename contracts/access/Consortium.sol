@@ -36,12 +36,16 @@ contract Consortium is AccessControl, IConsortium {
         if (hasRole(role, account)) revert AlreadyOnboarded(account, role);
         uint8 state = _states[account];
         if (state == SUSPENDED) revert MemberIsSuspended(account);
+        _grantRole(role, account);
         if (state == 0) {
             _states[account] = ACTIVE;
             _names[account] = name;
+            emit MemberOnboarded(account, role, name);
+        } else {
+            // A member keeps the name it was first onboarded with; the event carries that name, so that
+            // whoever replays the events shows what `nameOf` returns.
+            emit MemberOnboarded(account, role, _names[account]);
         }
-        _grantRole(role, account);
-        emit MemberOnboarded(account, role, name);
     }
 
     /// @inheritdoc IConsortium

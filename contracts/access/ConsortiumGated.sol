@@ -3,17 +3,18 @@ pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IConsortium} from "../interfaces/IConsortium.sol";
+import {IConsortiumGated} from "../interfaces/IConsortiumGated.sol";
 
 /// @title ConsortiumGated
 /// @notice Role and membership checks against the shared Consortium, with the consortium's own errors.
-abstract contract ConsortiumGated {
+abstract contract ConsortiumGated is IConsortiumGated {
     IConsortium internal immutable _consortium;
 
     constructor(IConsortium consortium_) {
         _consortium = consortium_;
     }
 
-    /// @notice The membership registry this contract checks roles against.
+    /// @inheritdoc IConsortiumGated
     function consortium() external view returns (address) {
         return address(_consortium);
     }

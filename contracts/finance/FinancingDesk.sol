@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IConsortium} from "../interfaces/IConsortium.sol";
 import {IFinancingDesk} from "../interfaces/IFinancingDesk.sol";
 import {IReceivableCertificate} from "../interfaces/IReceivableCertificate.sol";
@@ -17,6 +18,8 @@ import {RootStatus} from "../libraries/RootStatus.sol";
 ///         of the offer's debtor sells units into it and is paid in the same transaction.
 /// @dev The desk is an ERC-1155 operator of sellers, but only ever moves `msg.sender`'s own units, to the
 ///      offer's financier, after every check; units and money cross in one transaction or not at all.
+///      One reentrancy policy: every function that moves tokens is `nonReentrant`, and follows
+///      checks-effects-interactions with its event right after the state change it reports.
 contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingDesk {
     using SafeERC20 for IERC20;
 
@@ -61,10 +64,10 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
         _offers[offerId] = Offer({
             financier: msg.sender,
             expiry: expiry,
-            rateBps: uint16(annualRateBps),
+            rateBps: SafeCast.toUint16(annualRateBps),
             cancelled: false,
             debtor: debtor,
-            minAmount: uint96(minAmount),
+            minAmount: SafeCast.toUint96(minAmount),
             budget: budget
         });
         emit OfferPosted(offerId, msg.sender, debtor, annualRateBps, budget, minAmount, expiry);
@@ -80,29 +83,27 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
     }
 
     /// @inheritdoc IFinancingDesk
-    /// @dev No reentrancy guard needed: every check and the budget update come before the two transfers
-    ///      (checks-effects-interactions), and a reentrant call sees the reduced budget.
     function finance(uint256 offerId, uint256 certId, uint256 amount, uint256 minProceeds, uint256 deadline)
         external
+        nonReentrant
         returns (uint256 proceeds)
     {
         if (block.timestamp > deadline) revert DeadlinePassed(deadline, block.timestamp);
         Offer storage o = _offers[offerId];
-        address financier = o.financier;
-        if (financier == address(0)) revert UnknownOffer(offerId);
-        if (o.cancelled) revert OfferClosed(offerId);
-        if (block.timestamp >= o.expiry) revert OfferExpired(offerId, o.expiry);
-        if (amount == 0 || amount < o.minAmount) revert AmountBelowMinimum(amount, o.minAmount);
-        (, uint64 maturity) = _checkCertificate(offerId, o.debtor, certId);
-        proceeds = Discount.proceeds(amount, o.rateBps, maturity - block.timestamp);
+        Offer memory terms = o;
+        if (terms.financier == address(0)) revert UnknownOffer(offerId);
+        if (terms.cancelled) revert OfferClosed(offerId);
+        if (block.timestamp >= terms.expiry) revert OfferExpired(offerId, terms.expiry);
+        if (amount == 0 || amount < terms.minAmount) revert AmountBelowMinimum(amount, terms.minAmount);
+        (, uint64 maturity) = _checkCertificate(offerId, terms.debtor, certId);
+        proceeds = Discount.proceeds(amount, terms.rateBps, maturity - block.timestamp);
         if (proceeds == 0 || proceeds < minProceeds) revert ProceedsBelowMinimum(proceeds, minProceeds);
-        uint256 budget = o.budget;
-        if (proceeds > budget) revert OverBudget(offerId, proceeds, budget);
-        o.budget = budget - proceeds;
+        if (proceeds > terms.budget) revert OverBudget(offerId, proceeds, terms.budget);
+        o.budget = terms.budget - proceeds;
+        emit Financed(offerId, certId, msg.sender, terms.financier, amount, proceeds);
         // Moves only the caller's own units; the certificate enforces pause, membership and approval.
-        _certificates.safeTransferFrom(msg.sender, financier, certId, amount, "");
+        _certificates.safeTransferFrom(msg.sender, terms.financier, certId, amount, "");
         _token.safeTransfer(msg.sender, proceeds);
-        emit Financed(offerId, certId, msg.sender, financier, amount, proceeds);
     }
 
     /// @inheritdoc IFinancingDesk
@@ -137,17 +138,17 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
         return (o.financier, o.debtor, o.rateBps, o.budget, o.minAmount, o.expiry, isOpen);
     }
 
-    /// @notice Number of offers ever posted (ids are 1..count).
+    /// @inheritdoc IFinancingDesk
     function offerCount() external view returns (uint256) {
         return _count;
     }
 
-    /// @notice The certificate contract whose units the desk trades.
+    /// @inheritdoc IFinancingDesk
     function certificates() external view returns (address) {
         return address(_certificates);
     }
 
-    /// @notice The payment token offers are funded in.
+    /// @inheritdoc IFinancingDesk
     function token() external view returns (address) {
         return address(_token);
     }

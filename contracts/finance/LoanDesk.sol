@@ -108,11 +108,13 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 interestToMaturity =
             Math.mulDiv(principal, annualRateBps * (maturity - block.timestamp), RATE_DENOMINATOR, Math.Rounding.Ceil);
         if (interestToMaturity > type(uint104).max) revert LoanTooLarge(principal, interestToMaturity);
+        uint112 units112 = units.toUint112();
         uint256 held = _certificates.balanceOf(address(this), certId);
         if (held != 0) {
             // A second live loan on this id: from now on the desk counts the id's units itself.
+            // (Before the root closes the desk's balance of an id is exactly its live loans' units.)
             Custody storage c = _custody[certId];
-            c.units = ((c.counted ? c.units : held) + units).toUint120();
+            c.units = (held + units).toUint120();
             c.counted = true;
         }
         loanId = ++_count;
@@ -124,7 +126,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
             expiry: _time40(expiry),
             fundedAt: 0,
             state: LoanState.REQUESTED,
-            units: units.toUint112(),
+            units: units112,
             principal: uint112(principal), // <= units
             rateBps: uint16(annualRateBps), // <= MAX_RATE_BPS
             principalRepaid: 0,
@@ -330,17 +332,17 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         return MAX_RATE_BPS;
     }
 
-    /// @notice The certificate contract whose units are pledged.
+    /// @inheritdoc ILoanDesk
     function certificates() external view returns (address) {
         return address(_certificates);
     }
 
-    /// @notice The settlement escrow that redeems pledged units.
+    /// @inheritdoc ILoanDesk
     function escrow() external view returns (address) {
         return address(_escrow);
     }
 
-    /// @notice The payment token loans are made in.
+    /// @inheritdoc ILoanDesk
     function token() external view returns (address) {
         return address(_token);
     }
@@ -371,7 +373,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     /// @dev The loan's part of its certificate's pooled payout; redeems the pool first if it has not been.
     function _takeShare(uint256 certId, uint256 rootId, uint256 units) private returns (uint256 share) {
         Custody memory c = _custody[certId];
-        bool claim;
+        bool claim = false;
         if (!c.redeemed) {
             // Not counted: this loan is the only live one on the id, and its units all the desk held.
             uint256 pooled = c.counted ? c.units : units;

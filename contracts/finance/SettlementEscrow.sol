@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IConsortium} from "../interfaces/IConsortium.sol";
 import {ICreditGuarantee} from "../interfaces/ICreditGuarantee.sol";
 import {IReceivableCertificate} from "../interfaces/IReceivableCertificate.sol";
@@ -62,8 +63,9 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
         _paid[rootId] = total;
         emit Repaid(rootId, msg.sender, amount, total);
         if (total == faceValue) {
-            // faceValue < 2**128, checked at issue.
-            _closings[rootId] = Closing({recovered: uint128(total), faceValue: uint128(faceValue)});
+            // faceValue < 2**128, checked at issue; SafeCast keeps that an enforced fact here too.
+            _closings[rootId] =
+                Closing({recovered: SafeCast.toUint128(total), faceValue: SafeCast.toUint128(faceValue)});
             _certificates.close(rootId, RootStatus.PAID);
             emit ReceivableClosed(rootId, RootStatus.PAID, total);
         }
@@ -77,7 +79,8 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
         uint256 paidSoFar = _paid[rootId];
         uint256 covered = _guarantees.cover(debtor, rootId, maturity, faceValue - paidSoFar);
         uint256 total = paidSoFar + covered;
-        _closings[rootId] = Closing({recovered: uint128(total), faceValue: uint128(faceValue)});
+        _closings[rootId] =
+            Closing({recovered: SafeCast.toUint128(total), faceValue: SafeCast.toUint128(faceValue)});
         _certificates.close(rootId, RootStatus.DEFAULTED);
         emit DefaultDeclared(rootId, paidSoFar, covered);
         emit ReceivableClosed(rootId, RootStatus.DEFAULTED, total);
@@ -115,7 +118,7 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
         }
     }
 
-    /// @notice Internal step of `settle`, external only so that one failing holder can be isolated.
+    /// @inheritdoc ISettlementEscrow
     function settleOne(uint256 id, address holder) external returns (uint256 payout) {
         if (msg.sender != address(this)) revert OnlySelf(msg.sender);
         payout = _redeem(id, holder);
@@ -145,17 +148,17 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
         return _certificates.balanceOf(holder, id) * c.recovered / c.faceValue;
     }
 
-    /// @notice The certificate contract whose roots this escrow settles.
+    /// @inheritdoc ISettlementEscrow
     function certificates() external view returns (address) {
         return address(_certificates);
     }
 
-    /// @notice The guarantee contract drawn on default.
+    /// @inheritdoc ISettlementEscrow
     function guarantees() external view returns (address) {
         return address(_guarantees);
     }
 
-    /// @notice The payment token repayments and payouts are made in.
+    /// @inheritdoc ISettlementEscrow
     function token() external view returns (address) {
         return address(_token);
     }

@@ -7,7 +7,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 /// @notice Membership registry of the financing consortium: roles (AccessControl) plus an active flag
 ///         that operators toggle. Certificates move only between active members.
 interface IConsortium is IAccessControl {
-    /// @notice A member was onboarded with `role`.
+    /// @notice A member was onboarded with `role`; `name` is its name as `nameOf` returns it (the first one given).
     event MemberOnboarded(address indexed account, bytes32 indexed role, string name);
     /// @notice A member was suspended: it can no longer send, receive, issue or finance (claims still work).
     event MemberSuspended(address indexed account);
@@ -29,27 +29,44 @@ interface IConsortium is IAccessControl {
     /// @notice `account` is not an active member (not onboarded, or suspended).
     error InactiveMember(address account);
 
-    /// @notice Grants a member role to `account` and records it as an active member.
+    /// @notice Grants a member role to `account` and records it as an active member. OPERATOR_ROLE.
+    /// @param account The member (non-zero, not suspended, not yet holding `role`).
+    /// @param role A member role: CORE_ENTERPRISE, SUPPLIER, FINANCIER, GUARANTOR or CLEARING.
+    /// @param name The member's name, kept from its first onboarding (a later one keeps the first name).
     function onboard(address account, bytes32 role, string calldata name) external;
 
-    /// @notice Suspends an active member.
+    /// @notice Suspends an active member. OPERATOR_ROLE.
+    /// @param account An onboarded, active member.
     function suspend(address account) external;
 
-    /// @notice Reinstates a suspended member.
+    /// @notice Reinstates a suspended member. OPERATOR_ROLE.
+    /// @param account A suspended member.
     function reinstate(address account) external;
 
     /// @notice Whether `account` is onboarded and not suspended.
+    /// @param account The account.
+    /// @return True when onboarded and not suspended.
     function isActive(address account) external view returns (bool);
 
     /// @notice Whether `account` is active and holds `role`.
+    /// @param account The account.
+    /// @param role The role.
+    /// @return True when active and holding `role`.
     function isActiveWithRole(address account, bytes32 role) external view returns (bool);
 
     /// @notice Index of the first inactive account in `accounts`, or `type(uint256).max` when all are active.
+    /// @param accounts The accounts checked, in order.
+    /// @return The index, or `type(uint256).max`.
     function firstInactive(address[] calldata accounts) external view returns (uint256);
 
     /// @notice The first of `a`, `b` that is not an active member, or the zero address when both are.
+    /// @param a The first account.
+    /// @param b The second account.
+    /// @return The first inactive one, or the zero address.
     function firstInactiveOf(address a, address b) external view returns (address);
 
     /// @notice The name given at onboarding (empty for a non-member).
+    /// @param account The account.
+    /// @return The name given at its first onboarding.
     function nameOf(address account) external view returns (string memory);
 }

@@ -146,4 +146,16 @@ interface ILoanDesk {
     /// @notice The highest annual rate a request may ask, in basis points.
     /// @return the maximum rate
     function maxRateBps() external pure returns (uint256);
+
+    /// @notice The certificate contract whose units are pledged.
+    /// @return its address
+    function certificates() external view returns (address);
+
+    /// @notice The settlement escrow that redeems pledged units.
+    /// @return its address
+    function escrow() external view returns (address);
+
+    /// @notice The payment token loans are made in.
+    /// @return its address
+    function token() external view returns (address);
 }

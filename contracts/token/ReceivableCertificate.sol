@@ -5,6 +5,7 @@ import {ERC1155} from "@openzeppelin/contracts/token/ERC1155/ERC1155.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {ERC1155Utils} from "@openzeppelin/contracts/token/ERC1155/utils/ERC1155Utils.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IConsortium} from "../interfaces/IConsortium.sol";
 import {IReceivableCertificate} from "../interfaces/IReceivableCertificate.sol";
 import {ConsortiumGated} from "../access/ConsortiumGated.sol";
@@ -69,7 +70,7 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
 
     // ---------------------------------------------------------------- administration
 
-    /// @notice Wires the settlement escrow, once. DEFAULT_ADMIN_ROLE.
+    /// @inheritdoc IReceivableCertificate
     function setSettlementEscrow(address escrow) external onlyConsortiumRole(ADMIN_ROLE) {
         if (escrow == address(0)) revert InvalidSettlementEscrow(escrow);
         if (_config.escrow != address(0)) revert SettlementEscrowAlreadySet(_config.escrow);
@@ -85,10 +86,10 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         emit LoanDeskSet(desk);
     }
 
-    /// @notice Sets the highest tier a split may create. DEFAULT_ADMIN_ROLE.
+    /// @inheritdoc IReceivableCertificate
     function setMaxTier(uint256 maxTier_) external onlyConsortiumRole(ADMIN_ROLE) {
         if (maxTier_ < 2 || maxTier_ > type(uint32).max) revert InvalidMaxTier(maxTier_);
-        _config.maxTier = uint32(maxTier_);
+        _config.maxTier = SafeCast.toUint32(maxTier_);
         emit MaxTierSet(maxTier_);
     }
 
@@ -117,7 +118,7 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         uint256 others = uint256(credit.limit) - _creditLines[msg.sender][debtor];
         if (limit > type(uint128).max - others) revert InvalidCreditLine(limit);
         _creditLines[msg.sender][debtor] = limit;
-        credit.limit = uint128(others + limit);
+        credit.limit = SafeCast.toUint128(others + limit);
         emit CreditLineSet(msg.sender, debtor, limit);
     }
 
@@ -158,10 +159,12 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         }
 
         rootId = config.nextId;
-        _config.nextId = uint48(rootId + 1);
-        _credit[msg.sender].outstanding = uint128(credit.outstanding + faceValue);
+        _config.nextId = SafeCast.toUint48(rootId + 1);
+        _credit[msg.sender].outstanding = SafeCast.toUint128(credit.outstanding + faceValue);
         _receivableOf[documentHash] = rootId;
-        _lineage[rootId] = Lineage({rootId: uint48(rootId), parentId: 0, tier: 1, amount: uint128(faceValue)});
+        _lineage[rootId] = Lineage({
+            rootId: SafeCast.toUint48(rootId), parentId: 0, tier: 1, amount: SafeCast.toUint128(faceValue)
+        });
         _roots[rootId] = Root({debtor: msg.sender, maturity: maturity, status: RootStatus.ACTIVE});
         _mintUnchecked(supplier, rootId, faceValue);
         emit ReceivableIssued(rootId, msg.sender, supplier, faceValue, maturity, documentHash);
@@ -180,7 +183,7 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         (uint48 rootId, uint32 tier) = _checkSplit(id, to);
         uint256 total;
         (childIds, total) =
-            _mintChildren(Lineage({rootId: rootId, parentId: uint48(id), tier: tier, amount: 0}), to, amounts);
+            _mintChildren(Lineage({rootId: rootId, parentId: SafeCast.toUint48(id), tier: tier, amount: 0}), to, amounts);
         // The burn checks the caller's balance (ERC1155InsufficientBalance); a shortfall undoes the mints.
         _burn(msg.sender, id, total);
         emit CertificateSplit(id, rootId, msg.sender, childIds, to, amounts);
@@ -201,7 +204,7 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         if (lineage.rootId != rootId || root.status != RootStatus.ACTIVE) revert RootClosed(rootId, root.status);
         root.status = status;
         faceValue = lineage.amount;
-        _credit[root.debtor].outstanding -= uint128(faceValue);
+        _credit[root.debtor].outstanding -= lineage.amount;
     }
 
     /// @inheritdoc IReceivableCertificate
@@ -336,7 +339,7 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
     {
         uint256 n = to.length;
         uint256 firstId = _config.nextId;
-        _config.nextId = uint48(firstId + n);
+        _config.nextId = SafeCast.toUint48(firstId + n);
         childIds = new uint256[](n);
         for (uint256 i; i < n; ++i) {
             uint256 childId = firstId + i;
@@ -351,7 +354,7 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
             total += amount;
             childIds[i] = childId;
             // amount <= total <= parent balance <= root face value < 2**128 (else the burn reverts).
-            child.amount = uint128(amount);
+            child.amount = SafeCast.toUint128(amount);
             _lineage[childId] = child;
             _mintUnchecked(to[i], childId, amount);
         }
