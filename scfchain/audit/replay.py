@@ -607,7 +607,7 @@ class Ledger:
         live = sum(ln.units for ln in self.loans.values() if ln.cert_id == loan.cert_id and ln.pledged)
         if live:
             c = self.custody(loan.cert_id)
-            c["units"] = (c["units"] if c["counted"] else live) + loan.units
+            c["units"] = live + loan.units  # before the root closes the desk holds exactly the live loans' units
             c["counted"] = True
         self.loans[lid] = loan
         self._at_tx_end.append(lambda: self._check_pledge(loan, e.tx_hash))
