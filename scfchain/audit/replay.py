@@ -499,14 +499,19 @@ class Ledger:
         self.financings.append(f)
         if cert is not None:
             cert.financings.append(f)
-            for m in reversed(cert.moves):
-                if m.tx == e.tx_hash and m.sender == f.seller and m.recipient == f.financier:
-                    m.financing = True
-                    break
+            # the desk emits Financed before or after moving the units: mark the move once the tx is replayed
+            self._at_tx_end.append(lambda: self._mark_financing(cert, f, e.tx_hash))
         if offer is not None:
             offer.spent += a["proceeds"]
         else:
             self._flag("balance-desk", f"financing through offer {a['offerId']}, which no event posted", a["offerId"])
+
+    @staticmethod
+    def _mark_financing(cert: Cert, f: Financing, tx: str) -> None:
+        for m in reversed(cert.moves):
+            if m.tx == tx and m.sender == f.seller and m.recipient == f.financier and not m.financing:
+                m.financing = True
+                break
 
     def _on_GuaranteeProvided(self, e: Event, a: dict[str, Any]) -> None:
         self.guarantees[a["guaranteeId"]] = Guarantee(a["guaranteeId"], a["guarantor"], a["debtor"], a["amount"],
