@@ -682,6 +682,10 @@ class FuzzMachine(RuleBasedStateMachine):
         self.request_loan(data)
 
     @rule(data=st.data())
+    def request_loan_more(self, data):
+        self.request_loan(data)
+
+    @rule(data=st.data())
     def fund_loan_again(self, data):
         self.fund_loan(data)
 
