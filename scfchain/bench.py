@@ -29,6 +29,7 @@ TARGETS = {
     "claim of one certificate": 80_000,
     "settle: each further holder": 45_000,
     "requestLoan (not the desk's first; new id)": 170_000,
+    "fundLoan (borrower holds tokens)": 85_000,
     "fundLoan (borrower's first tokens)": 85_000,
     "repayLoan (partial, first)": 76_000,
     "settleLoan (claims the pool)": 112_000,
@@ -114,7 +115,8 @@ def measure(scf: Scf, accounts: list[str], say: Callable[[str], None] = print) -
     chain.transact(scf.escrow.functions.repay(small, face), core)
     gas[f"claim: root split into {count} certificates"] = gas_of(scf.escrow.functions.claim([leaf_id]), x)
     gas["claim: root with 1 certificate"] = gas_of(scf.escrow.functions.claim([small]), y)
-    gas.update(measure_loans(scf, op, core, bank, factor, suppliers[23:27], say))
+    measure_guarantees(scf, op, core, suppliers[23], next(pool), gas, say)
+    gas.update(measure_loans(scf, op, core, bank, factor, suppliers[28:32], say))
     return gas
 
 
@@ -171,6 +173,60 @@ def measure_loans(
     gas["settleLoan (claims a pool of 2 loans)"] = gas_of(loans.settleLoan(2), d)
     gas["settleLoan (pool already claimed)"] = gas_of(loans.settleLoan(3), d)
     return gas
+
+
+def measure_guarantees(scf: Scf, op: str, core: str, supplier: str, guarantor: str, gas: dict[str, int],
+                       say: Callable[[str], None]) -> None:
+    """provide, and declareDefault behind 120 and 1,000 crowding guarantees (1 unit each, expiring before the
+    maturity) with a 600,000.00 covering one behind them, and the cost of each covering guarantee drawn."""
+    chain, w3 = scf.chain, scf.w3
+    g = scf.guarantee.functions
+    scf.onboard(op, guarantor, "GUARANTOR", "guarantor")
+    scf.mint(op, guarantor, 10**14)
+    scf._ensure_allowance(guarantor, scf.guarantee.address, 10**14)
+    face, big = 1_000_000_00, 600_000_00
+    start = scf.now()
+
+    def crowd(count: int, expiry: int) -> None:
+        sent = [chain.submit(g.provide(core, 1, expiry), guarantor, "provide", gas=300_000) for _ in range(count)]
+        for s in sent:
+            chain.wait(s)
+
+    def default_at(root: int, maturity: int) -> int:
+        w3.provider.make_request("evm_mine", [maturity + scf.escrow.functions.gracePeriod().call()])
+        return gas_of_tx(scf.escrow.functions.declareDefault(root))
+
+    def gas_of_tx(fn: Any) -> int:
+        return chain.transact(fn, op)["gasUsed"]
+
+    def receivable(days: int, n: int) -> tuple[int, int]:
+        maturity = start + days * DAY
+        return scf.issue(core, supplier, face, maturity, keccak(text=f"bench-default-{n}")), maturity
+
+    say("measuring provide and defaults behind 120 and 1,000 crowding guarantees …")
+    first_root, first_maturity = receivable(100, 0)
+    second_root, second_maturity = receivable(200, 1)
+    gas["provide (debtor's first guarantee)"] = chain.transact(g.provide(core, 1, first_maturity - 1), guarantor)[
+        "gasUsed"]
+    crowd(119, first_maturity - 1)
+    gas["provide (behind 120 guarantees)"] = chain.transact(g.provide(core, big, first_maturity + DAY), guarantor)[
+        "gasUsed"]
+    gas["declareDefault past 120 crowding guarantees"] = default_at(first_root, first_maturity)
+    crowd(879, second_maturity - 1)
+    gas["provide (behind 1,000 guarantees)"] = chain.transact(g.provide(core, big, second_maturity + DAY),
+                                                               guarantor)["gasUsed"]
+    gas["declareDefault past 1,000 crowding guarantees"] = default_at(second_root, second_maturity)
+
+    say("measuring defaults drawing 1 and 1,000 covering guarantees …")
+    one_root, one_maturity = receivable(300, 2)
+    chain.transact(g.provide(core, face, one_maturity), guarantor)
+    gas["declareDefault drawing 1 covering guarantee"] = default_at(one_root, one_maturity)
+    many_root, many_maturity = receivable(400, 3)
+    crowd(1000, many_maturity)
+    many = default_at(many_root, many_maturity)
+    gas["declareDefault drawing 1,000 covering guarantees"] = many
+    gas["declareDefault: each further covering guarantee drawn"] = (
+        many - gas["declareDefault drawing 1 covering guarantee"]) // 999
 
 
 def report(gas: dict[str, int]) -> str:

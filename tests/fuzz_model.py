@@ -20,7 +20,6 @@ YEAR = 365 * DAY
 BPS = 10_000
 MAX_RATE_BPS = 10_000
 MAX_SPLIT_CHILDREN = 64
-MAX_GUARANTEES_SCANNED = 32
 U32 = 2**32 - 1
 U96 = 2**96 - 1
 U128 = 2**128 - 1
@@ -150,7 +149,6 @@ class Model:
     offers: dict = field(default_factory=dict)  # offerId -> Offer
     guarantees: dict = field(default_factory=dict)  # guaranteeId -> Guarantee
     by_debtor: dict = field(default_factory=lambda: defaultdict(list))  # debtor -> [guaranteeId]
-    cursor: dict = field(default_factory=lambda: defaultdict(int))  # debtor -> index into by_debtor
     claimed_units: dict = field(default_factory=lambda: defaultdict(int))  # rootId -> units burned by claims
     payouts: dict = field(default_factory=lambda: defaultdict(int))  # rootId -> tokens paid out
     claims: dict = field(default_factory=lambda: defaultdict(int))  # rootId -> Claimed events (positions)
@@ -389,26 +387,27 @@ class Model:
         return refund
 
     def _cover(self, debtor: str, maturity: int, shortfall: int) -> tuple[int, list[tuple[int, int]]]:
-        """CreditGuarantee.cover: oldest first from the debtor's cursor, at most 32 scanned."""
-        ids = self.by_debtor[debtor]
-        start = self.cursor[debtor]
-        end = min(len(ids), start + MAX_GUARANTEES_SCANNED)
-        cursor, covered, calls = start, 0, []
-        i = start
-        while i < end and covered < shortfall:
-            g = self.guarantees[ids[i]]
-            if not g.released and maturity <= g.expiry:
-                take = min(shortfall - covered, g.amount - g.used)
-                if take:
-                    g.used += take
-                    covered += take
-                    calls.append((ids[i], take))
-            if i == cursor and (g.released or g.used == g.amount):
-                cursor += 1
-            i += 1
-        self.cursor[debtor] = cursor
+        """CreditGuarantee.cover: every guarantee of the debtor in the order provided, no scan bound; each
+        unreleased one whose expiry covers the maturity and that has collateral left pays, until covered."""
+        covered, calls = 0, []
+        for gid in self.by_debtor[debtor]:
+            if covered == shortfall:
+                break
+            g = self.guarantees[gid]
+            if g.released or g.expiry < maturity or g.used == g.amount:
+                continue
+            take = min(shortfall - covered, g.amount - g.used)
+            g.used += take
+            covered += take
+            calls.append((gid, take))
         self._move_tokens(self.guarantee_contract, self.escrow, covered)
         return covered, calls
+
+    def available(self, debtor: str, at: int) -> int:
+        """CreditGuarantee.available as a view sees it at timestamp `at`: unused collateral of the debtor's
+        unexpired (`expiry >= at`), unreleased guarantees."""
+        return sum(g.amount - g.used for g in (self.guarantees[i] for i in self.by_debtor[debtor])
+                   if not g.released and g.expiry >= at)
 
     # ------------------------------------------------------------ financing
     def post_offer(self, sender: str, debtor: str, rate: int, budget: int, min_amount: int, expiry: int) -> int:

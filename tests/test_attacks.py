@@ -93,11 +93,12 @@ def test_receiverReentersTransfer_passesOnItsOwnUnits_butCannotPullTheSenders(sy
     assert [certificate.balanceOf(a, root) for a in (tier1, rx, tier2b)] == [FACE - 100_00, 90_00, 10_00]
 
 
-def test_receiverReentersFinance_resellingWhatItBought_everyoneSettlesExactly(
+def test_receiverReentersFinance_fromItsHook_isRefused_andTheWholeSaleReverts(
     system, certificate, desk, token, issue, core, tier1, bank, rx
 ):
-    """rx buys tier1's units through its own offer and, from the receiver hook, sells them on into the bank's
-    offer. Both sales are complete and exact; the seller is paid by rx, rx by the bank."""
+    """One reentrancy policy for the desk: `finance` is nonReentrant like postOffer and cancelOffer. rx buys
+    tier1's units through its own offer and, from the receiver hook, tries to sell them on into the bank's
+    offer: the inner sale is refused, so the outer one reverts and nothing moves."""
     cert = issue(face=FACE, maturity_days=90)
     certificate.setApprovalForAll(desk, True, {"from": tier1})
     expiry = now() + 60 * DAY
@@ -105,25 +106,50 @@ def test_receiverReentersFinance_resellingWhatItBought_everyoneSettlesExactly(
     rx_offer = desk.offerCount()
     bank_offer = desk.postOffer(core, RATE // 2, FACE, 0, expiry, {"from": bank}).return_value
     _hook(rx, desk, desk.finance, bank_offer, cert, 400_000_00, 0, FAR)
+    state = lambda: ([token.balanceOf(a) for a in (tier1, rx, bank, desk)],
+                     [certificate.balanceOf(a, cert) for a in (tier1, rx, bank)],
+                     desk.offer(rx_offer)[3], desk.offer(bank_offer)[3])
+    before = state()
+
+    with reverts("ReentrancyGuardReentrantCall"):
+        desk.finance(rx_offer, cert, 400_000_00, 0, FAR, {"from": tier1})
+
+    assert state() == before
+
+
+def test_receiverReentersFinance_swallowingTheRefusal_outerSaleCompletesAlone(
+    system, certificate, desk, token, issue, core, tier1, bank, rx
+):
+    cert = issue(face=FACE, maturity_days=90)
+    certificate.setApprovalForAll(desk, True, {"from": tier1})
+    expiry = now() + 60 * DAY
+    rx.forward(desk, desk.postOffer.encode_input(core, RATE, FACE, 0, expiry), {"from": accounts[0]})
+    rx_offer = desk.offerCount()
+    bank_offer = desk.postOffer(core, RATE // 2, FACE, 0, expiry, {"from": bank}).return_value
+    _hook(rx, desk, desk.finance, bank_offer, cert, 400_000_00, 0, FAR)
+    rx.setSwallow(True, {"from": accounts[0]})
     balances = {a: token.balanceOf(a) for a in (tier1, rx, bank, desk)}
 
     tx = desk.finance(rx_offer, cert, 400_000_00, 0, FAR, {"from": tier1})
 
     ttm = maturity_of(certificate, cert) - tx.timestamp
     paid_by_rx = expected_proceeds(400_000_00, RATE, ttm)
-    paid_by_bank = expected_proceeds(400_000_00, RATE // 2, ttm)
-    assert [e["proceeds"] for e in tx.events["Financed"]] == [paid_by_bank, paid_by_rx]  # inner sale first
+    assert [dict(e) for e in tx.events["Financed"]] == [{
+        "offerId": rx_offer, "certId": cert, "seller": tier1, "financier": rx, "amount": 400_000_00,
+        "proceeds": paid_by_rx}]
+    assert [(e["ok"], e["result"]) for e in tx.events["HookCalled"]] == [
+        (False, "0x" + keccak(text="ReentrancyGuardReentrantCall()")[:4].hex())]
     assert token.balanceOf(tier1) - balances[tier1] == paid_by_rx
-    assert token.balanceOf(rx) - balances[rx] == paid_by_bank
-    assert balances[desk] - token.balanceOf(desk) == paid_by_rx + paid_by_bank
-    assert desk.offer(rx_offer)[3] == FACE - paid_by_rx and desk.offer(bank_offer)[3] == FACE - paid_by_bank
-    assert [certificate.balanceOf(a, cert) for a in (tier1, rx, bank)] == [FACE - 400_000_00, 0, 400_000_00]
+    assert token.balanceOf(rx) == balances[rx] and token.balanceOf(bank) == balances[bank]
+    assert balances[desk] - token.balanceOf(desk) == paid_by_rx
+    assert desk.offer(rx_offer)[3] == FACE - paid_by_rx and desk.offer(bank_offer)[3] == FACE
+    assert [certificate.balanceOf(a, cert) for a in (tier1, rx, bank)] == [FACE - 400_000_00, 400_000_00, 0]
 
 
 def test_receiverReentersFinance_sellingTheSellersOtherUnits_revertsTheWholeSale(
     system, certificate, desk, token, issue, core, tier1, rx
 ):
-    """The desk only ever moves msg.sender's units: from the hook, rx can only sell its own."""
+    """The desk only ever moves msg.sender's units, and a reentrant sale is refused outright."""
     cert = issue(face=FACE, maturity_days=90)
     certificate.setApprovalForAll(desk, True, {"from": tier1})
     rx.forward(desk, desk.postOffer.encode_input(core, RATE, FACE, 0, now() + 60 * DAY), {"from": accounts[0]})
@@ -131,7 +157,7 @@ def test_receiverReentersFinance_sellingTheSellersOtherUnits_revertsTheWholeSale
     _hook(rx, desk, desk.finance, rx_offer, cert, FACE, 0, FAR)  # more than the 100 units it is buying
     before = (token.balanceOf(tier1), token.balanceOf(rx), certificate.balanceOf(tier1, cert), desk.offer(rx_offer)[3])
 
-    with reverts("ERC1155InsufficientBalance", rx, 100_00, FACE, cert):
+    with reverts("ReentrancyGuardReentrantCall"):
         desk.finance(rx_offer, cert, 100_00, 0, FAR, {"from": tier1})
 
     assert (token.balanceOf(tier1), token.balanceOf(rx), certificate.balanceOf(tier1, cert), desk.offer(rx_offer)[3]) == before

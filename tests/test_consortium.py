@@ -44,6 +44,12 @@ def test_supportsInterface_erc165AccessControlAndConsortium(consortium):
         "firstInactive(address[])",
         "firstInactiveOf(address,address)",
         "nameOf(address)",
+        "OPERATOR_ROLE()",
+        "CORE_ENTERPRISE_ROLE()",
+        "SUPPLIER_ROLE()",
+        "FINANCIER_ROLE()",
+        "GUARANTOR_ROLE()",
+        "CLEARING_ROLE()",
     ]
     access_control_fns = [
         "hasRole(bytes32,address)",

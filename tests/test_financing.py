@@ -130,6 +130,9 @@ def test_finance_sellsUnitsToFinancier_andPaysSellerInOneTransaction(
         {"operator": desk, "from": tier1, "to": factor, "id": cert, "value": amount}
     ]
     assert events(tx, "Transfer") == [{"from": desk, "to": tier1, "value": proceeds}]
+    # Financed comes right after the budget update it reports, before the two external calls' events.
+    assert [(e.name, e.address) for e in tx.events] == [
+        ("Financed", desk), ("TransferSingle", certificate), ("Transfer", token)]
     assert certificate.balanceOf(tier1, cert) == FACE - amount
     assert certificate.balanceOf(factor, cert) == amount
     assert token.balanceOf(tier1) == seller_before + proceeds
@@ -189,11 +192,11 @@ def test_finance_atDeadline_andJustBeforeOfferExpiry(system, desk, tier1, core, 
     assert tx.events["Financed"]["amount"] == 1_000_00
 
 
-def test_reentrantFinancier_cancellingMidSale_cannotKeepSellersProceeds(
+def test_reentrantFinancier_cancellingMidSale_isRefused_andTheSaleReverts(
     system, desk, certificate, token, consortium, admin, core, tier1, cert
 ):
-    """The financier's receiver hook runs between the unit transfer and the payment: cancelling its offer
-    from there refunds only what is left after this sale, and the seller is still paid in full."""
+    """One reentrancy policy for the desk: the financier's receiver hook runs inside `finance`, so cancelling
+    its offer from there is refused (ReentrancyGuardReentrantCall) and the whole sale reverts."""
     rf = ReentrantFinancier.deploy({"from": admin})
     consortium.onboard(rf, ROLE["FINANCIER_ROLE"], "Reentrant Financier", {"from": admin})
     token.mint(rf, BUDGET, {"from": admin})
@@ -201,18 +204,17 @@ def test_reentrantFinancier_cancellingMidSale_cannotKeepSellersProceeds(
     rf.forward(desk, desk.postOffer.encode_input(core, RATE, BUDGET, 0, now() + 30 * DAY), {"from": admin})
     offer_id = desk.offerCount()
     rf.setHook(desk, desk.cancelOffer.encode_input(offer_id), {"from": admin})
+    before = (token.balanceOf(tier1), token.balanceOf(rf), token.balanceOf(desk), desk.offer(offer_id)[3],
+              certificate.balanceOf(tier1, cert), certificate.balanceOf(rf, cert))
 
-    tx = desk.finance(offer_id, cert, 400_000_00, 0, now() + DAY, {"from": tier1})
+    with reverts("ReentrancyGuardReentrantCall"):
+        desk.finance(offer_id, cert, 400_000_00, 0, now() + DAY, {"from": tier1})
 
-    proceeds = expected_proceeds(400_000_00, RATE, maturity_of(certificate, cert) - chain[tx.block_number].timestamp)
-    assert tx.events["HookCalled"]["ok"] is True
-    assert events(tx, "OfferCancelled") == [{"offerId": offer_id, "refund": BUDGET - proceeds}]
-    assert tx.events["Financed"]["proceeds"] == proceeds
-    assert token.balanceOf(tier1) == proceeds
-    assert token.balanceOf(rf) == BUDGET - proceeds
-    assert token.balanceOf(desk) == 0
-    assert certificate.balanceOf(rf, cert) == 400_000_00
-    assert certificate.balanceOf(tier1, cert) == FACE - 400_000_00
+    assert (token.balanceOf(tier1), token.balanceOf(rf), token.balanceOf(desk), desk.offer(offer_id)[3],
+            certificate.balanceOf(tier1, cert), certificate.balanceOf(rf, cert)) == before
+    # The financier can still cancel once the sale is over.
+    tx = rf.forward(desk, desk.cancelOffer.encode_input(offer_id), {"from": admin})
+    assert events(tx, "OfferCancelled") == [{"offerId": offer_id, "refund": BUDGET}]
 
 
 # ---------------------------------------------------------------- cancelOffer

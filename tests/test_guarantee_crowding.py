@@ -130,7 +130,7 @@ def test_laterDefault_skipsGuaranteesUsedUpByEarlierOnes(
 ):
     first = issue(face=150, maturity_days=30)
     second = issue(face=100, maturity_days=30)
-    maturity = maturity_of(certificate, second)
+    maturity = max(maturity_of(certificate, first), maturity_of(certificate, second))
     g1 = guarantee.provide(core, 100, maturity, {"from": guarantor}).return_value
     g2 = guarantee.provide(core, 100, maturity, {"from": guarantor}).return_value
     g3 = guarantee.provide(core, 100, maturity, {"from": guarantor}).return_value

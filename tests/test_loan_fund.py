@@ -83,11 +83,12 @@ def test_revert_whenFinancierSuspended(loans, asked, consortium, admin, factor):
     assert loan_of(loans, asked)[-1] == L_REQUESTED
 
 
-def test_revert_whenExpired(loans, asked, factor):
+def test_revert_whenExpired(loans, pledged, sme, factor):
     expiry = now() + 7 * DAY
+    request(loans, sme, pledged, UNITS, PRINCIPAL, lender=factor, expiry=expiry)
     next_block_at(expiry)
-    with reverts("LoanRequestExpired", asked, expiry):
-        loans.fundLoan(asked, {"from": factor})
+    with reverts("LoanRequestExpired", 1, expiry):
+        loans.fundLoan(1, {"from": factor})
 
 
 def test_revert_whenPaused(loans, asked, certificate, token, admin, sme, factor):

@@ -244,3 +244,21 @@ def test_revert_cancel_twice(loans, pledged, sme):
 
 
 
+
+
+def test_cancelEveryLoanOnAnId_resetsItsCount_andTheNextLoanStartsAfresh(loans, pledged, certificate, tier1, tier2a):
+    """From a second live loan on an id the desk counts the id's units; when the last of them leaves the count
+    is cleared, and a later loan on the id is again the only one (the desk's balance is its units)."""
+    request(loans, tier1, pledged, 1_000, 1_000)
+    request(loans, tier2a, pledged, 2_000, 1_000)
+    assert tuple(loans.custody(pledged)) == (3_000, 0, False)
+    loans.cancelLoanRequest(1, {"from": tier1})
+    assert tuple(loans.custody(pledged)) == (2_000, 0, False)
+    loans.cancelLoanRequest(2, {"from": tier2a})
+    assert tuple(loans.custody(pledged)) == (0, 0, False)
+    assert certificate.balanceOf(loans, pledged) == 0
+    request(loans, tier1, pledged, 500, 500)
+    assert tuple(loans.custody(pledged)) == (0, 0, False)
+    request(loans, tier2a, pledged, 700, 500)
+    assert tuple(loans.custody(pledged)) == (1_200, 0, False)
+    assert certificate.balanceOf(loans, pledged) == 1_200

@@ -273,3 +273,17 @@ def test_revert_whenRepaidBeforeClose(loans, book, pledged, escrow, certificate,
     _close("paid", escrow, certificate, core, pledged)
     with reverts("InvalidLoanState", 2, L_REPAID):
         loans.settleLoan(2, {"from": clearing})
+
+
+def test_repayInFullAfterZeroPayoutDefault_paysTheLenderOnly(loans, pledged, escrow, certificate, token, core, sme, factor):
+    """Nothing recovered: a full repayment after the default still closes the loan; the borrower's share is 0."""
+    request(loans, sme, pledged, 200_000_00, 150_000_00)
+    fund(loans, 1, factor)
+    _close("zero", escrow, certificate, core, pledged)
+    before = (token.balanceOf(sme), token.balanceOf(factor))
+    tx = loans.repayLoan(1, 2**255, {"from": sme})
+    owed = tx.events["LoanRepaid"]["amount"]
+    assert events(tx, "LoanSettled") == [{"loanId": 1, "payout": 0, "toLender": 0, "toBorrower": 0}]
+    assert (token.balanceOf(sme), token.balanceOf(factor)) == (before[0] - owed, before[1] + owed)
+    assert certificate.balanceOf(loans, pledged) == 200_000_00  # worthless
+    assert loan_of(loans, 1)[-1] == L_SETTLED

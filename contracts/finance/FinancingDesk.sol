@@ -90,19 +90,29 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
     {
         if (block.timestamp > deadline) revert DeadlinePassed(deadline, block.timestamp);
         Offer storage o = _offers[offerId];
-        Offer memory terms = o;
-        if (terms.financier == address(0)) revert UnknownOffer(offerId);
-        if (terms.cancelled) revert OfferClosed(offerId);
-        if (block.timestamp >= terms.expiry) revert OfferExpired(offerId, terms.expiry);
-        if (amount == 0 || amount < terms.minAmount) revert AmountBelowMinimum(amount, terms.minAmount);
-        (, uint64 maturity) = _checkCertificate(offerId, terms.debtor, certId);
-        proceeds = Discount.proceeds(amount, terms.rateBps, maturity - block.timestamp);
+        address financier = o.financier;
+        if (financier == address(0)) revert UnknownOffer(offerId);
+        if (o.cancelled) revert OfferClosed(offerId);
+        uint64 expiry = o.expiry;
+        if (block.timestamp >= expiry) revert OfferExpired(offerId, expiry);
+        uint256 rateBps = o.rateBps;
+        uint256 minAmount = o.minAmount;
+        if (amount == 0 || amount < minAmount) revert AmountBelowMinimum(amount, minAmount);
+        (, uint64 maturity) = _checkCertificate(offerId, o.debtor, certId);
+        uint256 timeToMaturity;
+        unchecked {
+            timeToMaturity = maturity - block.timestamp; // _checkCertificate: block.timestamp < maturity
+        }
+        proceeds = Discount.proceeds(amount, rateBps, timeToMaturity);
         if (proceeds == 0 || proceeds < minProceeds) revert ProceedsBelowMinimum(proceeds, minProceeds);
-        if (proceeds > terms.budget) revert OverBudget(offerId, proceeds, terms.budget);
-        o.budget = terms.budget - proceeds;
-        emit Financed(offerId, certId, msg.sender, terms.financier, amount, proceeds);
+        uint256 budget = o.budget;
+        if (proceeds > budget) revert OverBudget(offerId, proceeds, budget);
+        unchecked {
+            o.budget = budget - proceeds; // proceeds <= budget, checked above
+        }
+        emit Financed(offerId, certId, msg.sender, financier, amount, proceeds);
         // Moves only the caller's own units; the certificate enforces pause, membership and approval.
-        _certificates.safeTransferFrom(msg.sender, terms.financier, certId, amount, "");
+        _certificates.safeTransferFrom(msg.sender, financier, certId, amount, "");
         _token.safeTransfer(msg.sender, proceeds);
     }
 

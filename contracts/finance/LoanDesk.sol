@@ -127,8 +127,8 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
             fundedAt: 0,
             state: LoanState.REQUESTED,
             units: units112,
-            principal: uint112(principal), // <= units
-            rateBps: uint16(annualRateBps), // <= MAX_RATE_BPS
+            principal: principal.toUint112(), // <= units
+            rateBps: annualRateBps.toUint16(), // <= MAX_RATE_BPS
             principalRepaid: 0,
             interestPaid: 0,
             periodStart: 0
@@ -155,9 +155,10 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
             emit LoanRequestCancelled(loanId);
             _certificates.safeTransferFrom(address(this), borrower, certId, units, "");
         } else {
-            uint256 payout = _takeShare(certId, rootId, units);
+            (uint256 payout, bool claim) = _takeShare(certId, rootId, units);
             emit LoanRequestCancelled(loanId);
             emit LoanSettled(loanId, payout, 0, payout);
+            if (claim) _claim(certId);
             if (payout != 0) _token.safeTransfer(borrower, payout);
         }
     }
@@ -201,12 +202,12 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         remainingDebt = owed - pay;
         if (pay <= interest) {
             // Still inside the period: what is paid counts against the period's (rounded-up) interest.
-            l.interestPaid = uint104(m.interestPaid + pay); // <= the period's interest < 2**104 (LoanTooLarge)
+            l.interestPaid = (m.interestPaid + pay).toUint104(); // <= the period's interest < 2**104 (LoanTooLarge)
         } else {
             // The period's interest is paid and principal falls: a new period starts (at maturity at the latest).
-            l.principalRepaid = uint112(m.principalRepaid + pay - interest); // <= principal
+            l.principalRepaid = (m.principalRepaid + pay - interest).toUint112(); // <= principal
             l.interestPaid = 0;
-            l.periodStart = uint40(Math.min(block.timestamp, m.maturity));
+            l.periodStart = Math.min(block.timestamp, m.maturity).toUint40();
         }
         if (remainingDebt != 0) {
             emit LoanRepaid(loanId, msg.sender, pay, remainingDebt);
@@ -222,9 +223,10 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
             _certificates.safeTransferFrom(address(this), m.borrower, m.certId, m.units, "");
         } else {
             l.state = LoanState.SETTLED;
-            uint256 payout = _takeShare(m.certId, rootId, m.units);
+            (uint256 payout, bool claim) = _takeShare(m.certId, rootId, m.units);
             emit LoanRepaid(loanId, msg.sender, pay, 0);
             emit LoanSettled(loanId, payout, 0, payout);
+            if (claim) _claim(m.certId);
             _token.safeTransferFrom(msg.sender, m.lender, pay);
             if (payout != 0) _token.safeTransfer(m.borrower, payout);
         }
@@ -239,10 +241,11 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
         (uint256 outstanding, uint256 interest) = _debtParts(m);
         l.state = LoanState.SETTLED;
-        uint256 payout = _takeShare(m.certId, rootId, m.units);
+        (uint256 payout, bool claim) = _takeShare(m.certId, rootId, m.units);
         uint256 toLender = Math.min(payout, outstanding + interest);
         uint256 toBorrower = payout - toLender;
         emit LoanSettled(loanId, payout, toLender, toBorrower);
+        if (claim) _claim(m.certId);
         if (toLender != 0) _token.safeTransfer(m.lender, toLender);
         if (toBorrower != 0) _token.safeTransfer(m.borrower, toBorrower);
     }
@@ -367,13 +370,13 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         if (!c.counted) return; // the loan was the id's only one: its units are the desk's whole balance
         uint256 left = c.units - units;
         if (left == 0) delete _custody[certId];
-        else c.units = uint120(left);
+        else c.units = left.toUint120();
     }
 
-    /// @dev The loan's part of its certificate's pooled payout; redeems the pool first if it has not been.
-    function _takeShare(uint256 certId, uint256 rootId, uint256 units) private returns (uint256 share) {
+    /// @dev The loan's part of its certificate's pooled payout, counting the pool as redeemed if it was not;
+    ///      `claim`: the desk still holds the units and must claim them from the escrow (after its events).
+    function _takeShare(uint256 certId, uint256 rootId, uint256 units) private returns (uint256 share, bool claim) {
         Custody memory c = _custody[certId];
-        bool claim = false;
         if (!c.redeemed) {
             // Not counted: this loan is the only live one on the id, and its units all the desk held.
             uint256 pooled = c.counted ? c.units : units;
@@ -384,22 +387,24 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
             // paid for the pool's units. Both the escrow's own formula, rounded down.
             uint256 payout = (held != 0 ? held : pooled) * recovered / faceValue;
             claim = held != 0 && payout != 0;
-            c = Custody({units: uint120(pooled), payout: uint120(payout), counted: true, redeemed: true});
+            c = Custody({units: pooled.toUint120(), payout: payout.toUint120(), counted: true, redeemed: true});
         }
         share = units == c.units ? c.payout : uint256(c.payout) * units / c.units;
         if (units == c.units) {
             delete _custody[certId]; // the last loan of the pool: nothing is left to share
         } else {
             // share <= c.payout and units < c.units, so neither narrowing nor subtraction can fail.
-            c.units -= uint120(units);
-            c.payout -= uint120(share);
+            c.units -= units.toUint120();
+            c.payout -= share.toUint120();
             _custody[certId] = c;
         }
-        if (claim) {
-            uint256[] memory ids = new uint256[](1);
-            ids[0] = certId;
-            _escrow.claim(ids);
-        }
+    }
+
+    /// @dev Claims the desk's whole balance of `certId` from the escrow: the pool's payout, counted before.
+    function _claim(uint256 certId) private {
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = certId;
+        _escrow.claim(ids);
     }
 
     /// @dev The maturity of a known certificate whose root is active and not yet mature.

@@ -29,6 +29,30 @@ interface IConsortium is IAccessControl {
     /// @notice `account` is not an active member (not onboarded, or suspended).
     error InactiveMember(address account);
 
+    /// @notice The operator role: onboards, suspends and reinstates members.
+    /// @return `keccak256("OPERATOR_ROLE")`.
+    function OPERATOR_ROLE() external view returns (bytes32);
+
+    /// @notice The core enterprise (debtor) role: issues receivables against its credit limit.
+    /// @return `keccak256("CORE_ENTERPRISE_ROLE")`.
+    function CORE_ENTERPRISE_ROLE() external view returns (bytes32);
+
+    /// @notice The supplier role: receives, splits, transfers and sells certificates.
+    /// @return `keccak256("SUPPLIER_ROLE")`.
+    function SUPPLIER_ROLE() external view returns (bytes32);
+
+    /// @notice The financier role: grants credit lines and posts financing offers.
+    /// @return `keccak256("FINANCIER_ROLE")`.
+    function FINANCIER_ROLE() external view returns (bytes32);
+
+    /// @notice The guarantor role: provides payment guarantees for debtors.
+    /// @return `keccak256("GUARANTOR_ROLE")`.
+    function GUARANTOR_ROLE() external view returns (bytes32);
+
+    /// @notice The clearing role: pushes settlement payouts to holders.
+    /// @return `keccak256("CLEARING_ROLE")`.
+    function CLEARING_ROLE() external view returns (bytes32);
+
     /// @notice Grants a member role to `account` and records it as an active member. OPERATOR_ROLE.
     /// @param account The member (non-zero, not suspended, not yet holding `role`).
     /// @param role A member role: CORE_ENTERPRISE, SUPPLIER, FINANCIER, GUARANTOR or CLEARING.

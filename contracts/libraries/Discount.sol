@@ -13,7 +13,16 @@ library Discount {
     /// @dev Rounding the discount up favours the financier by at most one unit, never the seller's counterparty
     ///      by more than the quoted rate.
     function proceeds(uint256 amount, uint256 rateBps, uint256 timeToMaturity) internal pure returns (uint256) {
-        uint256 discount = Math.mulDiv(amount, rateBps * timeToMaturity, BPS * YEAR, Math.Rounding.Ceil);
+        uint256 discount;
+        if (amount <= type(uint128).max && rateBps <= type(uint64).max && timeToMaturity <= type(uint64).max) {
+            // Every real sale (balances are < 2**128, rates <= 10,000, times < 2**64): the product is
+            // < 2**256, so no 512-bit mulDiv and no overflow checks are needed.
+            unchecked {
+                discount = Math.ceilDiv(amount * rateBps * timeToMaturity, BPS * YEAR);
+            }
+        } else {
+            discount = Math.mulDiv(amount, rateBps * timeToMaturity, BPS * YEAR, Math.Rounding.Ceil);
+        }
         return discount >= amount ? 0 : amount - discount;
     }
 }

@@ -46,7 +46,7 @@ library ExpiryTree {
     /// @notice Sets the leaf at `position` to 0 (it can no longer pay) and lowers the ancestors' maxima.
     function clear(Tree storage tree, uint256 position) internal {
         uint256 top = _top(tree.size);
-        uint256 value;
+        uint256 value = 0; // the leaf becomes 0; each level up then takes its word's new max
         uint256 p = position;
         for (uint256 level;; ++level) {
             uint256 key = _key(level, p >> 2);

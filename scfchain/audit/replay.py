@@ -303,6 +303,9 @@ class Ledger:
         self.claims: list[Claim] = []
         self.splits: list[Split] = []
         self.moves: list[Move] = []
+        # Financed is emitted before the desk moves the units (events right after the state change they
+        # report), so the sale's move arrives after it in the same transaction: (tx, cert, seller, financier).
+        self._sales_awaiting_move: dict[tuple[str, int, str, str], int] = defaultdict(int)
         self.failed_settlements: list[tuple[int, str, int]] = []
         self.token: dict[str, int] = defaultdict(int)
         self.token_moves: dict[str, list[tuple[str, str, int]]] = defaultdict(list)  # per tx
@@ -469,6 +472,10 @@ class Ledger:
             cert.seen.add(recipient)
         if sender != ZERO and recipient != ZERO:
             m = Move(cid, sender, recipient, units, e.time, e.block, e.tx_hash)
+            sale = (e.tx_hash, cid, sender, recipient)
+            if self._sales_awaiting_move.get(sale):
+                self._sales_awaiting_move[sale] -= 1
+                m.financing = True
             cert.moves.append(m)
             self.moves.append(m)
 
@@ -499,19 +506,12 @@ class Ledger:
         self.financings.append(f)
         if cert is not None:
             cert.financings.append(f)
-            # the desk emits Financed before or after moving the units: mark the move once the tx is replayed
-            self._at_tx_end.append(lambda: self._mark_financing(cert, f, e.tx_hash))
+            # The desk emits Financed, then moves the units: the next such move of this transaction is the sale.
+            self._sales_awaiting_move[(e.tx_hash, f.cert_id, f.seller, f.financier)] += 1
         if offer is not None:
             offer.spent += a["proceeds"]
         else:
             self._flag("balance-desk", f"financing through offer {a['offerId']}, which no event posted", a["offerId"])
-
-    @staticmethod
-    def _mark_financing(cert: Cert, f: Financing, tx: str) -> None:
-        for m in reversed(cert.moves):
-            if m.tx == tx and m.sender == f.seller and m.recipient == f.financier and not m.financing:
-                m.financing = True
-                break
 
     def _on_GuaranteeProvided(self, e: Event, a: dict[str, Any]) -> None:
         self.guarantees[a["guaranteeId"]] = Guarantee(a["guaranteeId"], a["guarantor"], a["debtor"], a["amount"],
