@@ -202,12 +202,12 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         remainingDebt = owed - pay;
         if (pay <= interest) {
             // Still inside the period: what is paid counts against the period's (rounded-up) interest.
-            l.interestPaid = (m.interestPaid + pay).toUint104(); // <= the period's interest < 2**104 (LoanTooLarge)
+            l.interestPaid = SafeCast.toUint104(uint256(m.interestPaid) + pay); // <= the period's interest < 2**104 (LoanTooLarge)
         } else {
             // The period's interest is paid and principal falls: a new period starts (at maturity at the latest).
-            l.principalRepaid = (m.principalRepaid + pay - interest).toUint112(); // <= principal
+            l.principalRepaid = SafeCast.toUint112(uint256(m.principalRepaid) + pay - interest); // <= principal
             l.interestPaid = 0;
-            l.periodStart = Math.min(block.timestamp, m.maturity).toUint40();
+            l.periodStart = SafeCast.toUint40(Math.min(block.timestamp, m.maturity));
         }
         if (remainingDebt != 0) {
             emit LoanRepaid(loanId, msg.sender, pay, remainingDebt);
@@ -418,7 +418,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
 
     /// @dev A timestamp in 40 bits, saturated: every time past 2**40-1 (year 36812) means "never" alike.
     function _time40(uint256 t) private pure returns (uint40) {
-        return Math.min(t, type(uint40).max).toUint40();
+        return SafeCast.toUint40(Math.min(t, type(uint40).max));
     }
 
     function _revertState(uint256 loanId, uint8 state) private pure {
