@@ -17,6 +17,7 @@ from .lifecycle import Scf
 from .toolchain import ROOT, compile_contracts
 
 DAY = 24 * 3600
+ZERO = "0x" + "00" * 20
 
 TARGETS = {
     "issue (2nd receivable of a debtor)": 160_000,
@@ -27,6 +28,11 @@ TARGETS = {
     "repay (partial)": 100_000,
     "claim of one certificate": 80_000,
     "settle: each further holder": 45_000,
+    "requestLoan (not the desk's first; new id)": 170_000,
+    "fundLoan (borrower holds tokens)": 85_000,
+    "fundLoan (borrower's first tokens)": 85_000,
+    "repayLoan (partial, first)": 76_000,
+    "settleLoan (claims the pool)": 112_000,
 }
 
 
@@ -110,6 +116,62 @@ def measure(scf: Scf, accounts: list[str], say: Callable[[str], None] = print) -
     gas[f"claim: root split into {count} certificates"] = gas_of(scf.escrow.functions.claim([leaf_id]), x)
     gas["claim: root with 1 certificate"] = gas_of(scf.escrow.functions.claim([small]), y)
     measure_guarantees(scf, op, core, suppliers[23], next(pool), gas, say)
+    gas.update(measure_loans(scf, op, core, bank, factor, suppliers[28:32], say))
+    return gas
+
+
+def measure_loans(
+    scf: Scf, op: str, core: str, bank: str, factor: str, borrowers: list[str], say: Callable[[str], None] = print
+) -> dict[str, int]:
+    """LoanDesk, with amounts past 2**96 (an 18-decimal token): each row the costlier case of its action."""
+    chain = scf.chain
+    desk = scf.deployment.contract(scf.w3, "LoanDesk")
+    cert, loans = scf.certificates.functions, desk.functions
+    gas: dict[str, int] = {}
+
+    def gas_of(fn: Any, signer: str) -> int:
+        return chain.transact(fn, signer)["gasUsed"]
+
+    say("measuring loans …")
+    face = 2**100
+    units, principal = 2**97 + 12_345, 2**96 + 6_789
+    scf.set_credit_line(bank, core, 2**102)
+    scf.mint(op, factor, 4 * principal)
+    scf.mint(op, core, 2 * face)
+    chain.transact(scf.token.functions.approve(desk.address, 2**256 - 1), factor)
+    a, b, c, d = borrowers
+    maturity = scf.now() + 90 * DAY
+    first = scf.issue(core, a, face, maturity, keccak(text="bench-loan-1"))
+    second = scf.issue(core, b, face, maturity, keccak(text="bench-loan-2"))
+    chain.transact(cert.safeTransferFrom(b, c, second, units, b""), b)
+    for who in (a, b, c):
+        chain.transact(cert.setApprovalForAll(desk.address, True), who)
+        chain.transact(scf.token.functions.approve(desk.address, 2**256 - 1), who)
+    expiry = scf.now() + 30 * DAY
+    chain.transact(loans.requestLoan(first, units, principal, 1_000, factor, expiry), a)
+    # Not the desk's first loan; the first on its certificate id (the desk's new balance of the id).
+    gas["requestLoan (not the desk's first; new id)"] = gas_of(
+        loans.requestLoan(second, units, principal, 1_000, factor, expiry), b
+    )
+    # A second loan on an id: the desk starts counting the id's units.
+    gas["requestLoan (an id the desk holds)"] = gas_of(
+        loans.requestLoan(second, units, principal, 1_000, ZERO, expiry), c
+    )
+    scf.mint(op, b, 1)
+    gas["fundLoan (borrower holds tokens)"] = gas_of(loans.fundLoan(2), factor)
+    # a holds no tokens yet: the payment token writes a new balance (17,100 gas of the token's own).
+    gas["fundLoan (borrower's first tokens)"] = gas_of(loans.fundLoan(1), factor)
+    chain.transact(loans.fundLoan(3), factor)
+    scf.w3.provider.make_request("evm_increaseTime", [7 * DAY])
+    # Pays the interest and part of the principal: writes the repayment slot for the first time.
+    gas["repayLoan (partial, first)"] = gas_of(loans.repayLoan(1, principal // 3), a)
+    gas["repayLoan (partial, again)"] = gas_of(loans.repayLoan(1, principal // 3), a)
+    scf._ensure_allowance(core, scf.escrow.address, 2**256 - 1)
+    chain.transact(scf.escrow.functions.repay(first, face), core)
+    chain.transact(scf.escrow.functions.repay(second, face), core)
+    gas["settleLoan (claims the pool)"] = gas_of(loans.settleLoan(1), d)
+    gas["settleLoan (claims a pool of 2 loans)"] = gas_of(loans.settleLoan(2), d)
+    gas["settleLoan (pool already claimed)"] = gas_of(loans.settleLoan(3), d)
     return gas
 
 

@@ -111,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     action("default", "declare an overdue receivable defaulted", ("root_id", _int))
     action("claim", "claim payouts for certificate ids", ("ids", _int))
     action("settle", "push payouts (clearing): --ids 1,2 --holders A,B", ("--ids", str), ("--holders", str))
+    action("request-loan", "pledge certificate units for a loan: --lender A (default: any financier), --expiry T "
+           "(default: a week)", ("cert_id", _int), ("units", _int), ("principal", _int), ("rate_bps", _int),
+           ("--lender", str), ("--expiry", _int))
+    action("cancel-loan", "withdraw your unfunded loan request (the units come back)", ("loan_id", _int))
+    action("fund-loan", "fund a loan request (financier): the principal goes to the borrower", ("loan_id", _int))
+    action("repay-loan", "repay a loan, up to its debt (interest first)", ("loan_id", _int), ("amount", _int))
+    action("settle-loan", "settle a loan once its receivable closed: lender first, borrower the rest",
+           ("loan_id", _int))
     add_audit_commands(sub)
     add_document_commands(sub)
     return p
@@ -258,9 +266,21 @@ def cmd_show(args: argparse.Namespace) -> None:
     scf = _open(args)
     target = args.target
     if target.startswith("0x") and len(target) == 42:
+        from .lifecycle import checked_address
+
+        target = checked_address(target, "member")
         holdings = scf.holdings(target)
-        text = "\n".join(f"#{i}: {v}" for i, v in sorted(holdings.items())) or "no certificates"
-        _emit(args, text, {"holder": target, "holdings": holdings})
+        loans = scf.loans(target)
+        pledged: dict[int, int] = {}
+        for ln in loans:
+            if ln.borrower == target and ln.pledged:
+                pledged[ln.cert_id] = pledged.get(ln.cert_id, 0) + ln.units
+        rows = [_loan_json(scf, ln) for ln in loans]
+        text = "\n".join([f"#{i}: {v}" for i, v in sorted(holdings.items())] or ["no certificates"])
+        if pledged:
+            text += "\npledged to the loan desk: " + ", ".join(f"#{i}: {v}" for i, v in sorted(pledged.items()))
+        text += "".join("\n" + _loan_text(r, target) for r in rows)
+        _emit(args, text, {"holder": target, "holdings": holdings, "pledged": pledged, "loans": rows})
         return
     try:
         cid = int(target, 0)
@@ -270,7 +290,34 @@ def cmd_show(args: argparse.Namespace) -> None:
     if not cert.exists:
         raise ScfError(f"certificate {cid} does not exist")
     tree = scf.tree(cert.root_id)
-    _emit(args, text_tree(tree), cert.__dict__)
+    desk = scf.deployment.contracts.get("LoanDesk", {}).get("address", "")
+
+    def name(address: str) -> str:
+        return "LoanDesk (pledged)" if address == desk else address
+
+    ids: list[int] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        ids.append(node.certificate.id)
+        stack.extend(node.children)
+    rows = [_loan_json(scf, ln) for ln in scf.loans(cert_ids=ids)]
+    text = text_tree(tree, name) + "".join("\n" + _loan_text(r) for r in rows)
+    _emit(args, text, {**cert.__dict__, "loans": rows})
+
+
+def _loan_json(scf: Any, ln: Any) -> dict[str, Any]:
+    return {"loanId": ln.id, "state": ln.state, "borrower": ln.borrower, "lender": ln.lender, "certId": ln.cert_id,
+            "units": ln.units, "principal": ln.principal, "annualRateBps": ln.annual_rate_bps,
+            "fundedAt": ln.funded_at, "debt": scf.debt(ln.id) if ln.state == "funded" else 0}
+
+
+def _loan_text(r: dict[str, Any], member: str | None = None) -> str:
+    role = "" if member is None else (" borrowed" if r["borrower"] == member else " lent")
+    lender = r["lender"] if int(r["lender"], 16) else "any financier"
+    debt = f", debt {r['debt']}" if r["state"] == "funded" else ""
+    return (f"loan #{r['loanId']}{role}: {r['units']} units of #{r['certId']} pledged for {r['principal']} at "
+            f"{r['annualRateBps'] / 100:.2f}%/yr, lender {lender}, {r['state']}{debt}")
 
 
 def _csv(text: str | None, what: str, convert: Any = str) -> list[Any]:
@@ -302,7 +349,7 @@ def cmd_action(args: argparse.Namespace) -> None:
     from .lifecycle import checked_address
 
     # Inputs are validated (addresses, amounts) before the node is contacted.
-    for key in ("account", "debtor", "supplier", "to"):
+    for key in ("account", "debtor", "supplier", "to", "lender"):
         if isinstance(getattr(args, key, None), str) and args.command != "split":
             checked_address(getattr(args, key), key)
     doc = _document_hash(args.document) if args.command == "issue" else b""
@@ -345,6 +392,19 @@ def cmd_action(args: argparse.Namespace) -> None:
         result = {"paid": paid, "covered": covered}
     elif c == "claim":
         result = {"payout": scf.claim(signer, args.ids)}
+    elif c == "request-loan":
+        result = {"loanId": scf.request_loan(signer, args.cert_id, args.units, args.principal, args.rate_bps,
+                                             args.lender, args.expiry)}
+    elif c == "cancel-loan":
+        scf.cancel_loan(signer, args.loan_id)
+        result = {"cancelled": args.loan_id}
+    elif c == "fund-loan":
+        result = {"loanId": args.loan_id, "principal": scf.fund_loan(signer, args.loan_id)}
+    elif c == "repay-loan":
+        taken, remaining = scf.repay_loan(signer, args.loan_id, args.amount)
+        result = {"loanId": args.loan_id, "repaid": taken, "remainingDebt": remaining}
+    elif c == "settle-loan":
+        result = {"loanId": args.loan_id, **scf.settle_loan(signer, args.loan_id)}
     else:  # settle
         ids = _csv(args.ids, "ids", int)
         holders = [checked_address(h, "holder") for h in _csv(args.holders, "holders")]
@@ -354,7 +414,8 @@ def cmd_action(args: argparse.Namespace) -> None:
 
 COMMANDS = {"deploy": cmd_deploy, "demo": cmd_demo, "show": cmd_show, "load": cmd_load, "serve": cmd_serve}
 for _name in ("onboard", "suspend", "reinstate", "credit-line", "guarantee", "issue", "split", "transfer", "offer",
-              "finance", "repay", "default", "claim", "settle"):
+              "finance", "repay", "default", "claim", "settle", "request-loan", "cancel-loan", "fund-loan",
+              "repay-loan", "settle-loan"):
     COMMANDS[_name] = cmd_action
 COMMANDS["audit"] = cmd_audit
 COMMANDS["document"] = cmd_document

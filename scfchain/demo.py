@@ -20,6 +20,8 @@ from .render import money, svg_tree, text_tree
 
 DAY = 24 * 3600
 UNIT = 100  # dCNY has 2 decimals
+AUDIT_DB = "deployment.audit.sqlite"  # the auditor's index of the demo's chain (beside deployment.json)
+LOAN = {"units": 150_000 * UNIT, "principal": 120_000 * UNIT, "rateBps": 800, "repayOnDemand": 40_000 * UNIT}
 
 CAST = [
     ("operator", "Platform Operator", None),
@@ -45,11 +47,12 @@ class Story:
     pace = 0.0  # seconds to wait before each step, so that an audience can follow it in the explorer
 
     def __init__(self, scf: Scf, actors: dict[str, str], say: Callable[[str], None], out: Path = Path("."),
-                 resumed: bool = False):
-        self.scf, self.a, self.say = scf, actors, say
+                 resumed: bool = False, rpc_url: str = ""):
+        self.scf, self.a, self.say, self.rpc_url = scf, actors, say, rpc_url
         self.out, self.resumed = out, resumed  # the output folder keeps the invoice's salts for a resumed run
         self.names = {addr: label for key, label, _ in CAST for k, addr in actors.items() if k == key}
         self.names[scf.desk.address] = "Financing Desk"
+        self.names[scf.loan_desk.address] = "Loan Desk (pledged)"
         self.record: dict[str, Any] = {"actors": {self.names[a]: a for a in actors.values()}, "steps": []}
 
     def name(self, address: str) -> str:
@@ -94,10 +97,11 @@ def run_demo(rpc_url: str | None = None, out_dir: str | Path = "demo-output", sa
             deployment = deploy(chain, actors["operator"], progress=lambda m: say("  " + m))
             docs.forget_invoice(out)
             deployment.save(out / "deployment.json")
+            (out / AUDIT_DB).unlink(missing_ok=True)  # an index of an earlier run's deployment
         if on_deployed is not None:
             on_deployed(out / "deployment.json")
         scf = Scf(chain, deployment)
-        story = Story(scf, actors, say, out, resumed)
+        story = Story(scf, actors, say, out, resumed, rpc_url)
         story.pace = pace
         record = _tell(story)
         record["chainId"] = deployment.chain_id
@@ -149,7 +153,7 @@ def _tell(s: Story) -> dict[str, Any]:
             say(f"  {label:34} {role.lower().replace('_', ' ')}")
 
     s.step("Funding participants with demo dCNY")
-    for key, amount in (("core", 2_000_000), ("factor", 1_000_000), ("guarantor", 500_000)):
+    for key, amount in (("core", 2_000_000), ("factor", 1_000_000), ("bank", 1_000_000), ("guarantor", 500_000)):
         minted = sum(e["value"] for e in _events(scf, scf.token, "Transfer", to=a[key]) if int(e["from"], 16) == 0)
         if minted < amount * UNIT:
             scf.mint(op, a[key], amount * UNIT - minted)
@@ -195,36 +199,9 @@ def _tell(s: Story) -> dict[str, Any]:
 
     say("\nCertificate tree of receivable #1:\n" + text_tree(scf.tree(root), s.name))
 
-    s.step("The tier-3 business shows the financing guarantee company its trade background")
-    s.record["documents"] = docs.check_trade_background(scf, invoice, c_sme, s.out)
-    for line in docs.describe(s.record["documents"], s.name(a["sme"]), s.name(a["factor"])):
-        say(line)
-
-    s.step("The financing guarantee company checks lineage on-chain, then buys the tier-3 certificate")
-    posted = _events(scf, scf.desk, "OfferPosted", financier=a["factor"], debtor=a["core"])
-    offer = posted[0]["offerId"] if posted else scf.post_offer(
-        a["factor"], a["core"], 600, 500_000 * UNIT, 10_000 * UNIT, scf.now() + 30 * DAY)
-    cert = scf.certificate(c_sme)
-    lineage = []
-    walk = cert
-    while walk.parent_id:
-        lineage.append(walk.id)
-        walk = scf.certificate(walk.parent_id)
-    lineage.append(walk.id)
-    say(f"  offer #{offer}: 6.00% a year, budget 500,000.00")
-    say(f"  lineage of #{c_sme}: " + " ← ".join(f"#{i}" for i in lineage) + f"; debtor {s.name(cert.debtor)} ✓")
-    amount = 150_000 * UNIT
-    sold = _events(scf, scf.desk, "Financed", offerId=offer, certId=c_sme, seller=a["sme"])
-    t0 = time.monotonic()
-    if sold:  # a resumed run: the sale went through before (at the price quoted then)
-        quote = proceeds = sold[0]["proceeds"]
-    else:
-        quote = scf.quote(offer, c_sme, amount)
-        proceeds = scf.finance(a["sme"], offer, c_sme, amount, min_proceeds=quote)
-    took = time.monotonic() - t0
-    say(f"  quote {money(quote)} for {money(amount)}; paid {money(proceeds)} in one transaction ({took * 1000:.0f} ms)")
-    s.record["financing"] = {"offerId": offer, "certId": c_sme, "amount": amount, "quote": quote,
-                             "proceeds": proceeds, "rateBps": 600, "seconds": round(took, 3), "lineage": lineage}
+    _discounting(s, c_2b)
+    loan_id = _loan_application(s, c_sme, invoice)
+    _repay_on_demand(s, loan_id, now + 30 * DAY)
 
     s.step("Maturity: the core enterprise repays receivable #1 in two parts")
     _travel_to(scf, maturity)
@@ -260,7 +237,9 @@ def _tell(s: Story) -> dict[str, Any]:
     got = scf.claim(a["tier1"], [i for i, _ in pull]) if pull else 0
     say(f"  {s.name(a['tier1'])} claims {money(got)}")
     pushed = scf.settle(a["clearing"], [i for i, _ in push], [h for _, h in push]) if push else 0
-    say(f"  {s.name(a['clearing'])} settles {len(push)} holdings: {money(pushed)}")
+    say(f"  {s.name(a['clearing'])} settles {len(push)} holdings: {money(pushed)} (the pledged units' payout to "
+        "the loan desk included)")
+    _settle_loan(s, loan_id)
     # Every payout of the two receivables, from the Claimed events (whichever run made it).
     for ev in scf.escrow.events.Claimed.get_logs(from_block=scf.deployment.block):
         e = ev["args"]
@@ -278,7 +257,8 @@ def _tell(s: Story) -> dict[str, Any]:
     say(f"\nSummary: receivable #{root} paid {money(totals[root])} of {money(recovered[root])} recovered; "
         f"#{root2} paid {money(totals[root2])} of {money(recovered[root2])} recovered; live units left {live}")
     say(f"  escrow holds {money(scf.token_balance(scf.escrow.address))} (rounding dust), "
-        f"desk {money(scf.token_balance(scf.desk.address))} (unspent offer budget)")
+        f"desk {money(scf.token_balance(scf.desk.address))} (unspent offer budget), loan desk "
+        f"{money(scf.token_balance(scf.loan_desk.address))}")
     out_trees = {"receivable-1.svg": (tree1, f"Receivable #{root} — paid"),
                  "receivable-2.svg": (tree2, f"Receivable #{root2} — defaulted, guarantee called")}
     s.record.update({
@@ -292,11 +272,145 @@ def _tell(s: Story) -> dict[str, Any]:
         "payouts": payouts,
         "liveUnits": live,
         "balances": {"escrow": scf.token_balance(scf.escrow.address), "desk": scf.token_balance(scf.desk.address),
+                     "loanDesk": scf.token_balance(scf.loan_desk.address),
+                     "loanDeskUnits": scf.balance(scf.loan_desk.address, s.record["loan"]["certId"]),
                      "guarantee": scf.token_balance(scf.guarantee.address)},
         "beforeClearing": before,
     })
     s.record["_svg"] = {f: svg_tree(t, s.name, title) for f, (t, title) in out_trees.items()}
     return s.record
+
+
+def _discounting(s: Story, cert_id: int) -> None:
+    """A tier-2 supplier sells part of its certificate to the bank for instant cash (a true sale)."""
+    scf, a, say = s.scf, s.a, s.say
+    s.step("Discounting: a tier-2 supplier sells part of its certificate to the bank for instant cash")
+    posted = _events(scf, scf.desk, "OfferPosted", financier=a["bank"], debtor=a["core"])
+    offer = posted[0]["offerId"] if posted else scf.post_offer(
+        a["bank"], a["core"], 500, 500_000 * UNIT, 10_000 * UNIT, scf.now() + 30 * DAY)
+    say(f"  {s.name(a['bank'])} offer #{offer}: 5.00% a year, budget 500,000.00")
+    amount = 100_000 * UNIT
+    sold = _events(scf, scf.desk, "Financed", offerId=offer, certId=cert_id, seller=a["tier2b"])
+    t0 = time.monotonic()
+    if sold:  # a resumed run: the sale went through before (at the price quoted then)
+        quote = proceeds = sold[0]["proceeds"]
+    else:
+        quote = scf.quote(offer, cert_id, amount)
+        proceeds = scf.finance(a["tier2b"], offer, cert_id, amount, min_proceeds=quote)
+    took = time.monotonic() - t0
+    say(f"  {s.name(a['tier2b'])} sells {money(amount)} of #{cert_id}: quote {money(quote)}, paid {money(proceeds)} "
+        f"in one transaction ({took * 1000:.0f} ms)")
+    s.record["financing"] = {"offerId": offer, "certId": cert_id, "seller": a["tier2b"], "financier": a["bank"],
+                             "amount": amount, "quote": quote, "proceeds": proceeds, "rateBps": 500,
+                             "seconds": round(took, 3), "lineage": _lineage(scf, cert_id)}
+
+
+def _lineage(scf: Scf, cert_id: int) -> list[int]:
+    """The ids from `cert_id` up to its root, read from certificate() on chain."""
+    ids, walk = [], scf.certificate(cert_id)
+    while walk.parent_id:
+        ids.append(walk.id)
+        walk = scf.certificate(walk.parent_id)
+    return ids + [walk.id]
+
+
+def _credit_profile(s: Story, member: str) -> dict[str, Any]:
+    """The member's credit profile as the auditor rebuilds it from the chain's events (its index beside
+    deployment.json, brought up to date)."""
+    from .audit.credit import credit_profile
+    from .audit.session import open_session
+
+    assert s.out is not None
+    session = open_session(str(s.out / "deployment.json"), s.rpc_url, f"sqlite:///{s.out / AUDIT_DB}")
+    try:
+        session.update(confirmations=0)
+        return credit_profile(session.ledger(), member)
+    finally:
+        session.close()
+
+
+def _loan_application(s: Story, cert_id: int, invoice: Any) -> int:
+    """The paper's case: the tier-3 business applies for a loan against its certificate; the financing guarantee
+    company reads its credit profile and the certificate's lineage from the chain, checks the invoice fields the
+    business discloses against the document root on chain, then funds in one transaction. Returns the loan id."""
+    scf, a, say = s.scf, s.a, s.say
+    sme, lender = a["sme"], a["factor"]
+    s.step("The tier-3 business applies for a loan against its certificate")
+    asked = [e for e in _events(scf, scf.loan_desk, "LoanRequested", borrower=sme, certId=cert_id)]
+    loan_id = asked[0]["loanId"] if asked else scf.request_loan(
+        sme, cert_id, LOAN["units"], LOAN["principal"], LOAN["rateBps"], lender, scf.now() + 7 * DAY)
+    say(f"  loan #{loan_id}: {s.name(sme)} pledges {money(LOAN['units'])} of #{cert_id} (the units move into the "
+        f"loan desk's custody) and asks {s.name(lender)} for {money(LOAN['principal'])} at "
+        f"{LOAN['rateBps'] / 100:.2f}% a year")
+
+    s.step("The financing guarantee company assesses the application from the chain")
+    profile = _credit_profile(s, sme)
+    received = profile["received"]
+    say(f"  credit profile of {s.name(sme)}: {received['certificates']} certificate(s) received, "
+        f"{money(received['units'])} units, at tier(s) {', '.join(received['byTier']) or '-'}; "
+        f"{profile['financed']['count']} earlier sales")
+    cert = scf.certificate(cert_id)
+    lineage = _lineage(scf, cert_id)
+    root = scf.certificate(lineage[-1])
+    say(f"  lineage of #{cert_id}: " + " ← ".join(f"#{i}" for i in lineage) + f"; root issued by "
+        f"{s.name(root.debtor)} ({root.status}), matures with it; debtor {s.name(cert.debtor)} ✓")
+
+    s.step("The tier-3 business shows the financing guarantee company its trade background")
+    s.record["documents"] = docs.check_trade_background(scf, invoice, cert_id, s.out)
+    for line in docs.describe(s.record["documents"], s.name(sme), s.name(lender)):
+        say(line)
+
+    s.step("Approved: the loan is paid out in one transaction")
+    loan = scf.loan(loan_id)
+    t0 = time.monotonic()
+    if loan.state == "requested":
+        principal = scf.fund_loan(lender, loan_id)
+    else:  # a resumed run: funded before
+        principal = loan.principal
+    took = time.monotonic() - t0
+    say(f"  {s.name(lender)} funds loan #{loan_id}: {money(principal)} to {s.name(sme)} in one transaction "
+        f"({took * 1000:.0f} ms)")
+    funded = scf.loan(loan_id)
+    s.record["loan"] = {"loanId": loan_id, "certId": cert_id, "borrower": sme, "lender": funded.lender,
+                        "units": funded.units, "principal": funded.principal, "rateBps": funded.annual_rate_bps,
+                        "fundedAt": funded.funded_at, "maturity": cert.maturity, "fundSeconds": round(took, 3),
+                        "lineage": lineage, "creditProfile": {"received": received,
+                                                              "financed": profile["financed"]["count"],
+                                                              "loans": profile.get("loans")}}
+    return loan_id
+
+
+def _repay_on_demand(s: Story, loan_id: int, when: int) -> None:
+    """Some weeks later the business repays part of the loan, on demand (interest first)."""
+    scf, a, say = s.scf, s.a, s.say
+    s.step("On demand: the business repays part of its loan")
+    _travel_to(scf, when)
+    done = _events(scf, scf.loan_desk, "LoanRepaid", loanId=loan_id, payer=a["sme"])
+    if done:
+        taken, left = done[0]["amount"], done[0]["remainingDebt"]
+    else:
+        debt = scf.debt(loan_id)
+        taken, left = scf.repay_loan(a["sme"], loan_id, LOAN["repayOnDemand"])
+        say(f"  debt was {money(debt)} after {(scf.now() - scf.loan(loan_id).funded_at) / DAY:.0f} days")
+    say(f"  {s.name(a['sme'])} repays {money(taken)}; debt left {money(left)}")
+    s.record["loan"]["repaidOnDemand"] = {"amount": taken, "remainingDebt": left}
+
+
+def _settle_loan(s: Story, loan_id: int) -> None:
+    """The clearing has paid the pledged units' payout to the desk: settling the loan pays the lender first
+    (its debt) and the business the rest, in one transaction."""
+    scf, a, say = s.scf, s.a, s.say
+    done = _events(scf, scf.loan_desk, "LoanSettled", loanId=loan_id)
+    if done:
+        settled = {"payout": done[0]["payout"], "toLender": done[0]["toLender"], "toBorrower": done[0]["toBorrower"]}
+        debt = settled["toLender"]
+    else:
+        debt = scf.debt(loan_id)
+        settled = scf.settle_loan(a["clearing"], loan_id)
+    say(f"  loan #{loan_id} settled: payout {money(settled['payout'])} → {s.name(a['factor'])} "
+        f"{money(settled['toLender'])} (its debt), {s.name(a['sme'])} {money(settled['toBorrower'])} (the rest)")
+    s.record["loan"]["settlement"] = {**settled, "debt": debt}
+    s.record["loan"]["state"] = scf.loan(loan_id).state
 
 
 def write_pictures(record: dict[str, Any], out_dir: str | Path) -> None:

@@ -92,7 +92,7 @@ def deploy(
     uri: str = "",
     progress: Callable[[str], None] | None = None,
 ) -> Deployment:
-    """Deploys and wires the six contracts; the deployer holds DEFAULT_ADMIN_ROLE and OPERATOR_ROLE."""
+    """Deploys and wires the seven contracts; the deployer holds DEFAULT_ADMIN_ROLE and OPERATOR_ROLE."""
     if grace_period < 0:
         raise ScfError(f"grace period must be >= 0 seconds, got {grace_period}")
     if payment_token is not None and not is_address(payment_token):
@@ -127,9 +127,12 @@ def deploy(
     escrow = create(
         "SettlementEscrow", consortium.address, certificate.address, guarantee.address, token.address, grace_period
     )
+    loan_desk = create("LoanDesk", consortium.address, certificate.address, escrow.address, token.address)
     chain.transact(certificate.functions.setSettlementEscrow(escrow.address), deployer, "wire certificate")
     chain.transact(guarantee.functions.setSettlementEscrow(escrow.address), deployer, "wire guarantee")
     say("wired the settlement escrow")
+    chain.transact(certificate.functions.setLoanDesk(loan_desk.address), deployer, "wire loan desk")
+    say("wired the loan desk")
     return Deployment(
         chain_id=chain.chain_id,
         deployer=admin,

@@ -60,7 +60,24 @@ TEMPLATES = {
     "DeadlinePassed": "deadline {deadline} passed (now {timestamp})",
     "DebtorMismatch": "offer {offerId} buys receivables of {offerDebtor}, not of {certificateDebtor}",
     "EnforcedPause": "certificate movements are paused",
+    "UnknownLoan": "loan {loanId} does not exist",
+    "InvalidLoanState": "loan {loanId} is {state}: not possible now",
+    "NotBorrower": "{caller} is not the borrower of loan {loanId}",
+    "NotNamedLender": "loan {loanId} asks {lender}; {caller} may not fund it",
+    "LoanRequestExpired": "loan request {loanId} expired at {expiry}",
+    "InvalidUnits": "a loan pledges at least one unit, got {units}",
+    "InvalidPrincipal": "principal {principal} must be above 0 and at most the {units} units pledged",
+    "InvalidRate": "annual rate {annualRateBps} bps exceeds the maximum {maxRateBps} bps",
+    "ExpiryNotInFuture": "expiry {expiry} is not after now ({timestamp})",
+    "CertificateMatured": "certificate {certId} matured at {maturity}: no new loan against it",
+    "InvalidAmount": "amount must be above 0, got {amount}",
+    "LoanTooLarge": "principal {principal} would owe {interestToMaturity} interest by maturity, more than the desk "
+                    "can account for",
+    "UnsolicitedTransfer": "the loan desk takes certificates only through requestLoan ({operator} tried)",
 }
+# Values shown by name instead of number: (error, argument) -> names.
+LOAN_STATE_NAMES = {0: "none", 1: "requested", 2: "funded", 3: "repaid", 4: "settled", 5: "cancelled"}
+NAMED_VALUES = {("InvalidLoanState", "state"): LOAN_STATE_NAMES}
 
 ROLE_NAMES = [
     "OPERATOR_ROLE",
@@ -85,7 +102,8 @@ def _role_label(value: Any) -> Any:
 
 
 def _describe(name: str, args: dict[str, Any]) -> str:
-    shown = {k: _fmt(_role_label(v)) for k, v in args.items()}
+    shown = {k: _fmt(NAMED_VALUES[(name, k)].get(v, v) if (name, k) in NAMED_VALUES else _role_label(v))
+             for k, v in args.items()}
     template = TEMPLATES.get(name)
     if template:
         try:

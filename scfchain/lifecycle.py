@@ -14,6 +14,8 @@ from .errors import ScfError
 
 ROLES = ["CORE_ENTERPRISE_ROLE", "SUPPLIER_ROLE", "FINANCIER_ROLE", "GUARANTOR_ROLE", "CLEARING_ROLE", "OPERATOR_ROLE"]
 STATUS = {0: "none", 1: "active", 2: "paid", 3: "defaulted"}
+LOAN_STATES = {0: "none", 1: "requested", 2: "funded", 3: "repaid", 4: "settled", 5: "cancelled"}
+ZERO_ADDRESS = "0x" + "00" * 20
 MAX_UINT = 2**256 - 1
 
 
@@ -57,6 +59,30 @@ class Certificate:
         return self.root_id != 0
 
 
+@dataclass(frozen=True)
+class Loan:
+    """`LoanDesk.loan(id)`: `lender` is the named lender (zero: any financier), or once funded the funder."""
+
+    id: int
+    borrower: str
+    lender: str
+    cert_id: int
+    units: int
+    principal: int
+    annual_rate_bps: int
+    funded_at: int
+    state: str
+
+    @property
+    def exists(self) -> bool:
+        return self.state != "none"
+
+    @property
+    def pledged(self) -> bool:
+        """Its units are in the desk's custody (requested or funded)."""
+        return self.state in ("requested", "funded")
+
+
 @dataclass
 class TreeNode:
     certificate: Certificate
@@ -83,6 +109,14 @@ class Scf:
         self.desk = deployment.contract(w3, "FinancingDesk")
         self.escrow = deployment.contract(w3, "SettlementEscrow")
         self.token = deployment.contract(w3, "PaymentToken")
+        # Deployments written before the LoanDesk existed still work for everything else.
+        self._loan_desk = deployment.contract(w3, "LoanDesk") if "LoanDesk" in deployment.contracts else None
+
+    @property
+    def loan_desk(self) -> Any:
+        if self._loan_desk is None:
+            raise ScfError("the deployment has no LoanDesk (deployed before loans existed): deploy again")
+        return self._loan_desk
 
     # ------------------------------------------------------------ plumbing
     def _send(self, fn: Any, signer: Signer, label: str) -> Any:
@@ -244,6 +278,90 @@ class Scf:
         receipt = self._send(self.escrow.functions.settle(list(ids), holders), clearing, "settle")
         events = self.escrow.events.Claimed().process_receipt(receipt, errors=DISCARD)
         return sum(e["args"]["payout"] for e in events)
+
+    # ------------------------------------------------------------ loans against certificates
+    def _approve_certificates(self, holder: Signer, operator: str, label: str) -> None:
+        if not self.certificates.functions.isApprovedForAll(address_of(holder), operator).call():
+            self._send(self.certificates.functions.setApprovalForAll(operator, True), holder, label)
+
+    def request_loan(
+        self,
+        borrower: Signer,
+        cert_id: int,
+        units: int,
+        principal: int,
+        annual_rate_bps: int,
+        lender: str | None = None,
+        expiry: int | None = None,
+    ) -> int:
+        """Pledges `units` of `cert_id` (they move into the desk's custody) and asks `lender` (None: any
+        financier) for `principal` at `annual_rate_bps`; the request can be funded until `expiry` (default: a
+        week from now). Returns the loan id."""
+        checked_amount(units, "units")
+        checked_amount(principal, "principal")
+        checked_amount(annual_rate_bps, "annual rate (bps)", minimum=0)
+        lender = ZERO_ADDRESS if lender is None else checked_address(lender, "lender")
+        if expiry is None:
+            expiry = self.now() + 7 * 24 * 3600
+        desk = self.loan_desk
+        self._approve_certificates(borrower, desk.address, "approve loan desk")
+        fn = desk.functions.requestLoan(cert_id, units, principal, annual_rate_bps, lender, expiry)
+        receipt = self._send(fn, borrower, "requestLoan")
+        return self._event(desk, "LoanRequested", receipt)["loanId"]
+
+    def cancel_loan(self, borrower: Signer, loan_id: int) -> None:
+        """Withdraws an unfunded request: its units (or, once the root closed, their payout) go back."""
+        desk = self.loan_desk
+        receipt = self._send(desk.functions.cancelLoanRequest(loan_id), borrower, "cancelLoanRequest")
+        self._event(desk, "LoanRequestCancelled", receipt)
+
+    def fund_loan(self, lender: Signer, loan_id: int) -> int:
+        """Funds a request: the principal goes from the lender to the borrower at once; returns it."""
+        desk = self.loan_desk
+        principal = self.loan(loan_id).principal
+        if principal:
+            self._ensure_allowance(lender, desk.address, principal)
+        receipt = self._send(desk.functions.fundLoan(loan_id), lender, "fundLoan")
+        return self._event(desk, "LoanFunded", receipt)["principal"]
+
+    def repay_loan(self, payer: Signer, loan_id: int, amount: int) -> tuple[int, int]:
+        """Repays up to `amount` (the desk takes at most the debt); returns (taken, remaining debt)."""
+        checked_amount(amount)
+        desk = self.loan_desk
+        self._ensure_allowance(payer, desk.address, amount)
+        receipt = self._send(desk.functions.repayLoan(loan_id, amount), payer, "repayLoan")
+        ev = self._event(desk, "LoanRepaid", receipt)
+        return ev["amount"], ev["remainingDebt"]
+
+    def settle_loan(self, caller: Signer, loan_id: int) -> dict[str, int]:
+        """Settles a loan whose root has closed: the lender gets min(debt, payout), the borrower the rest."""
+        desk = self.loan_desk
+        receipt = self._send(desk.functions.settleLoan(loan_id), caller, "settleLoan")
+        ev = self._event(desk, "LoanSettled", receipt)
+        return {"payout": ev["payout"], "toLender": ev["toLender"], "toBorrower": ev["toBorrower"]}
+
+    def loan(self, loan_id: int) -> Loan:
+        r = self.loan_desk.functions.loan(loan_id).call()
+        return Loan(loan_id, r[0], r[1], r[2], r[3], r[4], r[5], r[6], LOAN_STATES.get(r[7], str(r[7])))
+
+    def debt(self, loan_id: int) -> int:
+        return self.loan_desk.functions.debt(loan_id).call()
+
+    def loans(self, account: str | None = None, cert_ids: Iterable[int] | None = None) -> list[Loan]:
+        """Every loan ever requested (from LoanRequested events), as `loan()` shows it now; only those where
+        `account` is the borrower or the lender, or those pledging one of `cert_ids`, when given."""
+        if self._loan_desk is None:
+            return []
+        logs = self.loan_desk.events.LoanRequested.get_logs(from_block=self.deployment.block)
+        wanted = None if cert_ids is None else set(cert_ids)
+        out = []
+        for e in sorted(logs, key=lambda e: e["args"]["loanId"]):
+            if wanted is not None and e["args"]["certId"] not in wanted:
+                continue
+            loan = self.loan(e["args"]["loanId"])
+            if account is None or checked_address(account) in (loan.borrower, loan.lender):
+                out.append(loan)
+        return out
 
     # ------------------------------------------------------------ views
     def certificate(self, cert_id: int) -> Certificate:

@@ -1,4 +1,5 @@
-"""Load: N receivables through the whole lifecycle (issue, split down T tiers, financing at the last tier,
+"""Load: N receivables through the whole lifecycle (issue, split down T tiers, financing at the last tier, a loan
+against the tier-1 holder's remainder — requested, funded, then repaid before the receivable is, or settled after —,
 repayment, claims) with transactions pipelined in JSON-RPC batches, then auditor-grade checks.
 
 Each phase sends all its transactions without waiting (nonces assigned here), then waits for each sender's
@@ -33,6 +34,8 @@ from .rpc import BatchRpc
 
 DAY = 24 * 3600
 FACE = 1_024_000  # divisible by 2**10: halving down ten tiers leaves no rounding dust
+LOAN_UNITS = FACE // 2  # the tier-1 holder's remainder after its split, pledged
+LOAN_PRINCIPAL = FACE // 4
 TOPIC_ISSUED = "0x" + keccak(text="ReceivableIssued(uint256,address,address,uint256,uint64,bytes32)").hex()
 TOPIC_SPLIT = "0x" + keccak(text="CertificateSplit(uint256,uint256,address,uint256[],address[],uint256[])").hex()
 TOPIC_REPAID = "0x" + keccak(text="Repaid(uint256,address,uint256,uint256)").hex()
@@ -40,6 +43,12 @@ TOPIC_CLAIMED = "0x" + keccak(text="Claimed(uint256,uint256,address,uint256,uint
 TOPIC_FINANCED = "0x" + keccak(text="Financed(uint256,uint256,address,address,uint256,uint256)").hex()
 TOPIC_OFFER = "0x" + keccak(text="OfferPosted(uint256,address,address,uint256,uint256,uint256,uint64)").hex()
 TOPIC_TRANSFER = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
+TOPIC_LOAN_REQUESTED = "0x" + keccak(
+    text="LoanRequested(uint256,address,uint256,uint256,uint256,uint256,address,uint64)").hex()
+TOPIC_LOAN_FUNDED = "0x" + keccak(text="LoanFunded(uint256,address,uint256)").hex()
+TOPIC_LOAN_REPAID = "0x" + keccak(text="LoanRepaid(uint256,address,uint256,uint256)").hex()
+TOPIC_LOAN_SETTLED = "0x" + keccak(text="LoanSettled(uint256,uint256,uint256,uint256)").hex()
+LOAN_RATE_BPS = 700
 ZERO_TOPIC = "0x" + "00" * 32
 PENDING_TIMEOUT = 120.0  # how long a resumed run waits for the earlier run's transactions to be mined
 CLAIM_BATCH = 40
@@ -63,8 +72,15 @@ SEL = {
     "totalSupply": selector("totalSupply()"),
     "nextId": selector("nextId()"),
     "offerCount": selector("offerCount()"),
+    "requestLoan": selector("requestLoan(uint256,uint256,uint256,uint256,address,uint64)"),
+    "fundLoan": selector("fundLoan(uint256)"),
+    "repayLoan": selector("repayLoan(uint256,uint256)"),
+    "settleLoan": selector("settleLoan(uint256)"),
+    "loan": selector("loan(uint256)"),
+    "loanCount": selector("loanCount()"),
 }
-GAS = {"issue": 250_000, "split": 250_000, "finance": 300_000, "repay": 200_000}
+GAS = {"issue": 250_000, "split": 250_000, "finance": 300_000, "repay": 200_000, "requestLoan": 300_000,
+       "fundLoan": 200_000, "repayLoan": 250_000, "settleLoan": 300_000}
 
 
 # The load encodes a few thousand calls a second: a minimal ABI coder for its static words and one-level
@@ -366,14 +382,18 @@ class OnChain:
     claimed: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, certificate id) → payout
     offers: dict[tuple[str, str], int] = field(default_factory=dict)  # (financier, debtor) → first offer id
     minted: dict[str, int] = field(default_factory=dict)  # account → payment tokens minted to it
+    loans: dict[int, int] = field(default_factory=dict)  # pledged certificate id → loan id (one loan each)
+    funded: set[int] = field(default_factory=set)  # loan ids
+    loans_repaid: set[int] = field(default_factory=set)  # loan ids repaid in full
+    loans_settled: dict[int, int] = field(default_factory=dict)  # loan id → payout
     events: dict[str, int] = field(default_factory=dict)  # totals the contracts' state must agree with (`gaps`)
     block: int = 0  # the block the events were read up to
 
     @classmethod
     def read(cls, rpc: BatchRpc, deployment: Deployment) -> "OnChain":
         first, last = deployment.block, int(rpc.call("eth_blockNumber"), 16)
-        cert, desk, escrow, token = (deployment.address(name) for name in
-                                     ("ReceivableCertificate", "FinancingDesk", "SettlementEscrow", "PaymentToken"))
+        cert, desk, escrow, token, loan_desk = (deployment.address(name) for name in (
+            "ReceivableCertificate", "FinancingDesk", "SettlementEscrow", "PaymentToken", "LoanDesk"))
 
         def logs(address: str, *topics: Any) -> list[dict[str, Any]]:
             return _logs(rpc, address, list(topics), first, last)
@@ -403,7 +423,15 @@ class OnChain:
         for log in logs(token, TOPIC_TRANSFER, ZERO_TOPIC):
             to = addr(log["topics"][2])
             found.minted[to] = found.minted.get(to, 0) + _read(log["data"], 0)
+        for log in logs(loan_desk, TOPIC_LOAN_REQUESTED):  # topics: loanId, borrower, certId
+            found.loans[int(log["topics"][3], 16)] = int(log["topics"][1], 16)
+        found.funded = {int(log["topics"][1], 16) for log in logs(loan_desk, TOPIC_LOAN_FUNDED)}
+        found.loans_repaid = {int(log["topics"][1], 16) for log in logs(loan_desk, TOPIC_LOAN_REPAID)
+                              if _read(log["data"], 1) == 0}  # data: (amount, remainingDebt)
+        for log in logs(loan_desk, TOPIC_LOAN_SETTLED):  # data: (payout, toLender, toBorrower)
+            found.loans_settled[int(log["topics"][1], 16)] = _read(log["data"], 0)
         found.events = {
+            "loans": len(found.loans),
             "certificates": len(found.roots) + len(found.children),
             "offers": len(offers),
             "minted": sum(found.minted.values()),
@@ -418,9 +446,10 @@ class OnChain:
         what the events moved. On a node whose history lacks events its state shows (an Anvil restarted from a
         `--state` dump written while it was mining can keep the state of a block whose events it lost), a resumed
         run would repeat actions or trip over them."""
-        cert, desk, escrow, token = (deployment.address(name) for name in
-                                     ("ReceivableCertificate", "FinancingDesk", "SettlementEscrow", "PaymentToken"))
-        calls = {"certificates": (cert, _data("nextId")), "offers": (desk, _data("offerCount")),
+        cert, desk, escrow, token, loan_desk = (deployment.address(name) for name in (
+            "ReceivableCertificate", "FinancingDesk", "SettlementEscrow", "PaymentToken", "LoanDesk"))
+        calls = {"loans": (loan_desk, _data("loanCount")),
+                 "certificates": (cert, _data("nextId")), "offers": (desk, _data("offerCount")),
                  "minted": (token, _data("totalSupply")), "desk": (token, _data("tokenBalance", desk)),
                  "escrow": (token, _data("tokenBalance", escrow))}
         answers = rpc.batch([("eth_call", [{"to": to, "data": data}, hex(self.block)]) for to, data in calls.values()])
@@ -435,6 +464,8 @@ class OnChain:
     def summary(self, receivables: int, tiers: int) -> str:
         return (f"on chain {len(self.roots)} of {receivables} receivables issued, {len(self.children)} of "
                 f"{receivables * (tiers - 1)} splits, {len(self.financed)} of {receivables} sales, "
+                f"{len(self.loans)} of {receivables} loans requested, {len(self.funded)} funded, "
+                f"{len(self.loans_repaid) + len(self.loans_settled)} repaid or settled, "
                 f"{sum(1 for p in self.repaid.values() if p >= FACE)} of {receivables} repayments, "
                 f"{len(self.claimed)} of {receivables * tiers} certificates claimed")
 
@@ -473,8 +504,10 @@ def _set_up(scf: Scf, op: str, bank: str, plan: list[Lane], receivables: int, no
             continue
         if needed(lambda: scf.certificates.functions.creditLine(bank, lane.core).call() == face):
             scf.set_credit_line(bank, lane.core, face)
+        loans = len(range(j, receivables, lanes)) if len(lane.holders) > 1 else 0
         mint(lane.core, face)
-        mint(lane.factor, face)
+        mint(lane.factor, face + LOAN_PRINCIPAL * loans)  # the offer's budget and the loans' principal
+        mint(lane.holders[0], LOAN_PRINCIPAL // 10 * loans)  # the borrower's interest
         if needed(lambda: scf.token.functions.allowance(lane.core, scf.escrow.address).call() >= face):
             scf._ensure_allowance(lane.core, scf.escrow.address, face)
         offer = found.offers.get((lane.factor.lower(), lane.core.lower())) if found is not None else None
@@ -485,6 +518,14 @@ def _set_up(scf: Scf, op: str, bank: str, plan: list[Lane], receivables: int, no
         if needed(lambda: scf.certificates.functions.isApprovedForAll(holder, scf.desk.address).call()):
             scf.chain.transact(scf.certificates.functions.setApprovalForAll(scf.desk.address, True), holder,
                                "approve desk")
+        if loans:  # the tier-1 holder pledges, and repays; the factor lends
+            borrower, loan_desk = lane.holders[0], scf.loan_desk.address
+            if needed(lambda: scf.certificates.functions.isApprovedForAll(borrower, loan_desk).call()):
+                scf.chain.transact(scf.certificates.functions.setApprovalForAll(loan_desk, True), borrower,
+                                   "approve loan desk")
+            for payer, amount in ((borrower, LOAN_PRINCIPAL * 2 * loans), (lane.factor, LOAN_PRINCIPAL * loans)):
+                if needed(lambda: scf.token.functions.allowance(payer, loan_desk).call() >= amount):
+                    scf._ensure_allowance(payer, loan_desk, amount)
     return skipped
 
 
@@ -495,6 +536,7 @@ def _drive(
     """The phases. Resuming (`found`), each phase sends only what `found` does not show; a fresh deployment has
     nothing on chain and reads nothing."""
     cert, desk, escrow = scf.certificates.address, scf.desk.address, scf.escrow.address
+    loan_desk = scf.loan_desk.address
     done = found or OnChain()
     pipe = Pipeline(rpc_url, scf.chain.fees().get("maxPriorityFeePerGas", 0), seal)
     if seal:  # set-up ran with automine; from here the load seals its blocks
@@ -559,9 +601,38 @@ def _drive(
     proceeds = sum(done.financed.get(c, 0) for c in current) + sum(_read(tx_logs[0]["data"], 2) for tx_logs in logs)
     for c, lane in zip(current, lane_of):
         held.setdefault(lane.factor, []).append(c)
+    # Loans: the tier-1 holder pledges the remainder of its root to the lane's factor; the even-numbered loans are
+    # repaid in full before the receivable is (the units come back, to be claimed), the odd ones settled after it.
+    loan_ids = [0] * n
+    early = [i for i in range(n) if i % 2 == 0] if tiers > 1 else []
+    late = [i for i in range(n) if i % 2 == 1] if tiers > 1 else []
+    if tiers > 1:
+        loan_ids = [done.loans.get(r, 0) for r in roots]
+        todo = [i for i in range(n) if not loan_ids[i]]
+        logs = phase("request loan", [
+            (lane_of[i].holders[0], loan_desk, _data("requestLoan", roots[i], LOAN_UNITS, LOAN_PRINCIPAL,
+                                                     LOAN_RATE_BPS, lane_of[i].factor, now + 30 * DAY),
+             GAS["requestLoan"]) for i in todo], TOPIC_LOAN_REQUESTED, n - len(todo))
+        for i, tx_logs in zip(todo, logs):
+            loan_ids[i] = int(tx_logs[0]["topics"][1], 16)
+        todo = [i for i in range(n) if loan_ids[i] not in done.funded]
+        phase("fund loan", [(lane_of[i].factor, loan_desk, _data("fundLoan", loan_ids[i]), GAS["fundLoan"])
+                            for i in todo], TOPIC_LOAN_FUNDED, n - len(todo))
+        todo = [i for i in early if loan_ids[i] not in done.loans_repaid]
+        # twice the principal offered: the desk takes the debt only
+        phase("repay loan", [(lane_of[i].holders[0], loan_desk, _data("repayLoan", loan_ids[i], 2 * LOAN_PRINCIPAL),
+                              GAS["repayLoan"]) for i in todo], TOPIC_LOAN_REPAID, len(early) - len(todo))
     todo = [i for i in range(n) if done.repaid.get(roots[i], 0) < FACE]
     phase("repay", [(lane_of[i].core, escrow, _data("repay", roots[i], FACE - done.repaid.get(roots[i], 0)),
                      GAS["repay"]) for i in todo], TOPIC_REPAID, n - len(todo))
+    todo = [i for i in late if loan_ids[i] not in done.loans_settled]
+    logs = phase("settle loan", [(lane_of[i].factor, loan_desk, _data("settleLoan", loan_ids[i]), GAS["settleLoan"])
+                                 for i in todo], TOPIC_LOAN_SETTLED, len(late) - len(todo)) if tiers > 1 else []
+    # LoanSettled: (payout, toLender, toBorrower); the desk claimed the pledged units' payout itself
+    loan_payouts = sum(done.loans_settled.get(loan_ids[i], 0) for i in late) + sum(
+        _read(tx_logs[0]["data"], 0) for tx_logs in logs)
+    settled_roots = {(lane_of[i].holders[0], roots[i]) for i in late}
+    held = {h: [c for c in ids if (h, c) not in settled_roots] for h, ids in held.items()}
     claims = []
     unclaimed = 0
     for holder, ids in held.items():
@@ -571,26 +642,32 @@ def _drive(
         for i in range(0, len(ids), CLAIM_BATCH):
             part = ids[i : i + CLAIM_BATCH]
             claims.append((holder, escrow, _data("claim", part), 60_000 + 45_000 * len(part)))
-    logs = phase("claim", claims, TOPIC_CLAIMED, n * tiers - unclaimed)
+    logs = phase("claim", claims, TOPIC_CLAIMED, n * tiers - len(settled_roots) - unclaimed)
     elapsed = time.monotonic() - started
     # Claimed: (units, payout); the earlier runs' payouts and this run's
-    paid_out = sum(done.claimed.values()) + sum(_read(log["data"], 1) for tx_logs in logs for log in tx_logs)
+    # (the desk's claims of pledged units are in the loan payouts, counted once there)
+    paid_out = sum(v for (h, _c), v in done.claimed.items() if h != loan_desk.lower()) + sum(
+        _read(log["data"], 1) for tx_logs in logs for log in tx_logs)
     say("checking …")
-    checks = _audit(scf, pipe.rpc, roots, held, n, paid_out, proceeds)
+    checks = _audit(scf, pipe.rpc, roots, held, n, paid_out + loan_payouts, proceeds,
+                    {loan_ids[i]: 3 for i in early} | {loan_ids[i]: 4 for i in late}, [roots[i] for i in late])
     return LoadResult(n, tiers, pipe.sent, round(elapsed, 3), phases, checks, pipe.resent, found is not None,
                       skipped if found is not None else {})
 
 
 def _audit(scf: Scf, rpc: BatchRpc, roots: list[int], held: dict[str, list[int]], n: int, paid_out: int,
-           proceeds: int) -> dict[str, bool]:
-    """The money-legs checks: every root paid and closed, every unit burned, payouts = face values,
-    and every contract's token balance what the accounting says."""
+           proceeds: int, loans: dict[int, int], pledged: list[int]) -> dict[str, bool]:
+    """The money-legs checks: every root paid and closed, every unit burned (the loan desk's pledged ones too),
+    payouts = face values, every loan in the state it was driven to (`loans`: id → 3 repaid or 4 settled), and
+    every contract's token balance what the accounting says."""
     token = scf.token.functions
     statuses = rpc.batch([("eth_call", [{"to": scf.certificates.address,
                                          "data": _data("certificate", r)}, "latest"])
                           for r in roots])
     all_paid = all(_read(s, 6) == 2 for s in statuses)  # certificate(): the 7th word is the status
-    pairs = [(h, i) for h, ids in held.items() for i in ids]
+    pairs = [(h, i) for h, ids in held.items() for i in ids] + [(scf.loan_desk.address, r) for r in pledged]
+    states = rpc.batch([("eth_call", [{"to": scf.loan_desk.address, "data": _data("loan", i)}, "latest"])
+                        for i in loans])
     balances = rpc.batch([("eth_call", [{"to": scf.certificates.address,
                                          "data": _data("balanceOf", h, i)}, "latest"])
                           for h, i in pairs])
@@ -601,6 +678,9 @@ def _audit(scf: Scf, rpc: BatchRpc, roots: list[int], held: dict[str, list[int]]
         "escrow holds exactly the unclaimed payouts (none)": token.balanceOf(scf.escrow.address).call() == 0,
         "desk holds the unspent budget": token.balanceOf(scf.desk.address).call() == FACE * n - proceeds,
         "guarantee contract holds no stray tokens": token.balanceOf(scf.guarantee.address).call() == 0,
+        "every loan repaid or settled, the loan desk holding no tokens": all(
+            _read(s, 7) == want for s, want in zip(states, loans.values()))  # loan(): the 8th word is the state
+        and token.balanceOf(scf.loan_desk.address).call() == 0,
     }
 
 

@@ -36,6 +36,7 @@ SYSTEM = [
     "CreditGuarantee",
     "FinancingDesk",
     "SettlementEscrow",
+    "LoanDesk",
 ]
 
 

@@ -20,11 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SCFCHAIN = str(Path(sys.executable).parent / "scfchain")
 
 
-def start(tmp: Path) -> tuple[Anvil, dict[str, Any]]:
+def start(tmp: Path, scenario: Any = run_scenario) -> tuple[Anvil, dict[str, Any]]:
     anvil = Anvil().start()
     try:
         w3 = Web3(Web3.HTTPProvider(anvil.url))
-        s = run_scenario(w3)
+        s = scenario(w3)
         s["w3"], s["url"], s["tmp"] = w3, anvil.url, tmp
         s["deployment"] = str(s["dep"].save(tmp / "deployment.json"))
         s["db"] = str(tmp / "audit.sqlite")

@@ -9,6 +9,7 @@ from brownie import (
     Consortium,
     CreditGuarantee,
     FinancingDesk,
+    LoanDesk,
     PaymentToken,
     ReceivableCertificate,
     SettlementEscrow,
@@ -161,6 +162,14 @@ def escrow(consortium, certificate, guarantee, token, admin):
     certificate.setSettlementEscrow(escrow, {"from": admin})
     guarantee.setSettlementEscrow(escrow, {"from": admin})
     return escrow
+
+
+@pytest.fixture(scope="module")
+def loan_desk(consortium, certificate, escrow, token, admin):
+    """The LoanDesk, wired into the certificate as its custodian (needs `system` for members and money)."""
+    loan_desk = LoanDesk.deploy(consortium, certificate, escrow, token, {"from": admin})
+    certificate.setLoanDesk(loan_desk, {"from": admin})
+    return loan_desk
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,12 @@ U96 = 2**96 - 1
 U128 = 2**128 - 1
 ZERO = "0x" + "00" * 20
 ZERO32 = "0x" + "00" * 32
+U104 = 2**104 - 1
+U112 = 2**112 - 1
+U120 = 2**120 - 1
+T40 = 2**40 - 1
 NONE, ACTIVE, PAID, DEFAULTED = 0, 1, 2, 3
+L_NONE, L_REQUESTED, L_FUNDED, L_REPAID, L_SETTLED, L_CANCELLED = 0, 1, 2, 3, 4, 5
 NEVER, MEMBER_ACTIVE, MEMBER_SUSPENDED = 0, 1, 2
 
 
@@ -93,6 +98,27 @@ class Guarantee:
     released: bool = False
 
 
+@dataclass
+class Loan:
+    borrower: str
+    lender: str
+    cert: int
+    units: int
+    principal: int
+    rate: int
+    expiry: int  # as the desk keeps it (40 bits, saturated)
+    maturity: int
+    state: int = L_REQUESTED
+    funded_at: int = 0
+    outstanding: int = 0
+    start: int = 0  # start of the current interest period
+    paid_in_period: int = 0
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
 def proceeds(amount: int, rate_bps: int, time_to_maturity: int) -> int:
     """SPEC: amount - ceil(amount * rate * ttm / (10000 * 365 days)), floored at 0."""
     discount = -(-(amount * rate_bps * time_to_maturity) // (BPS * YEAR))
@@ -126,6 +152,11 @@ class Model:
     claimed_units: dict = field(default_factory=lambda: defaultdict(int))  # rootId -> units burned by claims
     payouts: dict = field(default_factory=lambda: defaultdict(int))  # rootId -> tokens paid out
     claims: dict = field(default_factory=lambda: defaultdict(int))  # rootId -> Claimed events (positions)
+    loan_desk: str = ""
+    loans: dict = field(default_factory=dict)  # loanId -> Loan
+    pools: dict = field(default_factory=dict)  # certId -> [units left, payout left] once redeemed
+    desk_pushed: dict = field(default_factory=lambda: defaultdict(int))  # certId -> payout pushed, not yet pooled
+    worthless: dict = field(default_factory=lambda: defaultdict(int))  # certId -> units redeemed for nothing
 
     def clone(self) -> "Model":
         return copy.deepcopy(self)
@@ -269,9 +300,10 @@ class Model:
             raise Revert("ERC1155InvalidOperator", operator)
         self.approved[(sender, operator)] = approved
 
-    def _movement_checks(self, frm: str, to: str, ids: list[int]) -> None:
-        """ReceivableCertificate._update for a member-to-member movement (before OZ's own checks)."""
-        if self.paused:
+    def _movement_checks(self, frm: str, to: str, ids: list[int], operator: str = "") -> None:
+        """ReceivableCertificate._update for a member-to-member movement (before OZ's own checks); the loan
+        desk is the custodian: it gives units back unchecked, and takes them only as their operator."""
+        if self.paused and frm != self.loan_desk:
             raise Revert("EnforcedPause")
         for cert_id in ids:
             cert = self.certs.get(cert_id)
@@ -280,9 +312,14 @@ class Model:
             status = self.roots[cert.root].status
             if status != ACTIVE:
                 raise Revert("RootClosed", cert.root, status)
-        for who in (frm, to):
-            if not self.active(who):
-                raise Revert("InactiveMember", who)
+        inactive = frm if not self.active(frm) else (to if not self.active(to) else None)
+        if inactive is None or frm == self.loan_desk:
+            return
+        if inactive == to and to == self.loan_desk:
+            if operator != self.loan_desk:
+                raise Revert("LoanDeskDepositRefused", operator)
+            return
+        raise Revert("InactiveMember", inactive)
 
     def _apply_moves(self, frm: str, to: str, ids: list[int], values: list[int]) -> None:
         """OZ ERC1155._update: sequential per entry (the same id twice is debited twice)."""
@@ -301,7 +338,7 @@ class Model:
             raise Revert("ERC1155MissingApprovalForAll", sender, frm)
         if to == ZERO:
             raise Revert("ERC1155InvalidReceiver", to)
-        self._movement_checks(frm, to, [cert_id])
+        self._movement_checks(frm, to, [cert_id], sender)
         self._apply_moves(frm, to, [cert_id], [value])
 
     def batch_transfer(self, sender: str, frm: str, to: str, ids: list[int], values: list[int]) -> None:
@@ -309,7 +346,7 @@ class Model:
             raise Revert("ERC1155MissingApprovalForAll", sender, frm)
         if to == ZERO:
             raise Revert("ERC1155InvalidReceiver", to)
-        self._movement_checks(frm, to, ids)
+        self._movement_checks(frm, to, ids, sender)
         if len(ids) != len(values):
             raise Revert("ERC1155InvalidArrayLength", len(ids), len(values))
         self._apply_moves(frm, to, ids, values)
@@ -536,9 +573,13 @@ class Model:
             root_id, units, payout = self._redeem(bal, cert_id, holder)
             claimed.append((cert_id, root_id, holder, units, payout))
             total += payout
+            if holder == self.loan_desk:
+                self.worthless.pop(cert_id, None)  # the clearing burned the desk's worthless units
         self._book_claims(bal, claimed)
-        for _, _, holder, _, payout in claimed:
+        for cert_id, _, holder, _, payout in claimed:
             self._move_tokens(self.escrow, holder, payout)
+            if holder == self.loan_desk and cert_id not in self.pools:
+                self.desk_pushed[cert_id] += payout
         return total, claimed
 
     def _book_claims(self, bal: dict, claimed: list) -> None:
@@ -548,6 +589,163 @@ class Model:
             self.claimed_units[root_id] += units
             self.payouts[root_id] += payout
             self.claims[root_id] += 1
+
+    # ------------------------------------------------------------ loan desk
+    def _loan(self, loan_id: int, state: int) -> Loan:
+        loan = self.loans.get(loan_id)
+        if loan is None:
+            raise Revert("UnknownLoan", loan_id)
+        if loan.state != state:
+            raise Revert("InvalidLoanState", loan_id, loan.state)
+        return loan
+
+    def _open_certificate(self, cert_id: int) -> Root:
+        cert = self.certs.get(cert_id)
+        if cert is None:
+            raise Revert("UnknownCertificate", cert_id)
+        root = self.roots[cert.root]
+        if root.status != ACTIVE:
+            raise Revert("RootClosed", cert.root, root.status)
+        if self.now >= root.maturity:
+            raise Revert("CertificateMatured", cert_id, root.maturity)
+        return root
+
+    def loan_interest(self, loan: Loan) -> int:
+        """SPEC: ceil(outstanding * rate * (min(now, maturity) - start) / (10000 * 365 days)), less what was paid
+        in the period (a period of constant principal)."""
+        end = min(self.now, loan.maturity)
+        return ceil_div(loan.outstanding * loan.rate * (end - loan.start), BPS * YEAR) - loan.paid_in_period
+
+    def loan_debt(self, loan_id: int) -> int:
+        loan = self.loans.get(loan_id)
+        if loan is None or loan.state != L_FUNDED:
+            return 0
+        return loan.outstanding + self.loan_interest(loan)
+
+    def live_loan_units(self, cert_id: int) -> int:
+        return sum(x.units for x in self.loans.values() if x.cert == cert_id and x.state in (L_REQUESTED, L_FUNDED))
+
+    def _take_share(self, loan: Loan) -> int:
+        """The loan's share of its id's pooled payout (the loan still counted live); redeems the pool first."""
+        cert_id = loan.cert
+        if cert_id not in self.pools:
+            pooled = self.live_loan_units(cert_id)
+            root = self.roots[self.certs[cert_id].root]
+            held = self.bal[(self.loan_desk, cert_id)]
+            payout = (held or pooled) * root.recovered // root.face
+            if held and payout:
+                bal: dict = {}
+                root_id, units, paid = self._redeem(bal, cert_id, self.loan_desk)
+                self._book_claims(bal, [(cert_id, root_id, self.loan_desk, units, paid)])
+                self._move_tokens(self.escrow, self.loan_desk, paid)
+            elif held:
+                self.worthless[cert_id] += held
+            self.desk_pushed.pop(cert_id, None)
+            self.pools[cert_id] = [pooled, payout]
+        pool = self.pools[cert_id]
+        share = pool[1] if loan.units == pool[0] else pool[1] * loan.units // pool[0]
+        pool[0] -= loan.units
+        pool[1] -= share
+        return share
+
+    def request_loan(self, sender: str, cert_id: int, units: int, principal: int, rate: int, lender: str,
+                     expiry: int) -> int:
+        if units == 0:
+            raise Revert("InvalidUnits", units)
+        if principal == 0 or principal > units:
+            raise Revert("InvalidPrincipal", principal, units)
+        if rate > MAX_RATE_BPS:
+            raise Revert("InvalidRate", rate, MAX_RATE_BPS)
+        if expiry <= self.now:
+            raise Revert("ExpiryNotInFuture", expiry, self.now)
+        root = self._open_certificate(cert_id)
+        maturity = min(root.maturity, T40)
+        interest = ceil_div(principal * rate * (maturity - self.now), BPS * YEAR)
+        if interest > U104:
+            raise Revert("LoanTooLarge", principal, interest)
+        if units > U112:
+            raise Revert("SafeCastOverflowedUintDowncast", 112, units)
+        held = self.bal[(self.loan_desk, cert_id)]
+        if held and held + units > U120:
+            raise Revert("SafeCastOverflowedUintDowncast", 120, held + units)
+        if not self.approved[(sender, self.loan_desk)]:
+            raise Revert("ERC1155MissingApprovalForAll", self.loan_desk, sender)
+        self._movement_checks(sender, self.loan_desk, [cert_id], self.loan_desk)
+        self._apply_moves(sender, self.loan_desk, [cert_id], [units])
+        loan_id = len(self.loans) + 1
+        self.loans[loan_id] = Loan(sender, lender, cert_id, units, principal, rate, min(expiry, T40), maturity)
+        return loan_id
+
+    def cancel_loan(self, sender: str, loan_id: int) -> int | None:
+        loan = self._loan(loan_id, L_REQUESTED)
+        if sender != loan.borrower:
+            raise Revert("NotBorrower", loan_id, sender)
+        share = None
+        if self.roots[self.certs[loan.cert].root].status == ACTIVE:
+            self._apply_moves(self.loan_desk, loan.borrower, [loan.cert], [loan.units])
+        else:
+            share = self._take_share(loan)
+            self._move_tokens(self.loan_desk, loan.borrower, share)
+        loan.state = L_CANCELLED
+        return share
+
+    def fund_loan(self, sender: str, loan_id: int) -> None:
+        self._active_role(sender, FINANCIER)
+        if self.paused:
+            raise Revert("EnforcedPause")
+        loan = self._loan(loan_id, L_REQUESTED)
+        if loan.lender != ZERO and loan.lender != sender:
+            raise Revert("NotNamedLender", loan_id, loan.lender, sender)
+        if self.now >= loan.expiry:
+            raise Revert("LoanRequestExpired", loan_id, loan.expiry)
+        self._open_certificate(loan.cert)
+        self._pull(sender, loan.borrower, loan.principal)
+        self._move_tokens(sender, loan.borrower, loan.principal)
+        loan.lender, loan.funded_at, loan.state = sender, self.now, L_FUNDED
+        loan.outstanding, loan.start, loan.paid_in_period = loan.principal, self.now, 0
+
+    def repay_loan(self, sender: str, loan_id: int, amount: int) -> tuple[int, int, int | None]:
+        """(pulled, remaining debt, payout to the borrower if the root had closed and the debt reached 0)."""
+        loan = self._loan(loan_id, L_FUNDED)
+        if amount == 0:
+            raise Revert("InvalidAmount", amount)
+        interest = self.loan_interest(loan)
+        owed = loan.outstanding + interest
+        pay = min(amount, owed)
+        self._pull(sender, loan.lender, pay)
+        if pay <= interest:
+            loan.paid_in_period += pay
+        else:
+            loan.outstanding -= pay - interest
+            loan.paid_in_period = 0
+            loan.start = min(self.now, loan.maturity)
+        share = None
+        if owed == pay:
+            if self.roots[self.certs[loan.cert].root].status == ACTIVE:
+                loan.state = L_REPAID
+                self._move_tokens(sender, loan.lender, pay)
+                self._apply_moves(self.loan_desk, loan.borrower, [loan.cert], [loan.units])
+                return pay, 0, None
+            share = self._take_share(loan)
+            loan.state = L_SETTLED
+            self._move_tokens(sender, loan.lender, pay)
+            self._move_tokens(self.loan_desk, loan.borrower, share)
+            return pay, 0, share
+        self._move_tokens(sender, loan.lender, pay)
+        return pay, owed - pay, share
+
+    def settle_loan(self, sender: str, loan_id: int) -> tuple[int, int, int]:
+        loan = self._loan(loan_id, L_FUNDED)
+        root_id = self.certs[loan.cert].root
+        if self.roots[root_id].status == ACTIVE:
+            raise Revert("RootNotClosed", root_id)
+        debt = loan.outstanding + self.loan_interest(loan)
+        share = self._take_share(loan)
+        loan.state = L_SETTLED
+        to_lender = min(share, debt)
+        self._move_tokens(self.loan_desk, loan.lender, to_lender)
+        self._move_tokens(self.loan_desk, loan.borrower, share - to_lender)
+        return share, to_lender, share - to_lender
 
     # ------------------------------------------------------------ views for the fuzzer
     def positions(self) -> list[tuple[str, int, int]]:

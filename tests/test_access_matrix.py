@@ -53,6 +53,8 @@ ROLE_GATED = [
                 lambda c, a: c["consortium"].revokeRole(ROLE["SUPPLIER_ROLE"], c["tier2a"], {"from": a})),
     _role_gated("ReceivableCertificate.setSettlementEscrow", "DEFAULT_ADMIN_ROLE", {"admin"},
                 lambda c, a: c["certificate"].setSettlementEscrow(c["fresh"], {"from": a})),
+    _role_gated("ReceivableCertificate.setLoanDesk", "DEFAULT_ADMIN_ROLE", {"admin"},
+                lambda c, a: c["certificate"].setLoanDesk(c["fresh"], {"from": a})),
     _role_gated("ReceivableCertificate.setMaxTier", "DEFAULT_ADMIN_ROLE", {"admin"},
                 lambda c, a: c["certificate"].setMaxTier(8, {"from": a})),
     _role_gated("ReceivableCertificate.pause", "DEFAULT_ADMIN_ROLE", {"admin"},
@@ -83,6 +85,7 @@ def _state(c):
     cert, escrow, desk, guarantee, consortium = c["certificate"], c["escrow"], c["desk"], c["guarantee"], c["consortium"]
     return (
         cert.paused(), cert.maxTier(), cert.nextId(), cert.creditLimit(c["core"]), cert.settlementEscrow(),
+        cert.loanDesk(),
         guarantee.guaranteeCount(), guarantee.settlementEscrow(), desk.offerCount(), desk.offer(c["ids"]["offer"]),
         consortium.isActive(c["tier2a"]), consortium.isActive(c["fresh"]),
         consortium.hasRole(ROLE["CLEARING_ROLE"], c["fresh"]), consortium.hasRole(ROLE["SUPPLIER_ROLE"], c["tier2a"]),
@@ -194,3 +197,92 @@ def test_deployScript_grantsOnlyAdminAndOperatorToTheDeployer(tmp_path, monkeypa
     cert = web3.eth.contract(address=dep["contracts"]["ReceivableCertificate"]["address"],
                              abi=dep["contracts"]["ReceivableCertificate"]["abi"])
     assert cert.functions.settlementEscrow().call() == dep["contracts"]["SettlementEscrow"]["address"]
+    assert cert.functions.loanDesk().call() == dep["contracts"]["LoanDesk"]["address"]
+
+
+# ---------------------------------------------------------------- LoanDesk
+@pytest.fixture
+def desk_case(c, loan_desk, certificate, token, escrow, tier1, sme, bank, factor, core, admin, issue):
+    """sme's open request (loan 1), sme's request naming the factor (loan 2), tier1's loan funded by the bank
+    (loan 3); all on a root certificate sme and tier1 hold."""
+    root = issue(face=FACE)
+    certificate.safeTransferFrom(tier1, sme, root, FACE // 2, "", {"from": tier1})
+    for who in (tier1, sme):
+        certificate.setApprovalForAll(loan_desk, True, {"from": who})
+    for who in (bank, factor):
+        token.approve(loan_desk, 2**256 - 1, {"from": who})
+    zero = "0x" + "00" * 20
+    loan_desk.requestLoan(root, 100, 50, 600, zero, now() + DAY, {"from": sme})
+    loan_desk.requestLoan(root, 100, 50, 600, factor, now() + DAY, {"from": sme})
+    loan_desk.requestLoan(root, 100, 50, 600, zero, now() + DAY, {"from": tier1})
+    loan_desk.fundLoan(3, {"from": bank})
+    return {"desk": loan_desk, "root": root}
+
+
+def _desk_state(d, certificate, token):
+    desk = d["desk"]
+    return ([tuple(desk.loan(i)) for i in (1, 2, 3)], desk.debtParts(3)[0], desk.loanCount(),
+            certificate.balanceOf(desk, d["root"]), token.balanceOf(desk))
+
+
+def test_loanDesk_fundLoan_refusesEveryRoleButFinancier(c, desk_case, certificate, token):
+    desk = desk_case["desk"]
+    before = _desk_state(desk_case, certificate, token)
+    for name in CALLERS:
+        if name == "financier":
+            continue
+        caller = c["who"][name]
+        with reverts("AccessControlUnauthorizedAccount", caller, ROLE["FINANCIER_ROLE"]):
+            desk.fundLoan(1, {"from": caller})
+    assert _desk_state(desk_case, certificate, token) == before
+
+
+def test_loanDesk_fundLoan_namedLenderOnly(c, desk_case, bank, factor):
+    with reverts("NotNamedLender", 2, factor, bank):
+        desk_case["desk"].fundLoan(2, {"from": bank})
+    desk_case["desk"].fundLoan(2, {"from": factor})
+
+
+def test_loanDesk_cancelLoanRequest_refusesEveryoneButTheBorrower(c, desk_case, certificate, token):
+    desk = desk_case["desk"]
+    before = _desk_state(desk_case, certificate, token)
+    for name in CALLERS:
+        caller = c["who"][name]
+        with reverts("NotBorrower", 1, caller):
+            desk.cancelLoanRequest(1, {"from": caller})
+    assert _desk_state(desk_case, certificate, token) == before
+
+
+def test_loanDesk_requestLoan_needsAnActiveMember(c, desk_case, certificate):
+    outsider = c["who"]["outsider"]
+    certificate.setApprovalForAll(desk_case["desk"], True, {"from": outsider})
+    with reverts("InactiveMember", outsider):
+        desk_case["desk"].requestLoan(desk_case["root"], 1, 1, 0, outsider, now() + DAY, {"from": outsider})
+
+
+def test_loanDesk_repayAndSettle_areOpenToAnyone_butMoveOnlyTheLoansMoney(c, desk_case, escrow, certificate, token,
+                                                                          admin, tier1, bank):
+    """Anyone may pay a loan's debt (their own money, to the lender) or settle it once the root closed (the
+    payout goes to lender and borrower, never to the caller)."""
+    desk, outsider = desk_case["desk"], c["who"]["outsider"]
+    token.mint(outsider, 1_000, {"from": admin})
+    token.approve(desk, 2**256 - 1, {"from": outsider})
+    before = (token.balanceOf(bank), token.balanceOf(tier1))
+    desk.repayLoan(3, 10, {"from": outsider})
+    assert (token.balanceOf(outsider), token.balanceOf(bank)) == (990, before[0] + 10)
+    escrow.repay(desk_case["root"], FACE, {"from": c["core"]})
+    tx = desk.settleLoan(3, {"from": outsider})
+    assert token.balanceOf(outsider) == 990
+    settled = tx.events["LoanSettled"]
+    assert token.balanceOf(bank) == before[0] + 10 + settled["toLender"]
+    assert token.balanceOf(tier1) == before[1] + settled["toBorrower"]
+
+
+def test_loanDesk_receiverHook_refusesEveryCaller(c, desk_case):
+    desk = desk_case["desk"]
+    for name in CALLERS:
+        caller = c["who"][name]
+        with reverts("UnsolicitedTransfer", caller, caller):
+            desk.onERC1155Received(caller, caller, 1, 1, "", {"from": caller})
+        with reverts("UnsolicitedTransfer", caller, caller):
+            desk.onERC1155BatchReceived(caller, caller, [1], [1], "", {"from": caller})

@@ -32,17 +32,37 @@ def test_demo_verifies(demo):
     assert v["ok"] and v["roots"] == 2 and v["certificates"] == 6
 
 
-def test_demo_financedTier3Certificate(demo):
+def test_demo_discountedTier2Certificate(demo):
     rec = demo["record"]
     fin = rec["financing"]
     t = ok_json(demo, "trace", str(fin["certId"]), rpc=False)
     assert [a["id"] for a in t["ancestry"]] == fin["lineage"][::-1][:-1]
     node = t["tree"]
-    assert node["tier"] == 3
+    assert node["tier"] == 2
     (f,) = node["financings"]
     assert (f["amount"], f["proceeds"], f["offerRateBps"]) == (fin["amount"], fin["proceeds"], fin["rateBps"])
-    assert f["financierName"] == "Tianfu Financing Guarantee Co."
-    assert f["sellerName"] == "Leshan Household Appliances"
+    assert f["financierName"] == "Bank of Chengdu"
+    assert f["sellerName"] == "Deyang Wiring"
+
+
+def test_demo_loanOnTier3Certificate_traceAndCredit(demo):
+    """The pledge, the repayment on demand and the waterfall at settlement, told back from the events alone."""
+    loan = demo["record"]["loan"]
+    t = ok_json(demo, "trace", str(loan["certId"]), rpc=False)
+    assert [a["id"] for a in t["ancestry"]] == loan["lineage"][::-1][:-1] and t["tree"]["tier"] == 3
+    (x,) = t["tree"]["loans"]
+    assert (x["loanId"], x["state"], x["units"], x["principal"]) == (loan["loanId"], "settled", loan["units"],
+                                                                     loan["principal"])
+    assert (x["borrowerName"], x["lenderName"]) == ("Leshan Household Appliances", "Tianfu Financing Guarantee Co.")
+    assert [(r["amount"], r["remainingDebt"]) for r in x["repayments"]] == [
+        (loan["repaidOnDemand"]["amount"], loan["repaidOnDemand"]["remainingDebt"])]
+    st = loan["settlement"]
+    assert x["waterfall"] == {"payout": st["payout"], "debt": st["debt"], "toLender": st["toLender"],
+                              "toBorrower": st["toBorrower"], "shortfall": 0}
+    record = ok_json(demo, "credit", loan["borrower"], rpc=False)["loans"]["asBorrower"]
+    assert (record["borrowed"], record["repaidBeforeMaturity"], record["repaidByClearing"]) == (
+        loan["principal"], loan["repaidOnDemand"]["amount"], st["toLender"])
+    assert record["shortfallToLenders"] == 0 and record["debtNow"] == 0
 
 
 def test_demo_debtorProfile(demo):

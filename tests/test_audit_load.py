@@ -32,6 +32,8 @@ def test_load_indexVerifyTrace(loaded):
     v = ok_json(loaded, "verify")
     assert v["ok"], [n for n, c in v["checks"].items() if not c["ok"]]
     assert v["roots"] == 40 and v["certificates"] == 40 * 3  # each receivable split down to tier 3
+    # a loan against each root: 20 repaid before the receivable, 20 settled after it by the desk
+    assert v["checks"]["loan-state"]["checked"] == 40 and v["checks"]["inv7-loan-custody"]["checked"] == 40
     t = ok_json(loaded, "trace", "1", rpc=False)
     depth, node = 1, t["tree"]
     while node["children"]:

@@ -30,7 +30,7 @@ def test_verify_allChecksHold(s):
     checks = v["checks"]
     assert set(checks) == {"inv1-units", "inv2-split", "inv3-payouts", "inv4-documents", "inv4-credit-limit",
                            "balance-escrow", "balance-desk", "balance-guarantee", "lineage", "holdings",
-                           "settlement-state"}
+                           "settlement-state", "inv7-loan-custody", "inv8-loans", "loan-state"}
     assert checks["inv1-units"]["checked"] == 3
     assert checks["inv2-split"]["checked"] == 3  # three splits in the script
     assert checks["lineage"]["checked"] == 7

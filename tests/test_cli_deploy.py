@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCFCHAIN = str(Path(sys.executable).parent / "scfchain")
 # Anvil's well-known first dev key: funded on every fresh Anvil chain.
 ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-SYSTEM = ["Consortium", "ReceivableCertificate", "CreditGuarantee", "FinancingDesk", "SettlementEscrow", "PaymentToken"]
+SYSTEM = ["Consortium", "ReceivableCertificate", "CreditGuarantee", "FinancingDesk", "SettlementEscrow", "LoanDesk",
+          "PaymentToken"]
 
 
 def run(*args, env_extra=None, stdin=None):

@@ -39,11 +39,37 @@ def test_demo_paysEveryHolder(tmp_path):
     assert record["liveUnits"] == 0
     assert record["balances"]["escrow"] == 0  # no dust left with these round amounts
     assert record["balances"]["guarantee"] == 0  # the whole guarantee was called
-    # The tier-3 business sold at the quoted price, in one transaction, after checking lineage.
+    # A tier-2 supplier sold to the bank at the quoted price, in one transaction (discounting).
     fin = record["financing"]
-    assert fin["proceeds"] == fin["quote"] < fin["amount"]
-    assert fin["lineage"][-1] == paid["rootId"] and len(fin["lineage"]) == 3
+    assert fin["proceeds"] == fin["quote"] < fin["amount"] == 100_000_00
+    assert fin["seller"] == record["actors"]["Deyang Wiring"] and fin["financier"] == record["actors"]["Bank of Chengdu"]
+    assert fin["lineage"][-1] == paid["rootId"] and len(fin["lineage"]) == 2
     assert record["balances"]["desk"] == 500_000_00 - fin["proceeds"]
+    # The tier-3 business borrowed against its certificate: assessed from the chain, funded in one transaction,
+    # repaid in part on demand, settled at maturity with the lender first.
+    loan = record["loan"]
+    assert loan["borrower"] == record["actors"]["Leshan Household Appliances"]
+    assert loan["lender"] == record["actors"]["Tianfu Financing Guarantee Co."]
+    assert (loan["units"], loan["principal"], loan["rateBps"]) == (150_000_00, 120_000_00, 800)
+    assert len(loan["lineage"]) == 3 and loan["lineage"][-1] == paid["rootId"] and loan["lineage"][0] == loan["certId"]
+    assert loan["creditProfile"]["received"]["byTier"] == {"3": {"certificates": 1, "units": 150_000_00}}
+    assert loan["repaidOnDemand"]["amount"] == 40_000_00
+    # 120,000.00 lent, 30 days of 8 %: the interest (at most 789.05 for the whole 30 days) is paid first
+    assert 80_000_00 < loan["repaidOnDemand"]["remainingDebt"] <= 80_000_00 + 789_05
+    st = loan["settlement"]
+    # 150,000.00 units of a receivable paid in full pay 150,000.00: the lender its debt, the business the rest.
+    assert st["payout"] == 150_000_00 and st["toLender"] == st["debt"]
+    assert st["toLender"] + st["toBorrower"] == st["payout"]
+    # The debt after maturity: what was left after the repayment (all principal) plus at most 60 days of 8 % on it
+    left = loan["repaidOnDemand"]["remainingDebt"]
+    assert left < st["debt"] <= left + left * 8 * 60 // (100 * 365) + 1
+    assert loan["state"] == "settled"
+    desk_payout = [p for p in record["payouts"] if p["id"] == loan["certId"]]
+    assert [(p["name"], p["units"], p["payout"]) for p in desk_payout] == [("Loan Desk (pledged)", 150_000_00, 150_000_00)]
+    assert record["balances"]["loanDesk"] == 0 and record["balances"]["loanDeskUnits"] == 0
+    assert "Loan Desk (pledged)" in paid["tree"]  # the pledge shows in the tree the pictures draw
+    svg = (tmp_path / "receivable-1.svg").read_text()
+    assert "Loan Desk (pledged)" in svg
     assert any("Final payouts" in line for line in lines)
 
 

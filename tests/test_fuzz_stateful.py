@@ -1,12 +1,12 @@
 """Stateful property test: random sequences of every action by random actors, against a Python model.
 
 Hypothesis draws steps (issue, split, transfer, batch transfer, approve, credit line, guarantee provide and
-release, offer, finance, cancel, repay, default, claim, settle, suspend, reinstate, pause, unpause, max tier,
-time travel) with actors drawn mostly from the right role and sometimes from anyone, and amounts, ids and
+release, offer, finance, cancel, repay, default, claim, settle (the loan desk's holding too), loan request,
+cancel, fund, repay and settle, suspend, reinstate, pause, unpause, max tier, time travel) with actors drawn mostly from the right role and sometimes from anyone, and amounts, ids and
 times drawn around the edges (zero, the whole balance, one more, 2**256-1, exact maturity and grace
 boundaries). Each step runs first on the model in tests/fuzz_model.py, which either applies it or names the
 custom error the chain must revert with; then on the chain. After every step the whole chain state is read
-back in one batch and must equal the model, and SPEC invariants 1-6 are checked on the chain's values.
+back in one batch and must equal the model, and SPEC invariants 1-8 are checked on the chain's values.
 
 `make test` runs a fixed seed (FUZZ_SEED, default below) for at least FUZZ_MIN_STEPS steps. `make fuzz` runs a
 campaign for FUZZ_SECONDS with a random seed it prints; each chunk prints its own seed, and a failure names
@@ -72,10 +72,11 @@ class Context:
         self.acct = accounts  # name -> brownie account
         self.addr = {name: _low(a) for name, a in accounts.items()}
         self.name_of = {a: n for n, a in self.addr.items()}
-        for name in ("escrow", "desk", "guarantee"):
+        for name in ("escrow", "desk", "guarantee", "loans"):
             self.name_of[_low(contracts[name])] = name
         self.name_of[ZERO] = "zero"
-        self.holders = [self.addr[n] for n in ACTORS] + [_low(contracts[n]) for n in ("escrow", "desk", "guarantee")]
+        self.holders = [self.addr[n] for n in ACTORS] + [
+            _low(contracts[n]) for n in ("escrow", "desk", "guarantee", "loans")]
         self.base: Model | None = None
         self.stats: Counter = Counter()
         self.outcomes: Counter = Counter()
@@ -192,7 +193,7 @@ class FuzzMachine(RuleBasedStateMachine):
 
     def position(self, data, label):
         """(holder name, id, units) of a held position, else of a random id and actor (maybe nothing held)."""
-        positions = [(self.ctx.name_of.get(h, h), i, u) for h, i, u in self.m.positions() if h in self.ctx.name_of]
+        positions = [(self.ctx.name_of[h], i, u) for h, i, u in self.m.positions() if self.ctx.name_of.get(h) in ACTORS]
         if positions and not self.rare(data, f"{label} any id?", 10):
             return data.draw(st.sampled_from(positions), label=label)
         holder = data.draw(st.sampled_from(ACTORS), label=f"{label} holder")
@@ -288,6 +289,8 @@ class FuzzMachine(RuleBasedStateMachine):
         to = self.who(data, SUPPLIERS + FINANCIERS + ["core"], "to")
         if self.rare(data, "to zero?", 3):
             to = "zero"
+        elif self.rare(data, "to the loan desk?", 4):
+            to = "loans"  # custody: refused unless the desk moves the units itself
         value = self.units(data, held, "value")
         s, c = self.s, self.ctx.c
         s.do(
@@ -300,7 +303,8 @@ class FuzzMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def batch_transfer(self, data):
-        holder = self.who(data, [self.ctx.name_of[h] for h, _, _ in self.m.positions() if h in self.ctx.name_of], "holder", 9)
+        holder = self.who(data, [self.ctx.name_of[h] for h, _, _ in self.m.positions()
+                                 if self.ctx.name_of.get(h) in ACTORS], "holder", 9)
         mine = [(i, u) for h, i, u in self.m.positions() if h == self.a(holder)]
         k = data.draw(st.integers(0, 4), label="entries")
         ids, values = [], []
@@ -328,7 +332,7 @@ class FuzzMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def approve(self, data):
         owner = self.who(data, [], "owner")
-        operator = data.draw(st.sampled_from(["desk"] * 4 + ACTORS + ["zero"]), label="operator")
+        operator = data.draw(st.sampled_from(["desk"] * 4 + ["loans"] * 4 + ACTORS + ["zero"]), label="operator")
         approved = data.draw(st.booleans(), label="approved")
         s, c = self.s, self.ctx.c
         s.do(
@@ -440,7 +444,7 @@ class FuzzMachine(RuleBasedStateMachine):
         open_debtors = {x.debtor for x in self.m.offers.values() if not x.cancelled and t < x.expiry and x.budget}
         sellable = [
             (self.ctx.name_of[h], i, u) for h, i, u in self.m.positions()
-            if self.m.roots[self.m.certs[i].root].status == fm.ACTIVE and t < self.m.roots[self.m.certs[i].root].maturity
+            if self.ctx.name_of.get(h) in ACTORS and self.m.roots[self.m.certs[i].root].status == fm.ACTIVE and t < self.m.roots[self.m.certs[i].root].maturity
             and self.m.roots[self.m.certs[i].root].debtor in open_debtors
         ]
         if sellable and not self.rare(data, "any position?", 30):
@@ -543,7 +547,7 @@ class FuzzMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def claim(self, data):
         closed = self._closed_ids()
-        holders = sorted({h for h, _ in closed})
+        holders = sorted({h for h, _ in closed if h in ACTORS})
         sender = self.who(data, holders, "claimer", 9)
         mine = [i for h, i in closed if h == sender]
         ids = []
@@ -581,6 +585,149 @@ class FuzzMachine(RuleBasedStateMachine):
             total, claimed = result
             assert "SettlementFailed" not in tx.events
             self._check_claims(tx, claimed, "settle", len(ids))
+
+    # ------------------------------------------------------------ loans
+    def _loan_id(self, data, states, label):
+        """Mostly a loan in one of `states`, sometimes any loan, 0 or the next id."""
+        ids = [i for i, x in self.m.loans.items() if x.state in states]
+        if ids and not self.rare(data, f"{label} any?", 15):
+            return data.draw(st.sampled_from(ids), label=label)
+        return self.existing(data, self.m.loans, label)
+
+    def _probe(self):
+        probe = self.m.clone()
+        probe.now = self.m.now + 1
+        return probe
+
+    @rule(data=st.data())
+    def request_loan(self, data):
+        holder, cert_id, held = self.position(data, "pledge")
+        sender = self.who(data, [holder], "borrower")
+        if self.rare(data, "units edge?", 25):
+            units = self.units(data, held, "units")
+        else:
+            units = data.draw(st.integers(1, max(held, 1)), label="units")
+        principal = data.draw(st.sampled_from(["part"] * 6 + ["all", "zero", "over"]), label="principal mode")
+        principal = {"part": max(units // 2, 1), "all": units, "zero": 0, "over": units + 1}[principal]
+        rate = data.draw(st.sampled_from([0, 1, 700, 700, 3_000, 3_000, 10_000, 10_001]), label="rate")
+        lender = data.draw(st.sampled_from(["zero", "zero"] + FINANCIERS + ["sme"]), label="lender")
+        expiry = self.m.now + 1 + self.time_delta(data, "expiry", 60 * DAY)
+        s, c = self.s, self.ctx.c
+        tx, loan_id = s.do(
+            "request loan",
+            lambda m: m.request_loan(self.a(sender), cert_id, units, principal, rate, self.a(lender), expiry),
+            lambda: c["loans"].requestLoan(cert_id, units, principal, rate, self.a(lender), expiry,
+                                           {"from": self.acct(sender)}),
+            [self.a(sender), self.a("loans")],
+        )
+        if tx:
+            ev = tx.events["LoanRequested"]
+            assert (ev["loanId"], ev["certId"], ev["units"], ev["principal"], ev["expiry"]) == (
+                loan_id, cert_id, units, principal, expiry)
+
+    @rule(data=st.data())
+    def cancel_loan(self, data):
+        loan_id = self._loan_id(data, (fm.L_REQUESTED,), "loan")
+        loan = self.m.loans.get(loan_id)
+        sender = self.who(data, [self.ctx.name_of[loan.borrower]] if loan else [], "sender")
+        s, c = self.s, self.ctx.c
+        tx, share = s.do("cancel loan", lambda m: m.cancel_loan(self.a(sender), loan_id),
+                         lambda: c["loans"].cancelLoanRequest(loan_id, {"from": self.acct(sender)}),
+                         [self.a(sender), self.a("loans")])
+        if tx:
+            settled = _events(tx, "LoanSettled")
+            assert [(e["payout"], e["toLender"], e["toBorrower"]) for e in settled] == (
+                [] if share is None else [(share, 0, share)])
+            self._check_desk_claim(tx)
+
+    @rule(data=st.data())
+    def fund_loan(self, data):
+        loan_id = self._loan_id(data, (fm.L_REQUESTED,), "loan")
+        loan = self.m.loans.get(loan_id)
+        named = [self.ctx.name_of[loan.lender]] if loan and loan.lender != ZERO else FINANCIERS
+        sender = self.who(data, named, "lender")
+        s, c = self.s, self.ctx.c
+        borrower = loan.borrower if loan else ZERO
+        tx, _ = s.do("fund loan", lambda m: m.fund_loan(self.a(sender), loan_id),
+                     lambda: c["loans"].fundLoan(loan_id, {"from": self.acct(sender)}), [self.a(sender), borrower])
+        if tx:
+            assert tx.events["LoanFunded"]["principal"] == loan.principal
+
+    @rule(data=st.data())
+    def repay_loan(self, data):
+        loan_id = self._loan_id(data, (fm.L_FUNDED,), "loan")
+        loan = self.m.loans.get(loan_id)
+        payer = self.who(data, [self.ctx.name_of[loan.borrower]] if loan else [], "payer", 20)
+        probe = self._probe()
+        debt = probe.loan_debt(loan_id)
+        interest = probe.loan_interest(probe.loans[loan_id]) if debt else 0
+        amount = data.draw(st.sampled_from(
+            [1, max(interest - 1, 1), max(interest, 1), interest + 1, max(debt // 3, 1), debt, debt + 1, MAX_UINT, 0]),
+            label="amount")
+        s, c = self.s, self.ctx.c
+        touched = [self.a(payer), self.a("loans")] + ([loan.lender, loan.borrower] if loan else [])
+        tx, result = s.do("repay loan", lambda m: m.repay_loan(self.a(payer), loan_id, amount),
+                          lambda: c["loans"].repayLoan(loan_id, amount, {"from": self.acct(payer)}), touched)
+        if tx:
+            pulled, remaining, share = result
+            ev = tx.events["LoanRepaid"]
+            # SPEC 8: a repayment never takes more than the debt.
+            assert (ev["amount"], ev["remainingDebt"]) == (pulled, remaining) and pulled <= debt
+            settled = _events(tx, "LoanSettled")
+            assert [(e["payout"], e["toLender"], e["toBorrower"]) for e in settled] == (
+                [] if share is None else [(share, 0, share)])
+            self._check_desk_claim(tx)
+
+    @rule(data=st.data())
+    def settle_loan(self, data):
+        t = self.m.now + 1
+        due = [i for i, x in self.m.loans.items()
+               if x.state == fm.L_FUNDED and self.m.roots[self.m.certs[x.cert].root].status != fm.ACTIVE]
+        loan_id = data.draw(st.sampled_from(due), label="due loan") if due and not self.rare(
+            data, "any loan?", 25) else self._loan_id(data, (fm.L_FUNDED,), "loan")
+        sender = self.who(data, [], "sender")
+        loan = self.m.loans.get(loan_id)
+        probe = self._probe()
+        debt = probe.loan_debt(loan_id)
+        s, c = self.s, self.ctx.c
+        touched = [self.a("loans")] + ([loan.lender, loan.borrower] if loan else [])
+        tx, result = s.do("settle loan", lambda m: m.settle_loan(self.a(sender), loan_id),
+                          lambda: c["loans"].settleLoan(loan_id, {"from": self.acct(sender)}), touched)
+        if tx:
+            share, to_lender, to_borrower = result
+            ev = tx.events["LoanSettled"]
+            assert (ev["payout"], ev["toLender"], ev["toBorrower"]) == result
+            # SPEC 7: the lender never gets more than the debt.
+            assert to_lender <= debt and t == tx.timestamp
+            self._check_desk_claim(tx)
+
+    # Loans take several steps each (request, fund, repay or settle): their rules are drawn twice as often.
+    @rule(data=st.data())
+    def request_loan_again(self, data):
+        self.request_loan(data)
+
+    @rule(data=st.data())
+    def request_loan_more(self, data):
+        self.request_loan(data)
+
+    @rule(data=st.data())
+    def fund_loan_again(self, data):
+        self.fund_loan(data)
+
+    @rule(data=st.data())
+    def repay_loan_again(self, data):
+        self.repay_loan(data)
+
+    @rule(data=st.data())
+    def settle_loan_again(self, data):
+        self.settle_loan(data)
+
+    def _check_desk_claim(self, tx):
+        """A settlement-type loan action that redeemed the pool by `claim`: count the units as claimed."""
+        got = [(e["id"], e["rootId"], e["holder"].lower(), e["units"], e["payout"]) for e in _events(tx, "Claimed")]
+        for _, root_id, holder, units, _ in got:
+            assert holder == self.a("loans")
+            self.s.ev_claimed[root_id] += units
 
     # ------------------------------------------------------------ membership, pause, time
     @rule(data=st.data())
@@ -772,10 +919,46 @@ def check_everything(machine: FuzzMachine) -> None:
         if root_id:
             assert lineage[root_id][0] == root_id
 
+    # ---- the desk's loans equal the model's (debt at the chain's own latest timestamp)
+    loans = c["loans"]
+    desk_addr = _low(loans)
+    loan_ids = sorted(m.loans)
+    lq = {
+        "count": reader.add(loans.loanCount),
+        "loans": [reader.add(loans.loan, i) for i in loan_ids],
+        "debts": [reader.add(loans.debt, i) for i in loan_ids],
+    }
+    lr = reader.run()
+    assert lr[lq["count"]] == len(m.loans)
+    probe = m.clone()
+    probe.now = chain[-1].timestamp
+    for loan_id, got, debt in zip(loan_ids, [lr[i] for i in lq["loans"]], [lr[i] for i in lq["debts"]]):
+        x = m.loans[loan_id]
+        want = (x.borrower, x.lender, x.cert, x.units, x.principal, x.rate, x.funded_at, x.state)
+        assert (got[0].lower(), got[1].lower(), *got[2:]) == want, f"loan {loan_id}"
+        assert debt == probe.loan_debt(loan_id), f"loan {loan_id}: debt"
+        # SPEC 8: interest never accrues past maturity.
+        if x.state == fm.L_FUNDED and probe.now > x.maturity:
+            at_maturity = probe.clone()
+            at_maturity.now = x.maturity
+            assert debt == at_maturity.loan_debt(loan_id), f"loan {loan_id}: interest past maturity"
+
+    # ---- SPEC 7: the desk holds exactly its live loans' units (or their payout, once redeemed), plus worthless
+    #      units of zero payouts, and no money beyond the payouts of loans not yet settled.
+    for cert_id in ids:
+        redeemed = cert_id in m.pools or cert_id in m.desk_pushed
+        expected = m.worthless.get(cert_id, 0) + (0 if redeemed else m.live_loan_units(cert_id))
+        assert chain_bal.get((desk_addr, cert_id), 0) == expected, f"invariant 7: desk units of {cert_id}"
+    pending = sum(p[1] for p in m.pools.values()) + sum(m.desk_pushed.values())
+    assert chain_tokens[desk_addr] == pending, "invariant 7: the desk's money"
+    for cert_id, (units_left, payout_left) in m.pools.items():
+        if units_left == 0:
+            assert payout_left == 0, f"invariant 7: payout of {cert_id} left with no loan to take it"
+
     # ---- SPEC 6: only the step's own parties' certificates and money moved.
     if machine.prev is not None:
         prev_bal, prev_tok = machine.prev
-        contracts = {_low(c[n]) for n in ("escrow", "desk", "guarantee")}
+        contracts = {_low(c[n]) for n in ("escrow", "desk", "guarantee", "loans")}
         for key, units in chain_bal.items():
             if prev_bal.get(key, 0) != units:
                 assert key[0] in s.touched, f"invariant 6: {key} changed in a step that did not involve it"
@@ -788,23 +971,23 @@ def check_everything(machine: FuzzMachine) -> None:
 
 # ---------------------------------------------------------------- the test
 @pytest.fixture
-def fuzz_context(system, consortium, certificate, escrow, desk, guarantee, token, admin, core, tier1, tier2a, tier2b,
-                 sme, bank, factor, guarantor, clearing, outsider):
+def fuzz_context(system, loan_desk, consortium, certificate, escrow, desk, guarantee, token, admin, core, tier1,
+                 tier2a, tier2b, sme, bank, factor, guarantor, clearing, outsider):
     names = dict(admin=admin, core=core, tier1=tier1, tier2a=tier2a, tier2b=tier2b, sme=sme, bank=bank,
                  factor=factor, guarantor=guarantor, clearing=clearing, outsider=outsider)
     contracts = dict(consortium=consortium, certificate=certificate, escrow=escrow, desk=desk, guarantee=guarantee,
-                     token=token)
+                     token=token, loans=loan_desk)
     ctx = Context(contracts, names)
     # tier1 is also a core enterprise (of its own suppliers): two debtors.
     consortium.onboard(tier1, ROLE["CORE_ENTERPRISE_ROLE"], "Tier-1 as a core enterprise", {"from": admin})
     for name, account in names.items():
         if token.balanceOf(account) == 0:
             token.mint(account, 10**10, {"from": admin})
-        for spender in (escrow, desk, guarantee):
+        for spender in (escrow, desk, guarantee, loan_desk):
             token.approve(spender, MAX_UINT, {"from": account})
 
     m = Model(now=chain[-1].timestamp, grace=GRACE, escrow=_low(escrow), desk=_low(desk),
-              guarantee_contract=_low(guarantee))
+              guarantee_contract=_low(guarantee), loan_desk=_low(loan_desk))
     m.roles[ctx.addr["admin"]] |= {fm.ADMIN, fm.OPERATOR}
     for name, roles in [("core", [fm.CORE]), ("tier1", [fm.SUPPLIER, fm.CORE]), ("tier2a", [fm.SUPPLIER]),
                         ("tier2b", [fm.SUPPLIER]), ("sme", [fm.SUPPLIER]), ("bank", [fm.FINANCIER]),
@@ -834,6 +1017,9 @@ def fuzz_context(system, consortium, certificate, escrow, desk, guarantee, token
     for name in ("tier1", "tier2a", "tier2b", "bank", "factor"):
         step("approve", lambda m, n=name: m.set_approval(A[n], _low(desk), True),
              lambda n=name: certificate.setApprovalForAll(desk, True, {"from": acct[n]}))
+    for name in ("tier1", "tier2a", "tier2b", "sme"):
+        step("approve", lambda m, n=name: m.set_approval(A[n], _low(loan_desk), True),
+             lambda n=name: certificate.setApprovalForAll(loan_desk, True, {"from": acct[n]}))
     t0 = m.now
     root1 = step("issue", lambda m: m.issue(A["core"], A["tier1"], 1_000_000, t0 + 90 * DAY, DOCS[0]),
                  lambda: certificate.issue(tier1, 1_000_000, t0 + 90 * DAY, DOCS[0], {"from": core}), [tier1])

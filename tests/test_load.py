@@ -12,9 +12,10 @@ import pytest
 from eth_abi import encode
 
 from scfchain import Anvil, ScfError
-from scfchain.load import (SEALED_NODE_ARGS, SEL, TOPIC_CLAIMED, TOPIC_FINANCED, TOPIC_ISSUED, TOPIC_OFFER,
-                           TOPIC_REPAID, TOPIC_SPLIT, ZERO_TOPIC, Pipeline, _data, _read, await_pool_drained,
-                           raw_throughput, run_load)
+from scfchain.load import (SEALED_NODE_ARGS, SEL, TOPIC_CLAIMED, TOPIC_FINANCED, TOPIC_ISSUED, TOPIC_LOAN_FUNDED,
+                           TOPIC_LOAN_REPAID, TOPIC_LOAN_REQUESTED, TOPIC_LOAN_SETTLED, TOPIC_OFFER, TOPIC_REPAID,
+                           TOPIC_SPLIT, ZERO_TOPIC, Pipeline, _data, _read, await_pool_drained, raw_throughput,
+                           run_load)
 from scfchain.rpc import BatchRpc
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
@@ -31,10 +32,13 @@ def test_load_runsLifecycleAndChecksHold():
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    # 12 issues, 2 split phases of 12, 12 sales, 12 repayments; claims: one per holder (8 lanes, each with
-    # tier-1 and tier-2 suppliers and a factor holding certificates): 12 * 5 + 8 * 3.
-    assert out["transactions"] == 12 * 5 + 8 * 3
-    assert out["checks"] and all(out["checks"].values()) and len(out["checks"]) == 6
+    # 12 issues, 2 split phases of 12, 12 sales, 12 repayments; 12 loans requested and funded, 6 repaid before
+    # the receivables and 6 settled after; claims: one per holder (8 lanes, each with tier-2 suppliers and a
+    # factor holding certificates; the tier-1 supplier of the 4 even lanes, whose loans were repaid and units came
+    # back: lane j drives receivables j and j + 8, so an odd lane's pledges were all settled by the desk).
+    assert out["transactions"] == 12 * 5 + 12 * 2 + 6 * 2 + (4 + 8 + 8)
+    assert out["checks"] and all(out["checks"].values()) and len(out["checks"]) == 7
+    assert {"request loan", "fund loan", "repay loan", "settle loan"} <= set(out["phases"])
     assert out["resent"] == 0 and out["tps"] > 0
 
 
@@ -143,6 +147,10 @@ def _on_chain(node: Anvil, out: Path) -> dict[str, list[dict]]:
                                   ("repaid", "SettlementEscrow", TOPIC_REPAID),
                                   ("claimed", "SettlementEscrow", TOPIC_CLAIMED),
                                   ("offers", "FinancingDesk", TOPIC_OFFER),
+                                  ("loanRequested", "LoanDesk", TOPIC_LOAN_REQUESTED),
+                                  ("loanFunded", "LoanDesk", TOPIC_LOAN_FUNDED),
+                                  ("loanRepaid", "LoanDesk", TOPIC_LOAN_REPAID),
+                                  ("loanSettled", "LoanDesk", TOPIC_LOAN_SETTLED),
                                   ("mints", "PaymentToken", TOPIC_TRANSFER)):
         topics = [topic, ZERO_TOPIC] if name == "mints" else [topic]
         found[name] = rpc.call("eth_getLogs", [{"fromBlock": hex(dep["block"]), "toBlock": "latest",
@@ -161,7 +169,17 @@ def _assert_each_action_once(found: dict[str, list[dict]], receivables: int, tie
         _read(log["data"], _read(log["data"], 0) // 32 + 1) for log in found["split"]}
     claimed = Counter(int(log["topics"][1], 16) for log in found["claimed"])
     assert set(claimed) == certificates and set(claimed.values()) == {1}  # every certificate claimed exactly once
-    assert len(found["offers"]) == lanes and len(found["mints"]) == 2 * lanes  # an offer per lane, one mint each
+    # an offer per lane, one mint each to its core, its factor and (for its loans' interest) its tier-1 supplier
+    assert tiers > 1  # (with one tier there is no remainder to pledge: no loans)
+    assert len(found["offers"]) == lanes and len(found["mints"]) == 3 * lanes
+    # a loan per receivable: the even-numbered ones repaid in full at once, the odd ones settled
+    loans = {name: found[name] for name in ("loanRequested", "loanFunded", "loanRepaid", "loanSettled")}
+    assert [len(loans["loanRequested"]), len(loans["loanFunded"])] == [receivables] * 2
+    repaid = [log for log in loans["loanRepaid"] if _read(log["data"], 1) == 0]
+    assert len(repaid) == len(loans["loanRepaid"]) == (receivables + 1) // 2
+    assert len(loans["loanSettled"]) == receivables // 2
+    ids = [log["topics"][1] for group in loans.values() for log in group]
+    assert Counter(ids) == Counter({i: 3 for i in {log["topics"][1] for log in loans["loanRequested"]}})
 
 
 def test_load_killedMidRun_resumesWithoutDuplicates(tmp_path):
@@ -176,10 +194,10 @@ def test_load_killedMidRun_resumesWithoutDuplicates(tmp_path):
         again = subprocess.run(cmd + ["--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert again.returncode == 0, again.stderr
         r = json.loads(again.stdout)
-        assert r["resumed"] is True and r["checks"] and all(r["checks"].values()) and len(r["checks"]) == 6
-        assert r["skipped"]["issue"] == 24 and r["skipped"]["split tier 1→2"] == 24 and r["skipped"]["set-up"] == 89
-        # Only what this run sent: at most the second split, the sales, the repayments and the claims.
-        assert r["transactions"] <= 24 * 3 + 8 * 3 and "issue" not in r["phases"]
+        assert r["resumed"] is True and r["checks"] and all(r["checks"].values()) and len(r["checks"]) == 7
+        assert r["skipped"]["issue"] == 24 and r["skipped"]["split tier 1→2"] == 24 and r["skipped"]["set-up"] == 121
+        # Only what this run sent: at most the second split, the sales, the loans, the repayments and the claims.
+        assert r["transactions"] <= 24 * 5 + 12 * 2 + (4 + 8 + 8) and "issue" not in r["phases"]
         _assert_each_action_once(_on_chain(node, out), 24, 3)
 
 
@@ -190,7 +208,9 @@ def test_load_afterCompletedRun_sendsNothingAndChecksHold(tmp_path):
         first = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert first.returncode == 0, first.stderr
         r = json.loads(first.stdout)
-        assert r["resumed"] is False and r["skipped"] == {} and r["transactions"] == 10 * 4 + 8 * 2
+        # 10 each of issue, split, sale, repayment, loan request and funding; 5 loans repaid, 5 settled; claims:
+        # the 8 factors and the tier-1 suppliers of the 4 even lanes (their loans repaid).
+        assert r["resumed"] is False and r["skipped"] == {} and r["transactions"] == 10 * 6 + 5 * 2 + 8 + 4
         assert json.loads(out.read_text())["load"] == {"receivables": 10, "tiers": 2, "lanes": 8}
         rpc = BatchRpc(node.url)
         block = rpc.call("eth_blockNumber")
@@ -199,9 +219,11 @@ def test_load_afterCompletedRun_sendsNothingAndChecksHold(tmp_path):
         assert second.returncode == 0, second.stderr
         r = json.loads(second.stdout)
         assert r["resumed"] is True and r["transactions"] == 0 and r["phases"] == {}
-        assert all(r["checks"].values()) and len(r["checks"]) == 6
-        assert r["skipped"] == {"set-up": 1 + 8 * 4 + 8 * 6, "issue": 10, "split tier 1→2": 10, "finance": 10,
-                                "repay": 10, "claim": 20}
+        assert all(r["checks"].values()) and len(r["checks"]) == 7
+        # set-up: the bank; per lane 4 onboardings, 6 steps for the offer, 4 for the loans
+        assert r["skipped"] == {"set-up": 1 + 8 * 4 + 8 * 6 + 8 * 4, "issue": 10, "split tier 1→2": 10,
+                                "finance": 10, "request loan": 10, "fund loan": 10, "repay loan": 5, "repay": 10,
+                                "settle loan": 5, "claim": 10 + 10 - 5}
         assert rpc.call("eth_blockNumber") == block  # not one transaction, set-up included
         _assert_each_action_once(_on_chain(node, out), 10, 2)
 
@@ -217,7 +239,9 @@ def test_load_afterCompletedRun_sendsNothingAndChecksHold(tmp_path):
         # ERC-20 total supply, slot 2, set one higher) is not resumed: one line, nothing sent.
         token = json.loads(out.read_text())["contracts"]["PaymentToken"]["address"]
         supply = int(rpc.call("eth_getStorageAt", [token, "0x2", "latest"]), 16)
-        assert supply == 2 * 10 * 1_024_000  # each lane's core and factor were minted its face values
+        # each lane's core and factor were minted its face values, the factor the loans' principal (a quarter of
+        # the face value) and the tier-1 supplier a tenth of that for interest
+        assert supply == 10 * (2 * 1_024_000 + 256_000 + 25_600)
         rpc.call("anvil_setStorageAt", [token, "0x2", "0x" + f"{supply + 1:064x}"])
         gap = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert gap.returncode == 1 and len(gap.stderr.strip().splitlines()) == 1
@@ -283,15 +307,16 @@ def test_load_cutInsidePhases_eachResumeSendsOnlyTheRest(tmp_path, monkeypatch):
         with pytest.raises(KeyboardInterrupt):
             run_load(24, 3, node.url, deployment_out=str(out))
         found = _on_chain(node, out)
-        # Each of the 24 holders (8 lanes: tier 1, tier 2, the factor) has 3 certificates, claimed 2 + 1: the
-        # first claim of each went out.
-        assert len(found["financed"]) == 24 and len(found["claimed"]) == 48
+        # Each of the 20 holders with claims (8 lanes: tier 2, the factor; tier 1 of the 4 even lanes, whose loans
+        # were repaid) has 3 certificates, claimed 2 + 1: the first claim of each went out; and the loan desk
+        # claimed the pledged roots of the 12 loans it settled.
+        assert len(found["financed"]) == 24 and len(found["claimed"]) == 40 + 12
         monkeypatch.setattr(Pipeline, "run", original)
         said = []
         r = run_load(24, 3, node.url, deployment_out=str(out), progress=said.append)
-        assert r.resumed and r.ok and len(r.checks) == 6
-        assert r.skipped["finance"] == 24 and r.skipped["claim"] == 48
-        assert r.transactions == 24 and list(r.phases) == ["claim"]  # each holder's last certificate
+        assert r.resumed and r.ok and len(r.checks) == 7
+        assert r.skipped["finance"] == 24 and r.skipped["claim"] == 40
+        assert r.transactions == 20 and list(r.phases) == ["claim"]  # each holder's last certificate
         assert said[0].startswith(f"resuming on the deployment in {out}: on chain 24 of 24 receivables issued")
         _assert_each_action_once(_on_chain(node, out), 24, 3)
 

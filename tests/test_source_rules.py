@@ -10,13 +10,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "contracts"
 INTERFACES = ["IConsortium", "IConsortiumGated", "ICreditGuarantee", "IFinancingDesk", "IReceivableCertificate",
-              "ISettlementEscrow"]
+              "ISettlementEscrow", "ILoanDesk"]
 CONTRACTS = {
     "Consortium": ["IConsortium"],
     "ReceivableCertificate": ["IReceivableCertificate", "IConsortiumGated", "IERC1155", "IERC1155MetadataURI"],
     "CreditGuarantee": ["ICreditGuarantee", "IConsortiumGated"],
     "FinancingDesk": ["IFinancingDesk", "IConsortiumGated"],
     "SettlementEscrow": ["ISettlementEscrow", "IConsortiumGated"],
+    "LoanDesk": ["ILoanDesk", "IConsortiumGated", "IERC1155Receiver"],
 }
 # Standard OpenZeppelin surface (IAccessControl's and ERC-165's functions, AccessControl's admin role constant).
 STANDARD = {"IAccessControl", "IERC165"}

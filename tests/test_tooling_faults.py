@@ -109,7 +109,8 @@ def _assert_every_action_once(scf, record):
     assert len(onboarded) == len(set(onboarded)) == 9
     mints = [e for e in _logs(scf, scf.token, "Transfer") if int(e["from"], 16) == 0]
     assert sorted((e["to"], e["value"]) for e in mints) == sorted(
-        [(accounts[1], 2_000_000_00), (accounts[7], 1_000_000_00), (accounts[8], 500_000_00)])
+        [(accounts[1], 2_000_000_00), (accounts[7], 1_000_000_00), (accounts[6], 1_000_000_00),
+         (accounts[8], 500_000_00)])
     assert len(_logs(scf, scf.guarantee, "GuaranteeProvided")) == 1
     assert len(_logs(scf, scf.certificates, "CreditLineSet")) == 1
     roots = [e["rootId"] for e in _logs(scf, scf.certificates, "ReceivableIssued")]
@@ -121,6 +122,10 @@ def _assert_every_action_once(scf, record):
     assert len(_logs(scf, scf.escrow, "DefaultDeclared")) == 1
     claimed = [(e["id"], e["holder"]) for e in _logs(scf, scf.escrow, "Claimed")]
     assert len(claimed) == len(set(claimed))
+    # One loan: requested, funded, repaid in part on demand, settled at maturity.
+    desk = scf.loan_desk
+    assert [len(_logs(scf, desk, n)) for n in ("LoanRequested", "LoanFunded", "LoanRepaid", "LoanSettled")] == [1] * 4
+    assert scf.loan(record["loan"]["loanId"]).state == "settled"
     # The record of the resumed run is the whole story.
     paid, defaulted = record["receivables"]
     assert paid["status"] == "paid" and paid["paidOut"] == paid["recovered"] == 1_000_000_00

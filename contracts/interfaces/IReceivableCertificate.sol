@@ -31,6 +31,8 @@ interface IReceivableCertificate is IERC1155, IConsortiumGated {
     );
     /// @notice The settlement escrow allowed to close roots and redeem units was set (once).
     event SettlementEscrowSet(address indexed escrow);
+    /// @notice The loan desk, the custodian that may hold pledged units, was set (once).
+    event LoanDeskSet(address indexed desk);
     /// @notice The policy maximum tier was changed.
     event MaxTierSet(uint256 maxTier);
     /// @notice Certificate movements were paused by `account`.
@@ -76,6 +78,12 @@ interface IReceivableCertificate is IERC1155, IConsortiumGated {
     error EnforcedPause();
     /// @notice Movements are not paused.
     error ExpectedPause();
+    /// @notice The loan desk cannot be the zero address.
+    error InvalidLoanDesk(address desk);
+    /// @notice The loan desk is wired already (to `desk`).
+    error LoanDeskAlreadySet(address desk);
+    /// @notice Units go to the loan desk only through its own `requestLoan`; `operator` tried to send them.
+    error LoanDeskDepositRefused(address operator);
 
     /// @notice Wires the settlement escrow allowed to close roots and redeem units, once. DEFAULT_ADMIN_ROLE.
     /// @param escrow The SettlementEscrow's address (non-zero).
@@ -177,6 +185,15 @@ interface IReceivableCertificate is IERC1155, IConsortiumGated {
     /// @notice The settlement escrow (zero until wired).
     /// @return Its address.
     function settlementEscrow() external view returns (address);
+
+    /// @notice Wires the loan desk, once (DEFAULT_ADMIN_ROLE): the one custodian that may hold units without being a
+    ///         member, filled only by its own `requestLoan`.
+    /// @param desk the LoanDesk contract
+    function setLoanDesk(address desk) external;
+
+    /// @notice The loan desk (zero until wired).
+    /// @return the LoanDesk contract
+    function loanDesk() external view returns (address);
 
     /// @notice Escrow only: closes an active root as paid (2) or defaulted (3); returns its face value.
     /// @param rootId An active root.

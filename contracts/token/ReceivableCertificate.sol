@@ -55,6 +55,9 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
     mapping(bytes32 documentHash => uint256 rootId) private _receivableOf;
     mapping(address debtor => Credit) private _credit;
     mapping(address financier => mapping(address debtor => uint256 limit)) private _creditLines;
+    /// @dev The loan desk, the one custodian that may hold units without being a member. Read only on the rare
+    ///      paths that need it (a non-member end, a paused transfer), so ordinary transfers cost nothing more.
+    address private _loanDesk;
 
     constructor(IConsortium consortium_, string memory uri_) ERC1155(uri_) ConsortiumGated(consortium_) {
         _config = Config({escrow: address(0), nextId: 1, maxTier: DEFAULT_MAX_TIER, paused: false});
@@ -73,6 +76,14 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         if (_config.escrow != address(0)) revert SettlementEscrowAlreadySet(_config.escrow);
         _config.escrow = escrow;
         emit SettlementEscrowSet(escrow);
+    }
+
+    /// @inheritdoc IReceivableCertificate
+    function setLoanDesk(address desk) external onlyConsortiumRole(ADMIN_ROLE) {
+        if (desk == address(0)) revert InvalidLoanDesk(desk);
+        if (_loanDesk != address(0)) revert LoanDeskAlreadySet(_loanDesk);
+        _loanDesk = desk;
+        emit LoanDeskSet(desk);
     }
 
     /// @inheritdoc IReceivableCertificate
@@ -257,6 +268,11 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         return _config.escrow;
     }
 
+    /// @inheritdoc IReceivableCertificate
+    function loanDesk() external view returns (address) {
+        return _loanDesk;
+    }
+
     /// @inheritdoc ERC1155
     function supportsInterface(bytes4 interfaceId) public view virtual override(ERC1155, IERC165) returns (bool) {
         return interfaceId == type(IReceivableCertificate).interfaceId || super.supportsInterface(interfaceId);
@@ -266,13 +282,16 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
 
     /// @dev The one hook all movements pass. Member-to-member transfers (not mints or burns, whose
     ///      callers check their own rules) need movements unpaused, both ends active and every root open.
+    ///      The loan desk is the one exception, a custodian: units go to it only when it moves them itself
+    ///      (its `requestLoan`, from an active member), and units it gives back to a borrower are never held
+    ///      up by pause or membership (only by a closed root, whose units the desk redeems instead).
     function _update(address from, address to, uint256[] memory ids, uint256[] memory values)
         internal
         virtual
         override
     {
         if (from != address(0) && to != address(0)) {
-            if (_config.paused) revert EnforcedPause();
+            if (_config.paused && from != _loanDesk) revert EnforcedPause();
             for (uint256 i; i < ids.length; ++i) {
                 uint256 rootId = _lineage[ids[i]].rootId;
                 if (rootId == 0) revert UnknownCertificate(ids[i]);
@@ -280,9 +299,21 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
                 if (status != RootStatus.ACTIVE) revert RootClosed(rootId, status);
             }
             address inactive = _consortium.firstInactiveOf(from, to);
-            if (inactive != address(0)) revert IConsortium.InactiveMember(inactive);
+            if (inactive != address(0)) _checkCustody(from, to, inactive);
         }
         super._update(from, to, ids, values);
+    }
+
+    /// @dev A transfer with an end that is not an active member passes only as the loan desk's custody:
+    ///      the desk giving units back, or the desk taking an active member's units as their operator.
+    function _checkCustody(address from, address to, address inactive) private view {
+        address desk = _loanDesk;
+        if (from == desk) return;
+        if (inactive == to && to == desk) {
+            if (msg.sender != desk) revert LoanDeskDepositRefused(msg.sender);
+            return;
+        }
+        revert IConsortium.InactiveMember(inactive);
     }
 
     /// @dev Every rule of `split` but the amounts and the balance; returns the root and the children's tier.

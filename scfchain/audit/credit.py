@@ -16,7 +16,8 @@ def credit_profile(ledger: Ledger, address: str) -> dict[str, Any]:
     address = checked_address(address, "member")
     member = ledger.members.get(address)
     touched = (member is not None or any(r.debtor == address for r in ledger.roots.values())
-               or any(address in c.seen for c in ledger.certs.values()))
+               or any(address in c.seen for c in ledger.certs.values())
+               or any(address in (ln.borrower, ln.lender) for ln in ledger.loans.values()))
     if not touched:
         raise ScfError(f"{address} appears in no event of this deployment")
     now = ledger.last_time
@@ -106,7 +107,44 @@ def credit_profile(ledger: Ledger, address: str) -> dict[str, Any]:
         "guarantor": {"guarantees": len(guarantees), "provided": sum(g.amount for g in guarantees),
                       "called": sum(g.called_total for g in guarantees),
                       "released": sum(g.released or 0 for g in guarantees)} if guarantees else None,
+        "loans": loan_record(ledger, address),
     }
+
+
+def loan_record(ledger: Ledger, address: str) -> dict[str, Any] | None:
+    """The member's loans against certificates, as borrower and as lender: what was borrowed, repaid by the
+    borrower before maturity (and after), repaid by the clearing out of the pledged units' payout, and the
+    shortfalls the payouts left to lenders (no recourse)."""
+    now = ledger.last_time
+
+    def summary(loans: list[Any]) -> dict[str, Any]:
+        funded = [ln for ln in loans if ln.funded_at]
+        return {
+            "requested": len(loans), "funded": len(funded), "borrowed": sum(ln.principal for ln in funded),
+            "repaidBeforeMaturity": sum(r.amount for ln in loans for r in ln.repayments if r.before_maturity),
+            "repaidAfterMaturity": sum(r.amount for ln in loans for r in ln.repayments if not r.before_maturity),
+            "repaidByClearing": sum(ln.to_lender for ln in loans if ln.by_clearing),
+            "repaidInFull": sum(1 for ln in loans if ln.state == "repaid"),
+            "settled": sum(1 for ln in loans if ln.by_clearing),
+            "shortfalls": sum(1 for ln in loans if ln.by_clearing and ln.settled_debt > ln.to_lender),
+            "shortfallToLenders": sum(ln.settled_debt - ln.to_lender for ln in loans if ln.by_clearing),
+            "open": sum(1 for ln in loans if ln.state == "funded"),
+            "debtNow": sum(ln.debt_at(now) for ln in loans),
+            "cancelled": sum(1 for ln in loans if ln.state == "cancelled"),
+            "records": [{"loanId": ln.id, "certId": ln.cert_id, "units": ln.units, "principal": ln.principal,
+                         "annualRateBps": ln.rate_bps, "state": ln.state, "borrower": ln.borrower,
+                         "lender": ln.lender or ln.named_lender, "fundedAt": ln.funded_at or None,
+                         "maturity": ln.maturity, "repaid": ln.repaid, "debtNow": ln.debt_at(now),
+                         "toLender": ln.to_lender, "toBorrower": ln.to_borrower,
+                         "shortfall": ln.settled_debt - ln.to_lender if ln.by_clearing else 0}
+                        for ln in sorted(loans, key=lambda x: x.id)],
+        }
+
+    borrowed = [ln for ln in ledger.loans.values() if ln.borrower == address]
+    lent = [ln for ln in ledger.loans.values() if ln.lender == address]
+    if not borrowed and not lent:
+        return None
+    return {"asBorrower": summary(borrowed) if borrowed else None, "asLender": summary(lent) if lent else None}
 
 
 def credit_text(profile: dict[str, Any], decimals: int = 2) -> str:
@@ -144,6 +182,21 @@ def credit_text(profile: dict[str, Any], decimals: int = 2) -> str:
             state = "on time" if r["onTime"] else (f"{r['daysLate']:.1f} days late" if r["daysLate"] else "not due")
             lines.append(f"  #{r['rootId']}: {m(r['faceValue'])} due {day(r['maturity'])}, {r['status']}, repaid "
                          f"{m(r['paid'])}, {state}")
+    loans = p.get("loans") or {}
+    for key, label in (("asBorrower", "Loans taken"), ("asLender", "Loans made")):
+        x = loans.get(key)
+        if x:
+            lines.append(f"{label}: {x['funded']} funded of {x['requested']} requested, {m(x['borrowed'])} borrowed; "
+                         f"repaid before maturity {m(x['repaidBeforeMaturity'])}, after {m(x['repaidAfterMaturity'])}"
+                         f", by the clearing {m(x['repaidByClearing'])}; {x['repaidInFull']} repaid in full, "
+                         f"{x['settled']} settled at maturity, shortfalls left to lenders {m(x['shortfallToLenders'])} "
+                         f"({x['shortfalls']} loans); open {x['open']}, debt now {m(x['debtNow'])}")
+            for r in x["records"]:
+                lines.append(f"  loan #{r['loanId']}: {m(r['principal'])} against {m(r['units'])} units of "
+                             f"#{r['certId']} at {r['annualRateBps'] / 100:.2f}%/yr, {r['state']}, repaid "
+                             f"{m(r['repaid'])}" + (f", clearing paid the lender {m(r['toLender'])}"
+                                                    if r["state"] == "settled" else "")
+                             + (f", shortfall {m(r['shortfall'])}" if r["shortfall"] else ""))
     g = p["guarantor"]
     if g:
         lines.append(f"As guarantor: {g['guarantees']} guarantees, {m(g['provided'])} provided, {m(g['called'])} "

@@ -1,4 +1,4 @@
-"""Decoding raw logs of the six contracts from their ABIs (the deployment file's), fast.
+"""Decoding raw logs of the seven contracts from their ABIs (the deployment file's), fast.
 
 Static event data is sliced word by word; only events with dynamic fields (arrays, strings) go through
 eth_abi. Values come out JSON-ready: integers, checksummed addresses, 0x-hex for bytes, bools."""
@@ -15,7 +15,7 @@ from eth_utils import event_abi_to_log_topic, to_checksum_address
 from ..deploy import Deployment
 
 CONTRACTS = ("Consortium", "ReceivableCertificate", "CreditGuarantee", "FinancingDesk", "SettlementEscrow",
-             "PaymentToken")
+             "LoanDesk", "PaymentToken")
 
 
 @lru_cache(maxsize=None)

@@ -12,7 +12,8 @@ from .replay import STATUS, Ledger, role_name
 from .store import Event
 
 MONEY = {"faceValue", "amount", "limit", "budget", "minAmount", "proceeds", "refund", "totalPaid", "paid", "covered",
-         "recovered", "payout", "units", "value", "values", "amounts"}
+         "recovered", "payout", "units", "value", "values", "amounts", "principal", "remainingDebt", "toLender",
+         "toBorrower"}
 TIMES = {"maturity", "expiry"}
 FIXED = ["block", "time", "tx", "logIndex", "contract", "event", "description"]
 
@@ -78,6 +79,15 @@ def describe(e: Event, ledger: Ledger) -> str:
         "ReceivableClosed": lambda: f"receivable #{a['rootId']} closed as {STATUS.get(a['status'], a['status'])}, "
                                     f"{m(a['recovered'])} recovered",
         "Claimed": lambda: f"{n(a['holder'])} is paid {m(a['payout'])} for {m(a['units'])} units of #{a['id']}",
+        "LoanRequested": lambda: f"{n(a['borrower'])} pledges {m(a['units'])} units of #{a['certId']} for loan "
+                                 f"#{a['loanId']} of {m(a['principal'])} at {a['annualRateBps'] / 100:.2f}%/yr from "
+                                 f"{n(a['lender']) if int(a['lender'], 16) else 'any financier'}",
+        "LoanRequestCancelled": lambda: f"loan #{a['loanId']} request cancelled",
+        "LoanFunded": lambda: f"{n(a['lender'])} funds loan #{a['loanId']}: {m(a['principal'])}",
+        "LoanRepaid": lambda: f"{n(a['payer'])} repays {m(a['amount'])} of loan #{a['loanId']} "
+                              f"({m(a['remainingDebt'])} debt left)",
+        "LoanSettled": lambda: f"loan #{a['loanId']} settled: payout {m(a['payout'])}, {m(a['toLender'])} to the "
+                               f"lender, {m(a['toBorrower'])} to the borrower",
         "SettlementFailed": lambda: f"settlement of #{a['id']} to {n(a['holder'])} failed",
         "Transfer": lambda: (f"{m(a['value'])} minted to {n(a['to'])}" if int(a["from"], 16) == 0 else
                              f"{m(a['value'])} from {n(a['from'])} to {n(a['to'])}"),

@@ -200,6 +200,84 @@ class Guarantee:
 
 
 @dataclass
+class LoanRepayment:
+    payer: str
+    amount: int
+    remaining: int
+    interest: int  # the part of `amount` that paid interest (interest first)
+    time: int
+    block: int
+    tx: str
+    before_maturity: bool
+
+
+@dataclass
+class Loan:
+    """A loan against certificate units, as the LoanDesk's events tell it; `debt_at` mirrors the desk's
+    interest rule (simple, per second, rounded up, stopping at maturity; interest first)."""
+    id: int
+    borrower: str
+    cert_id: int
+    units: int
+    principal: int
+    rate_bps: int
+    named_lender: str
+    expiry: int
+    maturity: int
+    time: int
+    block: int
+    tx: str
+    state: str = "requested"
+    lender: str = ""
+    funded_at: int = 0
+    funded_tx: str = ""
+    outstanding: int = 0  # principal outstanding
+    clock: int = 0  # start of the current interest period: funding, or the last repayment that cut principal
+    interest_paid: int = 0  # interest paid within the current period
+    repayments: list[LoanRepayment] = field(default_factory=list)
+    closed_tx: str = ""  # cancel, final repayment or settlement
+    closed_time: int = 0
+    payout: int | None = None  # the payout of its units when they were redeemed (settled, or cancelled or repaid
+    to_lender: int = 0  # after the root closed)
+    to_borrower: int = 0
+    by_clearing: bool = False  # settled (the clearing repaid the lender out of the payout)
+    settled_debt: int = 0  # the debt when it was settled
+    closing: dict[str, Any] = field(default_factory=dict)  # how it ends, within its closing transaction
+
+    @property
+    def pledged(self) -> bool:
+        return self.state in ("requested", "funded")
+
+    def interest_at(self, t: int) -> int:
+        """The period's interest, rounded up once for the whole period, less what was paid of it already (so that
+        payments smaller than the interest neither lose nor re-count the rounding)."""
+        span = max(min(t, self.maturity) - self.clock, 0)
+        return -(-self.outstanding * self.rate_bps * span // (10_000 * YEAR)) - self.interest_paid
+
+    def debt_at(self, t: int) -> int:
+        return 0 if self.state != "funded" else self.outstanding + self.interest_at(t)
+
+    @property
+    def repaid(self) -> int:
+        return sum(r.amount for r in self.repayments)
+
+
+@dataclass
+class LoanPool:
+    """The payout of the desk's units of one certificate, claimed or pushed by the clearing at once, and what
+    the loans on it have taken of it since."""
+    cert_id: int
+    units: int = 0
+    payout: int = 0
+    taken: int = 0
+    units_taken: int = 0
+
+    @property
+    def left(self) -> int:
+        return self.payout - self.taken
+
+
+@dataclass
 class Anomaly:
     check: str
     message: str
@@ -243,6 +321,10 @@ class Ledger:
         self.tx_burns: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
         self.tx_mints: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
         self._outstanding: dict[str, int] = defaultdict(int)
+        self.loans: dict[int, Loan] = {}
+        self.loan_pools: dict[int, LoanPool] = {}  # certificate id -> the payouts the desk was paid for it
+        self.loan_custody: dict[int, dict[str, Any]] = {}  # certificate id -> LoanDesk's own accounting of it
+        self._at_tx_end: list[Any] = []  # loan checks that need the whole transaction
 
     # ------------------------------------------------------------ helpers
     def name(self, address: str) -> str:
@@ -251,8 +333,8 @@ class Ledger:
             return m.name
         for cname, caddr in self.addresses.items():
             if caddr == address:
-                return {"FinancingDesk": "Financing Desk", "SettlementEscrow": "Settlement Escrow",
-                        "CreditGuarantee": "Credit Guarantee", "ReceivableCertificate": "Certificates"}.get(cname, cname)
+                return {"FinancingDesk": "Financing Desk", "LoanDesk": "Loan Desk",
+                        "SettlementEscrow": "Settlement Escrow", "CreditGuarantee": "Credit Guarantee", "ReceivableCertificate": "Certificates"}.get(cname, cname)
         if address == self.deployer:
             return "Platform operator"
         return address[:10] + "…"
@@ -497,6 +579,178 @@ class Ledger:
         if root is not None:
             root.claimed_units += c.units
             root.payouts += c.payout
+        if c.holder == self.loan_desk and self.loan_desk:
+            pool = self.loan_pools.setdefault(c.id, LoanPool(c.id))
+            pool.units += c.units
+            pool.payout += c.payout
+
+    # ------------------------------------------------------------ loans
+    @property
+    def loan_desk(self) -> str:
+        return self.addresses.get("LoanDesk", "")
+
+    def _loan(self, loan_id: int, what: str) -> Loan | None:
+        loan = self.loans.get(loan_id)
+        if loan is None:
+            self._flag("inv8-loans", f"loan {loan_id} {what}, but no event requested it", loan_id)
+        return loan
+
+    def _moved_in_tx(self, tx: str, cert_id: int, sender: str, recipient: str) -> int:
+        cert = self.certs.get(cert_id)
+        return sum(m.units for m in cert.moves if m.tx == tx and m.sender == sender and m.recipient == recipient) \
+            if cert else 0
+
+    def _on_LoanRequested(self, e: Event, a: dict[str, Any]) -> None:
+        lid = a["loanId"]
+        if lid in self.loans:
+            self._flag("inv8-loans", f"loan {lid} requested twice", lid)
+            return
+        cert = self.certs.get(a["certId"])
+        loan = Loan(lid, a["borrower"], a["certId"], a["units"], a["principal"], a["annualRateBps"], a["lender"],
+                    a["expiry"], cert.maturity if cert else 0, e.time, e.block, e.tx_hash)
+        # LoanDesk counts an id's units itself only from a second live loan on it (custody()).
+        live = sum(ln.units for ln in self.loans.values() if ln.cert_id == loan.cert_id and ln.pledged)
+        if live:
+            c = self.custody(loan.cert_id)
+            c["units"] = live + loan.units  # before the root closes the desk holds exactly the live loans' units
+            c["counted"] = True
+        self.loans[lid] = loan
+        self._at_tx_end.append(lambda: self._check_pledge(loan, e.tx_hash))
+
+    def custody(self, cert_id: int) -> dict[str, Any]:
+        """The desk's accounting of one id, as LoanDesk keeps it (custody() shows units, payout, redeemed)."""
+        return self.loan_custody.setdefault(cert_id, {"units": 0, "payout": 0, "counted": False, "redeemed": False})
+
+    def _check_pledge(self, loan: Loan, tx: str) -> None:
+        moved = self._moved_in_tx(tx, loan.cert_id, loan.borrower, self.loan_desk)
+        if moved != loan.units:
+            self._flag("inv7-loan-custody", f"loan {loan.id} pledges {loan.units} units of certificate "
+                       f"{loan.cert_id}; the request moved {moved} into the desk", loan.id)
+
+    def _on_LoanRequestCancelled(self, e: Event, a: dict[str, Any]) -> None:
+        loan = self._loan(a["loanId"], "cancelled")
+        if loan is None:
+            return
+        if loan.state != "requested":
+            self._flag("inv8-loans", f"loan {loan.id} cancelled while {loan.state}", loan.id)
+        self._closing(loan, e, "cancelled")
+
+    def _on_LoanFunded(self, e: Event, a: dict[str, Any]) -> None:
+        loan = self._loan(a["loanId"], "funded")
+        if loan is None:
+            return
+        if loan.state != "requested":
+            self._flag("inv8-loans", f"loan {loan.id} funded while {loan.state}", loan.id)
+        if a["principal"] != loan.principal:
+            self._flag("inv8-loans", f"loan {loan.id} asked for {loan.principal}, funded {a['principal']}", loan.id)
+        loan.state, loan.lender, loan.funded_at, loan.funded_tx = "funded", a["lender"], e.time, e.tx_hash
+        loan.outstanding, loan.clock, loan.interest_paid = a["principal"], e.time, 0
+
+    def _on_LoanRepaid(self, e: Event, a: dict[str, Any]) -> None:
+        loan = self._loan(a["loanId"], "repaid")
+        if loan is None:
+            return
+        if loan.state != "funded":
+            self._flag("inv8-loans", f"loan {loan.id} repaid while {loan.state}", loan.id)
+            return
+        debt = loan.debt_at(e.time)
+        interest = loan.interest_at(e.time)
+        amount = a["amount"]
+        if amount > debt:
+            self._flag("inv8-loans", f"loan {loan.id}: repayment of {amount} exceeds the debt {debt}", loan.id)
+        if a["remainingDebt"] != debt - amount:
+            self._flag("inv8-loans", f"loan {loan.id}: debt {debt} less {amount} repaid leaves {debt - amount}, the "
+                       f"event says {a['remainingDebt']}", loan.id)
+        to_interest = min(amount, interest)
+        if amount <= interest:  # still within the period
+            loan.interest_paid += amount
+        else:  # the period's interest paid, principal falls: a new period starts (at maturity at the latest)
+            loan.outstanding -= min(amount - interest, loan.outstanding)
+            loan.interest_paid = 0
+            loan.clock = min(e.time, loan.maturity)
+        loan.repayments.append(LoanRepayment(a["payer"], amount, a["remainingDebt"], to_interest, e.time, e.block,
+                                             e.tx_hash, e.time < loan.maturity))
+        if a["remainingDebt"] == 0:
+            self._closing(loan, e, "repaid")
+
+    def _on_LoanSettled(self, e: Event, a: dict[str, Any]) -> None:
+        """A loan's units redeemed: by `settleLoan`, or with a cancel or the last repayment after the root closed
+        (then the borrower gets the whole payout). Which of them is known once the transaction is replayed."""
+        loan = self._loan(a["loanId"], "settled")
+        if loan is None:
+            return
+        if a["toLender"] + a["toBorrower"] != a["payout"]:
+            self._flag("inv7-loan-custody", f"loan {loan.id}: payout {a['payout']} split {a['toLender']} to the lender "
+                       f"and {a['toBorrower']} to the borrower", loan.id)
+        loan.payout, loan.to_lender, loan.to_borrower = a["payout"], a["toLender"], a["toBorrower"]
+        loan.settled_debt = loan.debt_at(e.time)
+        self._closing(loan, e, None)
+
+    def _closing(self, loan: Loan, e: Event, how: str | None) -> None:
+        """Notes how a loan ends in this transaction (`how`: cancelled, repaid, or None for a LoanSettled); the
+        transaction's end decides (the desk's claim and its transfers may come before or after the events)."""
+        first = loan.closed_tx != e.tx_hash
+        loan.closed_tx, loan.closed_time = e.tx_hash, e.time
+        if first:
+            loan.closing = {"how": None, "settled": False}
+            self._at_tx_end.append(lambda: self._closed(loan, e.tx_hash))
+        if how is None:
+            loan.closing["settled"] = True
+        else:
+            loan.closing["how"] = how
+
+    def end_tx(self) -> None:
+        todo, self._at_tx_end = self._at_tx_end, []
+        for check in todo:
+            check()
+
+    def _closed(self, loan: Loan, tx: str) -> None:
+        how, settled = loan.closing["how"], loan.closing["settled"]
+        c = self.custody(loan.cert_id)
+        if not settled:  # units back to the borrower, the root still open
+            loan.state = how or loan.state
+            back = self._moved_in_tx(tx, loan.cert_id, self.loan_desk, loan.borrower)
+            if back != loan.units:
+                self._flag("inv7-loan-custody", f"loan {loan.id} {how}: {back} units came back to the borrower, "
+                           f"{loan.units} were pledged", loan.id)
+            if c["counted"]:
+                c["units"] -= loan.units
+                if c["units"] <= 0:
+                    self.loan_custody.pop(loan.cert_id, None)
+            return
+        # redeemed: a cancel keeps its state, a full repayment or settleLoan ends as settled
+        if how is None and loan.state != "funded":
+            self._flag("inv8-loans", f"loan {loan.id} settled while {loan.state}", loan.id)
+        loan.state = "cancelled" if how == "cancelled" else "settled"
+        loan.by_clearing = how is None
+        want = min(loan.settled_debt, loan.payout or 0) if how is None else 0
+        if loan.to_lender != want:
+            self._flag("inv8-loans", f"loan {loan.id}: the lender got {loan.to_lender} of a payout of {loan.payout}, "
+                       f"due {want} (debt {loan.settled_debt})", loan.id)
+        pool = self.loan_pools.get(loan.cert_id)
+        if pool is None and loan.payout:
+            self._flag("inv7-loan-custody", f"loan {loan.id} paid out {loan.payout} with no payout of its units to the "
+                       "desk", loan.id)
+        # The pool is redeemed once, by the first settlement-type action after the root closed; then, as LoanDesk's
+        # NatSpec says, each loan takes share = payoutLeft * units / unitsLeft (rounded down), the last one all that
+        # is left. Without a payout to the desk (nothing recovered) the units stay there, worthless.
+        if not c["redeemed"]:
+            pooled = c["units"] if c["counted"] else loan.units
+            c.update(units=pooled, payout=pool.payout if pool else 0, counted=True, redeemed=True)
+        share = c["payout"] if loan.units == c["units"] else c["payout"] * loan.units // max(c["units"], 1)
+        if loan.payout != share:
+            self._flag("inv7-loan-custody", f"loan {loan.id}: {loan.units} of the {c['units']} units left in the pool "
+                       f"of certificate {loan.cert_id} were paid {loan.payout}, their share of {c['payout']} is "
+                       f"{share}", loan.id)
+        if loan.units >= c["units"]:
+            self.loan_custody.pop(loan.cert_id, None)
+        else:
+            c["units"] -= loan.units
+            c["payout"] -= share
+        if pool is None:
+            return
+        pool.taken += loan.payout or 0
+        pool.units_taken += loan.units
 
     def _on_SettlementFailed(self, e: Event, a: dict[str, Any]) -> None:
         self.failed_settlements.append((a["id"], a["holder"], e.time))
@@ -538,6 +792,7 @@ def _apply_tx(ledger: Ledger, group: list[Event]) -> None:
         group = sorted(group, key=lambda e: CREATION.get(e.name, 1))  # stable: chain order otherwise
     for e in group:
         ledger.apply(e)
+    ledger.end_tx()
 
 
 def load(store: Store) -> Ledger:

@@ -85,7 +85,9 @@ def write_report(ledger: Ledger, out_dir: str | Path, verdict: Verdict | None = 
            f"{m(sum(f.proceeds for f in ledger.financings))} |",
            f"| paid out to holders | {m(sum(c.payout for c in ledger.claims))} in {len(ledger.claims)} payouts |",
            f"| guarantees | {len(ledger.guarantees)}, {m(sum(g.amount for g in ledger.guarantees.values()))} "
-           f"provided, {m(sum(g.called_total for g in ledger.guarantees.values()))} called |", ""]
+           f"provided, {m(sum(g.called_total for g in ledger.guarantees.values()))} called |",
+           f"| loans against certificates | {len(ledger.loans)}, "
+           f"{m(sum(x.principal for x in ledger.loans.values() if x.funded_at))} lent |", ""]
     if verdict is not None:
         md += ["## Verification", "", f"{'All checks hold' if verdict.ok else 'Checks violated'} "
                f"(block {verdict.block}).", "", "| check | result | ids |", "|---|---|---|"]
@@ -113,6 +115,17 @@ def write_report(ledger: Ledger, out_dir: str | Path, verdict: Verdict | None = 
             md.append(f"| #{f.cert_id} | {_md(n(f.seller))} | {_md(n(f.financier))} | {m(f.amount)} | "
                       f"{m(f.proceeds)} | {f.proceeds / f.amount:.4f} | {f.rate_bps / 100:.2f}% | "
                       f"{100 * f.annualised:.2f}% |")
+    if ledger.loans:
+        md += ["", "## Loans against certificates", "",
+               "| loan | certificate | borrower | lender | units | principal | rate | state | repaid | to lender at "
+               "settlement | to borrower | shortfall |", "|---|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|"]
+        for ln in sorted(ledger.loans.values(), key=lambda x: x.id):
+            lender = ln.lender or ln.named_lender
+            md.append(f"| {ln.id} | #{ln.cert_id} | {_md(n(ln.borrower))} | "
+                      f"{_md(n(lender)) if int(lender, 16) else 'any financier'} | {m(ln.units)} | {m(ln.principal)} | "
+                      f"{ln.rate_bps / 100:.2f}% | {ln.state} | {m(ln.repaid)} | "
+                      f"{m(ln.to_lender) if ln.by_clearing else '-'} | {m(ln.to_borrower)} | "
+                      f"{m(ln.settled_debt - ln.to_lender) if ln.by_clearing else '-'} |")
     debtors = sorted({r.debtor for r in roots})
     if debtors:
         md += ["", "## Debtors", "", "| debtor | receivables | on-time rate | days late (max) | defaults | outstanding "

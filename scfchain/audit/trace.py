@@ -49,9 +49,36 @@ def cert_json(ledger: Ledger, cert: Cert, children: bool = True) -> dict[str, An
                         "daysToMaturity": round(f.days_to_maturity, 4)} for f in cert.financings],
         "payouts": [{"time": c.time, "block": c.block, "tx": c.tx, "holder": c.holder, "holderName": ledger.name(c.holder),
                      "units": c.units, "payout": c.payout} for c in cert.claims],
+        "loans": [loan_json(ledger, ln) for ln in loans_on(ledger, cert.id)],
     }
     if children:
         out["children"] = [cert_json(ledger, ledger.certs[c]) for c in cert.children]
+    return out
+
+
+def loans_on(ledger: Ledger, cert_id: int) -> list[Any]:
+    return sorted((ln for ln in ledger.loans.values() if ln.cert_id == cert_id), key=lambda ln: ln.id)
+
+
+def loan_json(ledger: Ledger, ln: Any) -> dict[str, Any]:
+    """A loan with its pledge, funding, repayments and, once settled, the waterfall of its units' payout."""
+    lender = ln.lender or ln.named_lender
+    out: dict[str, Any] = {
+        "loanId": ln.id, "state": ln.state, "borrower": ln.borrower, "borrowerName": ledger.name(ln.borrower),
+        "lender": lender, "lenderName": ledger.name(lender) if int(lender, 16) else "any financier",
+        "units": ln.units, "principal": ln.principal, "annualRateBps": ln.rate_bps, "expiry": ln.expiry,
+        "requested": {"time": ln.time, "block": ln.block, "tx": ln.tx},
+        "funded": {"time": ln.funded_at, "tx": ln.funded_tx} if ln.funded_at else None,
+        "repayments": [{"time": r.time, "block": r.block, "tx": r.tx, "payer": r.payer, "amount": r.amount,
+                        "interest": r.interest, "principal": r.amount - r.interest, "remainingDebt": r.remaining,
+                        "beforeMaturity": r.before_maturity} for r in ln.repayments],
+        "debtNow": ln.debt_at(ledger.last_time),
+        "closed": {"time": ln.closed_time, "tx": ln.closed_tx} if ln.closed_tx else None,
+    }
+    if ln.payout is not None:
+        out["waterfall"] = {"payout": ln.payout, "debt": ln.settled_debt if ln.by_clearing else 0,
+                            "toLender": ln.to_lender, "toBorrower": ln.to_borrower,
+                            "shortfall": ln.settled_debt - ln.to_lender if ln.by_clearing else 0}
     return out
 
 
@@ -93,6 +120,37 @@ def _details(ledger: Ledger, c: Cert, m: Any) -> list[str]:
                      f"{f.days_to_maturity:.1f} days to maturity)")
     for cl in c.claims:
         lines.append(f"payout {when(cl.time)}: {n(cl.holder)} {m(cl.units)} units → {m(cl.payout)}")
+    for ln in loans_on(ledger, c.id):
+        lines += _loan_lines(ledger, ln, m)
+    return lines
+
+
+def _loan_lines(ledger: Ledger, ln: Any, m: Any) -> list[str]:
+    n = ledger.name
+    asked = n(ln.named_lender) if int(ln.named_lender, 16) else "any financier"
+    lines = [f"pledged {when(ln.time)}: {n(ln.borrower)} pledges {m(ln.units)} units for loan #{ln.id} of "
+             f"{m(ln.principal)} at {ln.rate_bps / 100:.2f}%/yr, asking {asked} [{ln.state}]"]
+    if ln.funded_at:
+        lines.append(f"loan #{ln.id} funded {when(ln.funded_at)} by {n(ln.lender)}: {m(ln.principal)} to "
+                     f"{n(ln.borrower)}")
+    for r in ln.repayments:
+        lines.append(f"loan #{ln.id} repaid {when(r.time)} by {n(r.payer)}: {m(r.amount)} ({m(r.interest)} interest, "
+                     f"{m(r.amount - r.interest)} principal), debt left {m(r.remaining)}"
+                     + ("" if r.before_maturity else " (after maturity)"))
+    if ln.state == "cancelled":
+        lines.append(f"loan #{ln.id} request cancelled {when(ln.closed_time)}"
+                     + (f": {m(ln.payout)} payout to {n(ln.borrower)}" if ln.payout else ": units back"))
+    if ln.state == "repaid":
+        lines.append(f"loan #{ln.id} repaid in full: " + (f"{m(ln.payout)} payout to {n(ln.borrower)}"
+                                                           if ln.payout else "units back to the borrower"))
+    if ln.by_clearing:
+        short = ln.settled_debt - ln.to_lender
+        lines.append(f"loan #{ln.id} settled {when(ln.closed_time)}: payout {m(ln.payout or 0)} → lender "
+                     f"{n(ln.lender)} {m(ln.to_lender)} of a debt of {m(ln.settled_debt)}, borrower "
+                     f"{n(ln.borrower)} {m(ln.to_borrower)}" + (f"; shortfall {m(short)} left to the lender"
+                                                               if short else ""))
+    elif ln.state == "funded":
+        lines.append(f"loan #{ln.id} debt now {m(ln.debt_at(ledger.last_time))}")
     return lines
 
 
@@ -170,7 +228,6 @@ def box_lines(ledger: Ledger) -> Callable[[TreeNode], list[str]]:
     loans against it and its payouts."""
     n = ledger.name
     desk = ledger.addresses.get("LoanDesk", "")
-    loans = sorted(getattr(ledger, "loans", {}).values(), key=lambda ln: ln.id)  # ledgers that replay LoanDesk
 
     def lines(node: TreeNode) -> list[str]:
         c = ledger.certs[node.certificate.id]
@@ -179,8 +236,8 @@ def box_lines(ledger: Ledger) -> Callable[[TreeNode], list[str]]:
         for h, u in sorted(c.balances.items(), key=lambda kv: -kv[1]):
             out.append(f"{n(h)} (pledged): {m(u)}" if desk and h == desk else f"{n(h)}: {m(u)}")
         out += [f"{n(f.seller)} sold {m(f.amount)} to {n(f.financier)} for {m(f.proceeds)}" for f in c.financings]
-        for ln in (ln for ln in loans if ln.cert_id == c.id):
-            lender = getattr(ln, "lender", "") or getattr(ln, "named_lender", "")
+        for ln in loans_on(ledger, c.id):
+            lender = ln.lender or ln.named_lender
             by = f" from {n(lender)}" if lender and int(lender, 16) else ""
             out.append(f"loan #{ln.id}: {n(ln.borrower)} pledged {m(ln.units)} for {m(ln.principal)}{by} "
                        f"({ln.state})")

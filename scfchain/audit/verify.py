@@ -25,6 +25,9 @@ CHECKS = {
     "lineage": "every certificate's lineage matches certificate() on-chain",
     "holdings": "every holder's certificate balance matches balanceOf() on-chain",
     "settlement-state": "paid, recovered, status and outstanding match the contracts",
+    "inv7-loan-custody": "invariant 7: the loan desk holds exactly its open loans' units and unsettled payouts",
+    "inv8-loans": "invariant 8: repayments within the debt, no interest past maturity, no loan's units lost",
+    "loan-state": "every loan's loan() and debt() on-chain match the events",
 }
 MAX_IDS = 12
 
@@ -40,6 +43,10 @@ SEL_PAID = _sel("paid(uint256)")
 SEL_RECOVERED = _sel("recovered(uint256)")
 SEL_OUTSTANDING = _sel("outstanding(address)")
 SEL_RECEIVABLE_OF = _sel("receivableOf(bytes32)")
+SEL_LOAN = _sel("loan(uint256)")
+SEL_DEBT = _sel("debt(uint256)")
+SEL_CUSTODY = _sel("custody(uint256)")
+LOAN_STATE = {"none": 0, "requested": 1, "funded": 2, "repaid": 3, "settled": 4, "cancelled": 5}
 
 
 @dataclass
@@ -248,6 +255,14 @@ def verify(ledger: Ledger, node: Node, block: int | None = None,
     # ---------------------------------------------------------------- token balances
     _balances(ledger, chain, checks, escrow, desk, guarantee, token)
 
+    # ---------------------------------------------------------------- loans (invariants 7 and 8)
+    if ledger.loan_desk:
+        say("checking loans on-chain")
+        block_time = int(node.block(block)["timestamp"], 16)
+        _loan_state(ledger, chain, checks["loan-state"], block_time)
+        _loan_custody(ledger, chain, checks["inv7-loan-custody"], cert_addr or "", token or "")
+        _loan_debts(ledger, checks["inv8-loans"])
+
     # ---------------------------------------------------------------- lineage and holdings
     cl = checks["lineage"]
     for i in probe:
@@ -357,3 +372,145 @@ def _balances(ledger: Ledger, chain: OnChain, checks: dict[str, Check], escrow: 
                        f"{totals[kind]}")
         if real is None or real[0] != from_tokens:
             check.fail(f"{kind} holds {real[0] if real else '?'} on-chain, {from_tokens} by the token's transfers")
+
+
+def _loan_state(ledger: Ledger, chain: OnChain, check: Check, block_time: int) -> None:
+    """loan() of every id up to one past the last (unseen ids show up) and debt() of every loan, against the
+    events; debt() is the interest rule replayed (simple, per second, rounded up, stopping at maturity)."""
+    desk = ledger.loan_desk
+    probe = list(range(1, max(ledger.loans, default=0) + 2))
+    reads = chain.calls([(desk, SEL_LOAN + _enc(["uint256"], [i])) for i in probe]
+                        + [(desk, SEL_DEBT + _enc(["uint256"], [i])) for i in probe[:-1]])
+    loans, debts = reads[: len(probe)], reads[len(probe):]
+    for i, got in zip(probe, loans):
+        mine = ledger.loans.get(i)
+        if mine is None:
+            if got and len(got) >= 8 and got[7] != 0:
+                check.fail(f"loan {i} exists on-chain (state {got[7]}), no event requested it", i)
+            continue
+        check.checked += 1
+        lender = mine.lender if mine.funded_at else mine.named_lender
+        want = (int(mine.borrower, 16), int(lender, 16), mine.cert_id, mine.units, mine.principal, mine.rate_bps,
+                mine.funded_at, LOAN_STATE[mine.state])
+        if got is None or len(got) < 8:
+            check.fail(f"loan {i}: loan() gave no answer", i)
+        elif tuple(got[:8]) != want:
+            fields = ("borrower", "lender", "certId", "units", "principal", "annualRateBps", "fundedAt", "state")
+            diff = ", ".join(f"{f} {hex(g) if f in ('borrower', 'lender') else g} on-chain, "
+                             f"{hex(w) if f in ('borrower', 'lender') else w} by the events"
+                             for f, g, w in zip(fields, got, want) if g != w)
+            check.fail(f"loan {i}: {diff}", i)
+    for i, got in zip(probe, debts):
+        mine = ledger.loans.get(i)
+        want_debt = mine.debt_at(block_time) if mine else 0
+        if got is None or got[0] != want_debt:
+            check.fail(f"loan {i}: debt() {got[0] if got else '?'} on-chain, {want_debt} by the events "
+                       f"({mine.state if mine else 'unknown'})", i)
+
+
+def _loan_custody(ledger: Ledger, chain: OnChain, check: Check, cert_addr: str, token: str) -> None:
+    """Invariant 7: per certificate, the desk's units (by the events and on-chain) are those of its requested and
+    funded loans until the clearing redeems them (then none), plus the worthless units of loans redeemed for
+    nothing; custody() agrees; its tokens are the pooled payouts not yet taken by the loans on them, every token
+    movement of the desk is a payout in or a share out, and a pool whose loans are all done is empty."""
+    desk = ledger.loan_desk
+    by_cert: dict[int, list[Any]] = defaultdict(list)
+    for loan in ledger.loans.values():
+        by_cert[loan.cert_id].append(loan)
+    held = {cid for cid, c in ledger.certs.items() if c.balances.get(desk)}
+    ids = sorted(set(by_cert) | held)
+    real = chain.calls([(cert_addr, SEL_BAL1155 + _enc(["address", "uint256"], [desk, i])) for i in ids]
+                       + [(token, SEL_BAL20 + _enc(["address"], [desk]))])
+    custody = dict(zip(ids, chain.calls([(desk, SEL_CUSTODY + _enc(["uint256"], [i])) for i in ids])))
+    for cid, got in zip(ids, real):
+        check.checked += 1
+        loans = by_cert.get(cid, [])
+        lids = [ln.id for ln in loans]
+        pool = ledger.loan_pools.get(cid)
+        worthless = [ln for ln in loans if ln.payout == 0 and not ln.pledged]
+        want = 0 if pool else sum(ln.units for ln in loans if ln.pledged) + sum(ln.units for ln in worthless)
+        cert = ledger.certs.get(cid)
+        by_events = cert.balances.get(desk, 0) if cert else 0
+        if by_events != want:
+            check.fail(f"certificate {cid}: the desk holds {by_events} units by the events, its loans account for "
+                       f"{want}", cid, *lids)
+        if got is None or got[0] != want:
+            check.fail(f"certificate {cid}: the desk holds {got[0] if got else '?'} units on-chain, its loans account "
+                       f"for {want}", cid, *lids)
+        # custody(): the desk's own accounting, replayed (counted from a second live loan, then the pool)
+        mirror = ledger.loan_custody.get(cid, {"units": 0, "payout": 0, "redeemed": False})
+        want_custody = (mirror["units"], mirror["payout"], int(mirror["redeemed"]))
+        view = custody.get(cid)
+        if view is None or tuple(view[:3]) != want_custody:
+            check.fail(f"certificate {cid}: custody() on-chain is {tuple(view[:3]) if view else '?'} (units, payout, "
+                       f"redeemed), the events say {want_custody}", cid, *lids)
+        if pool is not None:
+            if pool.taken > pool.payout:
+                check.fail(f"certificate {cid}: loans took {pool.taken} of a pooled payout of {pool.payout}", cid,
+                           *lids)
+            if not any(ln.pledged for ln in loans) and pool.left:
+                check.fail(f"certificate {cid}: every loan on it is done, {pool.left} of its payout is left in the "
+                           "desk", cid, *lids)
+    # every token movement of the desk, per transaction: pooled payouts in, shares out
+    expect: dict[str, Counter[str]] = defaultdict(Counter)
+    escrow = ledger.addresses.get("SettlementEscrow", "")
+    for cl in ledger.claims:
+        if cl.holder == desk and cl.payout:
+            expect[cl.tx][escrow] += cl.payout
+    for ln in ledger.loans.values():
+        if ln.payout is not None:
+            expect[ln.closed_tx][ln.lender or ln.named_lender] -= ln.to_lender
+            expect[ln.closed_tx][ln.borrower] -= ln.to_borrower
+    actual: dict[str, Counter[str]] = defaultdict(Counter)
+    for tx, moves in ledger.token_moves.items():
+        for frm, to, value in moves:
+            if value and to == desk:
+                actual[tx][frm] += value
+            if value and frm == desk:
+                actual[tx][to] -= value
+    for tx in sorted(set(actual) | set(expect)):
+        got_tx = {k: v for k, v in actual[tx].items() if v}
+        meant = {k: v for k, v in expect[tx].items() if v}
+        if got_tx != meant:
+            ids_tx = sorted({ln.id for ln in ledger.loans.values() if tx in (ln.closed_tx, ln.tx)}) \
+                or sorted(ledger.tx_ids.get(tx, ()))
+            check.fail(f"transaction {tx[:12]}…: tokens moved {sum(got_tx.values()):+d} for the loan desk, the "
+                       f"events account for {sum(meant.values()):+d}", *ids_tx)
+    unsettled = sum(p.left for p in ledger.loan_pools.values())
+    by_tokens = ledger.token.get(desk, 0)
+    if by_tokens != unsettled:
+        check.fail(f"the desk holds {by_tokens} payment-token units by the token's transfers, payouts pushed to it for "
+                   f"loans not yet settled are {unsettled}")
+    token_real = real[-1]
+    if token_real is None or token_real[0] != by_tokens:
+        check.fail(f"the desk holds {token_real[0] if token_real else '?'} payment-token units on-chain, "
+                   f"{by_tokens} by the token's transfers")
+
+
+def _loan_debts(ledger: Ledger, check: Check) -> None:
+    """Invariant 8 beyond what the replay flags: each repayment moved exactly its amount from the payer, a settled
+    loan paid the lender at most its debt, and every closed loan's units came back or were redeemed."""
+    for loan in ledger.loans.values():
+        check.checked += 1
+        for r in loan.repayments:
+            paid = sum(v for f, t, v in ledger.token_moves.get(r.tx, []) if f == r.payer and t == loan.lender)
+            if paid != r.amount:
+                check.fail(f"loan {loan.id}: a repayment of {r.amount} moved {paid} from {r.payer} to the lender",
+                           loan.id)
+        if loan.funded_at:
+            lent = sum(v for f, t, v in ledger.token_moves.get(loan.funded_tx, [])
+                       if f == loan.lender and t == loan.borrower)
+            if lent != loan.principal:
+                check.fail(f"loan {loan.id}: funding moved {lent} from the lender to the borrower, the principal is "
+                           f"{loan.principal}", loan.id)
+        if loan.state in ("repaid", "cancelled", "settled") and not loan.closed_tx:
+            check.fail(f"loan {loan.id} is {loan.state} but no event closed it", loan.id)
+        if loan.state == "settled" and loan.to_lender > _max_debt(loan):
+            check.fail(f"loan {loan.id}: the lender got {loan.to_lender} at settlement, more than the debt can reach",
+                       loan.id)
+
+
+def _max_debt(loan: Any) -> int:
+    """The most a loan's debt can reach: its principal with interest over the whole span to maturity."""
+    span = max(loan.maturity - loan.funded_at, 0)
+    return loan.principal + -(-loan.principal * loan.rate_bps * span // (10_000 * 365 * 86_400))

@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IERC1155Receiver} from "@openzeppelin/contracts/token/ERC1155/IERC1155Receiver.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IConsortium} from "../interfaces/IConsortium.sol";
+import {ILoanDesk} from "../interfaces/ILoanDesk.sol";
+import {IReceivableCertificate} from "../interfaces/IReceivableCertificate.sol";
+import {ISettlementEscrow} from "../interfaces/ISettlementEscrow.sol";
+import {ConsortiumGated} from "../access/ConsortiumGated.sol";
+import {LoanState} from "../libraries/LoanState.sol";
+import {Roles} from "../libraries/Roles.sol";
+import {RootStatus} from "../libraries/RootStatus.sol";
+
+/// @title LoanDesk
+/// @notice Loans against receivable certificates (financing on application). The borrower's units sit in the
+///         desk's custody (the certificate lets the desk, and only the desk's own `requestLoan`, put units
+///         here); the lender's principal goes straight to the borrower and repayments straight to the lender.
+///         Interest is simple, on the principal outstanding, per second from funding, rounded up, and stops at
+///         the certificate's maturity.
+/// @dev Settlement of several loans on one certificate id. The escrow's `claim` burns the desk's whole balance
+///      of an id at once, and the clearing may push (`settle`) it first. So the desk keeps, per id, the units of
+///      its unsettled loans (`Custody`). The first settlement-type action after the root closed (`settleLoan`,
+///      `cancelLoanRequest`, a repayment to zero) redeems that pool once: if the desk still holds the units it
+///      claims them (unless the payout is zero, where `claim` would revert); if the clearing pushed them, the
+///      pool's payout is what the escrow paid for them, `units * recovered / faceValue` (rounded down). Then
+///      each loan takes `share = payoutLeft * loanUnits / unitsLeft` (rounded down) and the last one takes all
+///      that is left, so the shares add up to the pooled payout exactly, whatever the order.
+contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver, ILoanDesk {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    uint256 private constant MAX_RATE_BPS = 10_000;
+    uint256 private constant RATE_DENOMINATOR = 10_000 * 365 days;
+
+    /// @dev Four slots. A request writes the first three, funding rewrites only the second, repayments write
+    ///      the fourth. Units and principal fit 112 bits; a request whose interest to maturity would not fit
+    ///      104 bits is refused (`LoanTooLarge`), so no repayment can ever overflow.
+    struct Loan {
+        address borrower;
+        uint48 certId;
+        /// @dev The certificate's maturity (times past 2**40-1, year 36812, are kept as that: never reached).
+        uint40 maturity;
+        address lender;
+        uint40 expiry;
+        uint40 fundedAt;
+        uint8 state;
+        uint112 units;
+        uint112 principal;
+        uint16 rateBps;
+        uint112 principalRepaid;
+        /// @dev Interest paid in the current period (a period of constant principal ends when principal is
+        ///      repaid), so that a payment smaller than the interest neither loses nor re-counts its rounding-up.
+        uint104 interestPaid;
+        /// @dev Start of the current period; 0 until principal is first repaid (the period starts at funding).
+        uint40 periodStart;
+    }
+
+    /// @dev What the desk holds of one certificate id for unsettled loans; one slot. Counted only from the
+    ///      second loan on the id (`counted`): while one loan alone has ever needed it, the desk's certificate
+    ///      balance is that loan's units, and the first loan on an id (the common case) writes nothing here.
+    struct Custody {
+        uint120 units;
+        uint120 payout;
+        bool counted;
+        bool redeemed;
+    }
+
+    IReceivableCertificate private immutable _certificates;
+    ISettlementEscrow private immutable _escrow;
+    IERC20 private immutable _token;
+    uint256 private _count;
+    mapping(uint256 loanId => Loan) private _loans;
+    mapping(uint256 certId => Custody) private _custody;
+
+    constructor(
+        IConsortium consortium_,
+        IReceivableCertificate certificates_,
+        ISettlementEscrow escrow_,
+        IERC20 token_
+    ) ConsortiumGated(consortium_) {
+        _certificates = certificates_;
+        _escrow = escrow_;
+        _token = token_;
+    }
+
+    // ---------------------------------------------------------------- borrower
+
+    /// @inheritdoc ILoanDesk
+    function requestLoan(
+        uint256 certId,
+        uint256 units,
+        uint256 principal,
+        uint256 annualRateBps,
+        address lender,
+        uint64 expiry
+    ) external nonReentrant returns (uint256 loanId) {
+        if (units == 0) revert InvalidUnits(units);
+        if (principal == 0 || principal > units) revert InvalidPrincipal(principal, units);
+        if (annualRateBps > MAX_RATE_BPS) revert InvalidRate(annualRateBps, MAX_RATE_BPS);
+        if (expiry <= block.timestamp) revert ExpiryNotInFuture(expiry, block.timestamp);
+        uint40 maturity = _time40(_openCertificate(certId));
+        uint256 interestToMaturity =
+            Math.mulDiv(principal, annualRateBps * (maturity - block.timestamp), RATE_DENOMINATOR, Math.Rounding.Ceil);
+        if (interestToMaturity > type(uint104).max) revert LoanTooLarge(principal, interestToMaturity);
+        uint112 units112 = units.toUint112();
+        uint256 held = _certificates.balanceOf(address(this), certId);
+        if (held != 0) {
+            // A second live loan on this id: from now on the desk counts the id's units itself.
+            // (Before the root closes the desk's balance of an id is exactly its live loans' units.)
+            Custody storage c = _custody[certId];
+            c.units = (held + units).toUint120();
+            c.counted = true;
+        }
+        loanId = ++_count;
+        _loans[loanId] = Loan({
+            borrower: msg.sender,
+            certId: certId.toUint48(),
+            maturity: maturity,
+            lender: lender,
+            expiry: _time40(expiry),
+            fundedAt: 0,
+            state: LoanState.REQUESTED,
+            units: units112,
+            principal: principal.toUint112(), // <= units
+            rateBps: annualRateBps.toUint16(), // <= MAX_RATE_BPS
+            principalRepaid: 0,
+            interestPaid: 0,
+            periodStart: 0
+        });
+        emit LoanRequested(loanId, msg.sender, certId, units, principal, annualRateBps, lender, expiry);
+        // The certificate checks approval, balance, pause and that the borrower is active, and lets the desk
+        // (as operator) be the recipient.
+        _certificates.safeTransferFrom(msg.sender, address(this), certId, units, "");
+    }
+
+    /// @inheritdoc ILoanDesk
+    function cancelLoanRequest(uint256 loanId) external nonReentrant {
+        Loan storage l = _loans[loanId];
+        uint8 state = l.state;
+        if (state != LoanState.REQUESTED) _revertState(loanId, state);
+        address borrower = l.borrower;
+        if (msg.sender != borrower) revert NotBorrower(loanId, msg.sender);
+        uint256 certId = l.certId;
+        uint256 units = l.units;
+        l.state = LoanState.CANCELLED;
+        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(certId);
+        if (status == RootStatus.ACTIVE) {
+            _release(certId, units);
+            emit LoanRequestCancelled(loanId);
+            _certificates.safeTransferFrom(address(this), borrower, certId, units, "");
+        } else {
+            (uint256 payout, bool claim) = _takeShare(certId, rootId, units);
+            emit LoanRequestCancelled(loanId);
+            emit LoanSettled(loanId, payout, 0, payout);
+            if (claim) _claim(certId);
+            if (payout != 0) _token.safeTransfer(borrower, payout);
+        }
+    }
+
+    // ---------------------------------------------------------------- lender
+
+    /// @inheritdoc ILoanDesk
+    function fundLoan(uint256 loanId) external nonReentrant {
+        if (!_consortium.isActiveWithRole(msg.sender, Roles.FINANCIER)) {
+            _checkRole(Roles.FINANCIER, msg.sender);
+            revert IConsortium.InactiveMember(msg.sender);
+        }
+        if (_certificates.paused()) revert IReceivableCertificate.EnforcedPause();
+        Loan storage l = _loans[loanId];
+        uint8 state = l.state;
+        if (state != LoanState.REQUESTED) _revertState(loanId, state);
+        address named = l.lender;
+        if (named != address(0) && named != msg.sender) revert NotNamedLender(loanId, named, msg.sender);
+        uint40 expiry = l.expiry;
+        if (block.timestamp >= expiry) revert LoanRequestExpired(loanId, expiry);
+        _openCertificate(l.certId);
+        l.lender = msg.sender;
+        l.fundedAt = _time40(block.timestamp);
+        l.state = LoanState.FUNDED;
+        uint256 principal = l.principal;
+        emit LoanFunded(loanId, msg.sender, principal);
+        _token.safeTransferFrom(msg.sender, l.borrower, principal);
+    }
+
+    // ---------------------------------------------------------------- repayment and settlement
+
+    /// @inheritdoc ILoanDesk
+    function repayLoan(uint256 loanId, uint256 amount) external nonReentrant returns (uint256 remainingDebt) {
+        Loan storage l = _loans[loanId];
+        Loan memory m = l;
+        if (m.state != LoanState.FUNDED) _revertState(loanId, m.state);
+        if (amount == 0) revert InvalidAmount(amount);
+        (uint256 outstanding, uint256 interest) = _debtParts(m);
+        uint256 owed = outstanding + interest;
+        uint256 pay = Math.min(amount, owed);
+        remainingDebt = owed - pay;
+        if (pay <= interest) {
+            // Still inside the period: what is paid counts against the period's (rounded-up) interest.
+            l.interestPaid = SafeCast.toUint104(uint256(m.interestPaid) + pay); // <= the period's interest < 2**104 (LoanTooLarge)
+        } else {
+            // The period's interest is paid and principal falls: a new period starts (at maturity at the latest).
+            l.principalRepaid = SafeCast.toUint112(uint256(m.principalRepaid) + pay - interest); // <= principal
+            l.interestPaid = 0;
+            l.periodStart = SafeCast.toUint40(Math.min(block.timestamp, m.maturity));
+        }
+        if (remainingDebt != 0) {
+            emit LoanRepaid(loanId, msg.sender, pay, remainingDebt);
+            _token.safeTransferFrom(msg.sender, m.lender, pay);
+            return remainingDebt;
+        }
+        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(m.certId);
+        if (status == RootStatus.ACTIVE) {
+            l.state = LoanState.REPAID;
+            _release(m.certId, m.units);
+            emit LoanRepaid(loanId, msg.sender, pay, 0);
+            _token.safeTransferFrom(msg.sender, m.lender, pay);
+            _certificates.safeTransferFrom(address(this), m.borrower, m.certId, m.units, "");
+        } else {
+            l.state = LoanState.SETTLED;
+            (uint256 payout, bool claim) = _takeShare(m.certId, rootId, m.units);
+            emit LoanRepaid(loanId, msg.sender, pay, 0);
+            emit LoanSettled(loanId, payout, 0, payout);
+            if (claim) _claim(m.certId);
+            _token.safeTransferFrom(msg.sender, m.lender, pay);
+            if (payout != 0) _token.safeTransfer(m.borrower, payout);
+        }
+    }
+
+    /// @inheritdoc ILoanDesk
+    function settleLoan(uint256 loanId) external nonReentrant {
+        Loan storage l = _loans[loanId];
+        Loan memory m = l;
+        if (m.state != LoanState.FUNDED) _revertState(loanId, m.state);
+        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(m.certId);
+        if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
+        (uint256 outstanding, uint256 interest) = _debtParts(m);
+        l.state = LoanState.SETTLED;
+        (uint256 payout, bool claim) = _takeShare(m.certId, rootId, m.units);
+        uint256 toLender = Math.min(payout, outstanding + interest);
+        uint256 toBorrower = payout - toLender;
+        emit LoanSettled(loanId, payout, toLender, toBorrower);
+        if (claim) _claim(m.certId);
+        if (toLender != 0) _token.safeTransfer(m.lender, toLender);
+        if (toBorrower != 0) _token.safeTransfer(m.borrower, toBorrower);
+    }
+
+    // ---------------------------------------------------------------- custody hooks
+
+    /// @notice Accepts units only from the certificate contract, moved by the desk itself (`requestLoan`).
+    /// @param operator who moved the units (must be this desk)
+    /// @return the ERC-1155 acceptance selector
+    function onERC1155Received(address operator, address, uint256, uint256, bytes calldata)
+        external
+        view
+        returns (bytes4)
+    {
+        if (msg.sender != address(_certificates) || operator != address(this)) {
+            revert UnsolicitedTransfer(msg.sender, operator);
+        }
+        return IERC1155Receiver.onERC1155Received.selector;
+    }
+
+    /// @notice Refuses every batch: the desk never takes units in batches.
+    /// @param operator who tried to move the units
+    /// @return never returns
+    function onERC1155BatchReceived(address operator, address, uint256[] calldata, uint256[] calldata, bytes calldata)
+        external
+        view
+        returns (bytes4)
+    {
+        revert UnsolicitedTransfer(msg.sender, operator);
+    }
+
+    /// @inheritdoc IERC165
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return interfaceId == type(IERC1155Receiver).interfaceId || interfaceId == type(IERC165).interfaceId
+            || interfaceId == type(ILoanDesk).interfaceId;
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc ILoanDesk
+    function loan(uint256 loanId)
+        external
+        view
+        returns (
+            address borrower,
+            address lender,
+            uint256 certId,
+            uint256 units,
+            uint256 principal,
+            uint256 annualRateBps,
+            uint64 fundedAt,
+            uint8 state
+        )
+    {
+        Loan memory m = _loans[loanId];
+        return (m.borrower, m.lender, m.certId, m.units, m.principal, m.rateBps, m.fundedAt, m.state);
+    }
+
+    /// @inheritdoc ILoanDesk
+    function debt(uint256 loanId) external view returns (uint256) {
+        Loan memory m = _loans[loanId];
+        if (m.state != LoanState.FUNDED) return 0;
+        (uint256 outstanding, uint256 interest) = _debtParts(m);
+        return outstanding + interest;
+    }
+
+    /// @inheritdoc ILoanDesk
+    function debtParts(uint256 loanId) external view returns (uint256 principalOutstanding, uint256 interest) {
+        Loan memory m = _loans[loanId];
+        if (m.state != LoanState.FUNDED) return (0, 0);
+        return _debtParts(m);
+    }
+
+    /// @inheritdoc ILoanDesk
+    function custody(uint256 certId) external view returns (uint256 units, uint256 payout, bool redeemed) {
+        Custody memory c = _custody[certId];
+        return (c.units, c.payout, c.redeemed);
+    }
+
+    /// @inheritdoc ILoanDesk
+    function loanCount() external view returns (uint256) {
+        return _count;
+    }
+
+    /// @inheritdoc ILoanDesk
+    function maxRateBps() external pure returns (uint256) {
+        return MAX_RATE_BPS;
+    }
+
+    /// @inheritdoc ILoanDesk
+    function certificates() external view returns (address) {
+        return address(_certificates);
+    }
+
+    /// @inheritdoc ILoanDesk
+    function escrow() external view returns (address) {
+        return address(_escrow);
+    }
+
+    /// @inheritdoc ILoanDesk
+    function token() external view returns (address) {
+        return address(_token);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /// @dev Principal outstanding and the current period's unpaid interest:
+    ///      `ceil(outstanding * rate * (min(now, maturity) - periodStart) / (10000 * 365 days)) - paidInPeriod`.
+    function _debtParts(Loan memory m) private view returns (uint256 outstanding, uint256 interest) {
+        outstanding = uint256(m.principal) - m.principalRepaid;
+        uint256 start = m.periodStart == 0 ? m.fundedAt : m.periodStart;
+        uint256 end = Math.min(block.timestamp, m.maturity);
+        // A period starts at funding (before maturity) or at a repayment (capped at maturity): end >= start.
+        uint256 accrued =
+            Math.mulDiv(outstanding, uint256(m.rateBps) * (end - start), RATE_DENOMINATOR, Math.Rounding.Ceil);
+        interest = accrued - m.interestPaid;
+    }
+
+    /// @dev Units of a live loan leave custody while the root is open (cancel, full repayment).
+    function _release(uint256 certId, uint256 units) private {
+        Custody storage c = _custody[certId];
+        if (!c.counted) return; // the loan was the id's only one: its units are the desk's whole balance
+        uint256 left = c.units - units;
+        if (left == 0) delete _custody[certId];
+        else c.units = left.toUint120();
+    }
+
+    /// @dev The loan's part of its certificate's pooled payout, counting the pool as redeemed if it was not;
+    ///      `claim`: the desk still holds the units and must claim them from the escrow (after its events).
+    function _takeShare(uint256 certId, uint256 rootId, uint256 units) private returns (uint256 share, bool claim) {
+        Custody memory c = _custody[certId];
+        if (!c.redeemed) {
+            // Not counted: this loan is the only live one on the id, and its units all the desk held.
+            uint256 pooled = c.counted ? c.units : units;
+            (,,, uint256 faceValue,,,) = _certificates.certificate(rootId);
+            uint256 recovered = _escrow.recovered(rootId);
+            uint256 held = _certificates.balanceOf(address(this), certId);
+            // Held: what `claim` pays for the whole balance. Pushed by the clearing (balance 0): what `settle`
+            // paid for the pool's units. Both the escrow's own formula, rounded down.
+            uint256 payout = (held != 0 ? held : pooled) * recovered / faceValue;
+            claim = held != 0 && payout != 0;
+            c = Custody({units: pooled.toUint120(), payout: payout.toUint120(), counted: true, redeemed: true});
+        }
+        share = units == c.units ? c.payout : uint256(c.payout) * units / c.units;
+        if (units == c.units) {
+            delete _custody[certId]; // the last loan of the pool: nothing is left to share
+        } else {
+            // share <= c.payout and units < c.units, so neither narrowing nor subtraction can fail.
+            c.units -= units.toUint120();
+            c.payout -= share.toUint120();
+            _custody[certId] = c;
+        }
+    }
+
+    /// @dev Claims the desk's whole balance of `certId` from the escrow: the pool's payout, counted before.
+    function _claim(uint256 certId) private {
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = certId;
+        _escrow.claim(ids);
+    }
+
+    /// @dev The maturity of a known certificate whose root is active and not yet mature.
+    function _openCertificate(uint256 certId) private view returns (uint64 maturity) {
+        (uint256 rootId,,,,, uint64 maturity_, uint8 status) = _certificates.certificate(certId);
+        if (rootId == 0) revert IReceivableCertificate.UnknownCertificate(certId);
+        if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, status);
+        if (block.timestamp >= maturity_) revert CertificateMatured(certId, maturity_);
+        return maturity_;
+    }
+
+    /// @dev A timestamp in 40 bits, saturated: every time past 2**40-1 (year 36812) means "never" alike.
+    function _time40(uint256 t) private pure returns (uint40) {
+        return SafeCast.toUint40(Math.min(t, type(uint40).max));
+    }
+
+    function _revertState(uint256 loanId, uint8 state) private pure {
+        if (state == LoanState.NONE) revert UnknownLoan(loanId);
+        revert InvalidLoanState(loanId, state);
+    }
+}

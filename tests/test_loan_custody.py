@@ -1,0 +1,130 @@
+"""The certificate's custodian hook: only the desk's own requestLoan puts units into it; the desk gives units back
+whatever pause or membership say; setLoanDesk is the admin's, once."""
+
+from brownie import LoanDesk, PlainERC1155, ReceivableCertificate
+
+from tests.conftest import FACE
+from tests.helpers import ROLE, reverts
+from tests.loan_support import *  # noqa: F401,F403
+from tests.money_support import *  # noqa: F401,F403
+
+UNITS = FACE // 4
+
+
+def test_revert_whenDirectTransferToDesk(loans, pledged, certificate, sme):
+    with reverts("LoanDeskDepositRefused", sme):
+        certificate.safeTransferFrom(sme, loans, pledged, 1, "", {"from": sme})
+    assert certificate.balanceOf(loans, pledged) == 0
+    assert certificate.balanceOf(sme, pledged) == UNITS
+
+
+def test_revert_whenDirectBatchTransferToDesk(loans, pledged, certificate, sme):
+    with reverts("LoanDeskDepositRefused", sme):
+        certificate.safeBatchTransferFrom(sme, loans, [pledged], [1], "", {"from": sme})
+    assert certificate.balanceOf(loans, pledged) == 0
+
+
+def test_revert_whenOperatorTransfersToDesk(loans, pledged, certificate, sme, tier2b):
+    """An approved operator (not the desk) cannot deposit a holder's units either."""
+    certificate.setApprovalForAll(tier2b, True, {"from": sme})
+    with reverts("LoanDeskDepositRefused", tier2b):
+        certificate.safeTransferFrom(sme, loans, pledged, 1, "", {"from": tier2b})
+
+
+def test_revert_whenSplitToDesk(loans, pledged, certificate, sme):
+    with reverts("InactiveMember", loans):
+        certificate.split(pledged, [loans], [1], {"from": sme})
+
+
+def test_revert_whenDeskIsMember_desksOwnHookRefuses(loans, pledged, certificate, consortium, admin, sme):
+    """Even if the operator onboarded the desk by mistake, its receiver hook refuses units it did not move."""
+    consortium.onboard(loans, ROLE["SUPPLIER_ROLE"], "desk by mistake", {"from": admin})
+    with reverts("UnsolicitedTransfer", certificate, sme):
+        certificate.safeTransferFrom(sme, loans, pledged, 1, "", {"from": sme})
+    with reverts("UnsolicitedTransfer", certificate, sme):
+        certificate.safeBatchTransferFrom(sme, loans, [pledged], [1], "", {"from": sme})
+    # and requestLoan still works
+    request(loans, sme, pledged, 10, 10)
+    assert certificate.balanceOf(loans, pledged) == 10
+
+
+def test_revert_whenOtherTokenSentToDesk(loans, admin, sme):
+    other = PlainERC1155.deploy({"from": admin})
+    other.mint(sme, 1, 10, {"from": admin})
+    with reverts("UnsolicitedTransfer", other, sme):
+        other.safeTransferFrom(sme, loans, 1, 5, "", {"from": sme})
+    with reverts("UnsolicitedTransfer", other, sme):
+        other.safeBatchTransferFrom(sme, loans, [1], [5], "", {"from": sme})
+
+
+def test_revert_whenHookCalledDirectly(loans, sme):
+    with reverts("UnsolicitedTransfer", sme, loans):
+        loans.onERC1155Received(loans, sme, 1, 1, "", {"from": sme})
+
+
+def test_desk_supportsReceiverInterfaces(loans):
+    assert loans.supportsInterface("0x4e2312e0")  # IERC1155Receiver
+    assert loans.supportsInterface("0x01ffc9a7")  # IERC165
+    assert not loans.supportsInterface("0xffffffff")
+
+
+def test_unitsComeBack_whenPausedAndBorrowerSuspended_andOthersStillBlocked(
+    loans, pledged, certificate, consortium, admin, sme, tier1, factor
+):
+    request(loans, sme, pledged, UNITS, UNITS // 2)
+    loans.fundLoan(1, {"from": factor})
+    certificate.pause({"from": admin})
+    consortium.suspend(sme, {"from": admin})
+    with reverts("EnforcedPause"):
+        certificate.safeTransferFrom(tier1, sme, pledged, 1, "", {"from": tier1})
+
+    tx = loans.repayLoan(1, 2**255, {"from": sme})
+
+    assert tx.events["LoanRepaid"]["remainingDebt"] == 0
+    assert certificate.balanceOf(sme, pledged) == UNITS
+    assert certificate.balanceOf(loans, pledged) == 0
+    assert loan_of(loans, 1)[-1] == L_REPAID
+
+
+def test_deskHoldsNoMembership(loans, consortium):
+    assert not consortium.isActive(loans)
+
+
+# ---------------------------------------------------------------- setLoanDesk
+def test_setLoanDesk_onceByAdmin_emitsLoanDeskSet(system, consortium, escrow, token, admin):
+    certificate = ReceivableCertificate.deploy(consortium, "", {"from": admin})  # one not wired yet
+    desk = LoanDesk.deploy(consortium, certificate, escrow, token, {"from": admin})
+    assert certificate.loanDesk() == ZERO_ADDRESS
+    tx = certificate.setLoanDesk(desk, {"from": admin})
+    assert events(tx, "LoanDeskSet") == [{"desk": desk}]
+    assert certificate.loanDesk() == desk
+    with reverts("LoanDeskAlreadySet", desk):
+        certificate.setLoanDesk(admin, {"from": admin})
+    assert certificate.loanDesk() == desk
+
+
+def test_revert_setLoanDesk_whenZero(system, consortium, admin):
+    certificate = ReceivableCertificate.deploy(consortium, "", {"from": admin})
+    with reverts("InvalidLoanDesk", ZERO_ADDRESS):
+        certificate.setLoanDesk(ZERO_ADDRESS, {"from": admin})
+
+
+def test_revert_setLoanDesk_whenNotAdmin(system, certificate, bank):
+    with reverts("AccessControlUnauthorizedAccount", bank, ROLE["DEFAULT_ADMIN_ROLE"]):
+        certificate.setLoanDesk(bank, {"from": bank})
+
+
+def test_desk_wiring_views(loans, certificate, escrow, token, consortium):
+    assert loans.certificates() == certificate
+    assert loans.escrow() == escrow
+    assert loans.token() == token
+    assert loans.consortium() == consortium
+
+
+def test_revert_transferToSuspended_stillRefused(loans, pledged, certificate, consortium, admin, sme, tier1):
+    """The custodian exception is the desk's only: an inactive recipient is still refused."""
+    consortium.suspend(sme, {"from": admin})
+    with reverts("InactiveMember", sme):
+        certificate.safeTransferFrom(tier1, sme, pledged, 1, "", {"from": tier1})
+
+
