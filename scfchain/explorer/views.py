@@ -81,7 +81,7 @@ def receivable_rows(ledger: Ledger) -> list[dict[str, Any]]:
 
 def _loans(ledger: Ledger) -> list[Any]:
     """The LoanDesk loans of a ledger that replays them (none otherwise), by id."""
-    return sorted(getattr(ledger, "loans", {}).values(), key=lambda ln: ln.id)
+    return sorted(ledger.loans.values(), key=lambda ln: ln.id)
 
 
 def _lender(ln: Any) -> str:
