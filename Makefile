@@ -10,7 +10,18 @@ SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"
 
 .PHONY: setup demo test fuzz lint coverage bench clean distclean
 
-setup: $(VENV)/.installed node_modules/.installed $(SOLCX_DIR)/solc-v$(SOLC_VERSION) $(VENV)/.toolchain
+setup: $(VENV)/.installed node_modules/.installed $(SOLCX_DIR)/solc-v$(SOLC_VERSION) $(VENV)/.toolchain $(VENV)/.postgresql
+
+# The audit tests start a throwaway PostgreSQL server of their own: Debian's server binaries, installed once
+# where missing (any version: the tests take the newest /usr/lib/postgresql/*/bin).
+$(VENV)/.postgresql: $(VENV)/.installed
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing the PostgreSQL server (Debian package postgresql)"; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q && \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; \
+	fi
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)

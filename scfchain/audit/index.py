@@ -98,7 +98,8 @@ def _token_meta(node: Node, token: str) -> tuple[int, str]:
 _WORKER_DECODER: Decoder | None = None
 _WORKER_DB: str = ""
 _WORKER_STORE: Any = None
-_WRITE_LOCK: Any = None  # one writer at a time, handed over at once (SQLite's busy wait sleeps)
+_WRITE_LOCK: Any = None  # one writer at a time, handed over at once (SQLite's busy wait sleeps; PostgreSQL's
+# row locks would make concurrent upserts of one range wait on each other)
 PARALLEL_FROM = 800  # logs in an answer from which decoding and storing move to worker processes
 
 
@@ -263,13 +264,12 @@ class Indexer:
         if "fork" not in multiprocessing.get_all_start_methods():
             return None
         ctx = multiprocessing.get_context("fork")
-        _WORKER_DECODER, _WORKER_DB, _WRITE_LOCK = self.decoder, str(self.store.path), ctx.Lock()
+        _WORKER_DECODER, _WORKER_DB, _WRITE_LOCK = self.decoder, self.store.url, ctx.Lock()
         return ctx.Pool(self.workers)
 
     def _fill_stored_times(self, missing: list[int]) -> None:
         headers = self.node.batch([("eth_getBlockByNumber", [hex(n), False]) for n in missing])
-        self.store.db.executemany("UPDATE events SET time = ? WHERE block = ? AND time < 0",
-                                  [(int(h["timestamp"], 16), n) for n, h in zip(missing, headers) if isinstance(h, dict)])
+        self.store.fill_times([(int(h["timestamp"], 16), n) for n, h in zip(missing, headers) if isinstance(h, dict)])
 
     def _fill_times(self, rows: list[tuple[Any, ...]], missing: list[int]) -> list[tuple[Any, ...]]:
         """Nodes that do not put the block time on logs: read those headers, in batches."""
