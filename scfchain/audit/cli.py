@@ -106,7 +106,7 @@ def _run(args: argparse.Namespace) -> None:
         elif c == "verify":
             from .verify import verify
 
-            verdict = verify(ledger, s.node)  # type: ignore[arg-type]
+            verdict = verify(ledger, s.node, store=s.store, deployment=s.deployment)  # type: ignore[arg-type]
             print(json.dumps(verdict.to_json(), indent=2) if json_mode else verdict.text())
             if not verdict.ok:
                 raise ScfError("verification failed: " + "; ".join(
@@ -134,7 +134,7 @@ def _run(args: argparse.Namespace) -> None:
             if not args.no_verify and s.node is not None:
                 from .verify import verify
 
-                verdict = verify(ledger, s.node)
+                verdict = verify(ledger, s.node, store=s.store, deployment=s.deployment)
             result = write_report(ledger, args.out, verdict)
             print(json.dumps(result, indent=2) if json_mode else f"report written to {result['report']} "
                   f"({len(result['files'])} files)")
