@@ -282,3 +282,40 @@ def test_index_answerReader_matchesTheJsonParser(s):
     other = json.dumps({"jsonrpc": "2.0", "id": 1, "result": [dict(reversed(list(log.items()))) for log in logs]},
                        indent=1).encode()
     assert index_module.rows_from_answer(decoder, other) == index_module.decode_rows(decoder, logs)
+
+
+def test_index_readersWorkWhileTheIndexerWrites(s):
+    """An analyst's export runs against the index while the indexer is mid-run (its next ranges in flight),
+    and sees a consistent prefix: every event up to the cursor, none beyond."""
+    db = s["backend"].new("busy")
+    Stalling.gate = threading.Event()
+    with proxy(Stalling, s["url"]) as url:
+        proc = subprocess.Popen([SCFCHAIN, "audit", "index", "--deployment", s["deployment"], "--db", db,
+                                 "--rpc-url", url, "--chunk", "2", "--confirmations", "0", "--json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while (fetched_to(db) or 0) < 5 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            stored_to = fetched_to(db)
+            code, out, err = audit(s, "export", "--format", "json", db=db, rpc=False)
+            assert code == 0, err
+            assert proc.poll() is None  # the indexer was still at work
+        finally:
+            Stalling.gate.set()
+            out_index, err_index = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err_index
+    exported = json.loads(out)
+    whole = dump(s["db"])[0]
+    assert 0 < len(exported) <= len(whole)
+    assert [(e["block"], e["logIndex"]) for e in exported] == [(r[0], r[1]) for r in whole[:len(exported)]]
+    assert len(exported) >= sum(1 for r in whole if r[0] <= stored_to)  # everything stored when it started
+    assert dump(db)[0] == whole
+
+
+def test_index_unreachablePostgres_oneLineWithoutThePassword(s):
+    r = subprocess.run([SCFCHAIN, "audit", "trace", "1", "--deployment", s["deployment"], "--db",
+                        "postgresql://auditor:s3cret@127.0.0.1:9/audit"], capture_output=True, text=True)
+    err = r.stderr.strip()
+    assert r.returncode == 1 and "\n" not in err and "s3cret" not in err
+    assert err.startswith("scfchain: cannot open the audit index postgresql://auditor:***@127.0.0.1:9/audit: ")
