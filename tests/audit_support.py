@@ -19,7 +19,7 @@ from web3 import Web3
 from scfchain import Anvil
 from scfchain.audit import Store
 from tests.audit_scenario import run_scenario
-from tests.pg_cluster import PgCluster
+from scfchain.pgserver import PgServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SCFCHAIN = str(Path(sys.executable).parent / "scfchain")
@@ -28,13 +28,13 @@ SCFCHAIN = str(Path(sys.executable).parent / "scfchain")
 @pytest.fixture(scope="session")
 def pg_cluster():
     """One PostgreSQL server for the whole run, started on first use."""
-    cluster = PgCluster().start()
+    cluster = PgServer(durable=False).start()
     yield cluster
     cluster.stop()
 
 
 class SqliteFiles:
-    """Index databases as SQLite files in a temporary folder (the interface of PgCluster)."""
+    """Index databases as SQLite files in a temporary folder (the interface of PgServer)."""
     name = "sqlite"
 
     def __init__(self, tmp: Path):
