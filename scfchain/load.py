@@ -27,7 +27,7 @@ from eth_utils import keccak
 from .anvil import Anvil
 from .chain import Chain, RpcError, connect
 from .deploy import Deployment, deploy, deployment_on_chain
-from .errors import ScfError
+from .errors import ErrorDecoder, ScfError
 from .lifecycle import Scf, role_id
 from .rpc import BatchRpc
 
@@ -64,6 +64,7 @@ SEL = {
     "nextId": selector("nextId()"),
     "offerCount": selector("offerCount()"),
 }
+FUNCTION = {sel.hex(): name for name, sel in SEL.items()}  # selector (hex, no 0x) -> the load's name for it
 GAS = {"issue": 250_000, "split": 250_000, "finance": 300_000, "repay": 200_000}
 
 
@@ -159,6 +160,16 @@ def await_mined(rpc: BatchRpc, hashes: Sequence[str], seal: bool, resend: Callab
     return rpc.wait_receipts(hashes, on_stall=next_block, stall_after=0.0)
 
 
+def revert_data(rpc: BatchRpc, tx_hash: str) -> str | None:
+    """What a mined transaction reverted with (its call's output), by tracing it where the node can
+    (Anvil, Hardhat, geth: debug_traceTransaction's callTracer); None where it cannot."""
+    try:
+        trace = rpc.call("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
+    except RpcError:
+        return None
+    return trace.get("output") if isinstance(trace, dict) else None
+
+
 class Pipeline:
     """Sends many transactions from node-held accounts with locally tracked nonces, without waiting for
     each: all of a phase goes out (see `send_rounds`), then its results are read from the logs.
@@ -167,14 +178,23 @@ class Pipeline:
     block's gas and then drops the sender's next one as "nonce too high". A phase that stops making progress
     sends what the node no longer knows again (same nonce, same fields: nothing can run twice)."""
 
-    def __init__(self, url: str, tip: int, seal: bool = False, stall_after: float = 0.5):
+    def __init__(self, url: str, tip: int, seal: bool = False, stall_after: float = 0.5,
+                 decoder: ErrorDecoder | None = None):
         self.rpc = BatchRpc(url)
+        self.decoder = decoder or ErrorDecoder([])  # the contracts' custom errors, to say why one reverted
         self.tip = tip
         self.seal = seal
         self.stall_after = stall_after
         self.nonces: dict[str, int] = {}
         self.sent = 0
         self.resent = 0
+
+    def why(self, tx_hash: str) -> str:
+        """A reverted transaction's reason, decoded from the contracts' errors."""
+        data = revert_data(self.rpc, tx_hash)
+        if data is None:
+            return "the node cannot trace it to say why"
+        return str(self.decoder.decode(data))
 
     def fees(self, gas: int) -> dict[str, str]:
         """Fees for a phase that may use up to `gas`: when blocks fill up the base fee rises by up to 1/8 per
@@ -221,7 +241,10 @@ class Pipeline:
         silent = [h for h in hashes if not logs[h]]
         reverted = [r["transactionHash"] for r in self.rpc.wait_receipts(silent) if int(r["status"], 16) != 1]
         if reverted:
-            raise ScfError(f"{len(reverted)} of {len(txs)} transactions reverted (first {reverted[0]})")
+            first = reverted[0]
+            sender, to, data, _ = txs[hashes.index(first)]
+            raise ScfError(f"{len(reverted)} of {len(txs)} transactions reverted; the first, {first} "
+                           f"({FUNCTION.get(data[2:10], data[:10])} from {sender} to {to}): {self.why(first)}")
         self.sent += len(txs)
         return [logs[h] for h in hashes]
 
@@ -244,16 +267,18 @@ def run_load(
     lanes: int = 8,
     deployment_out: str | None = None,
     pending_timeout: float = PENDING_TIMEOUT,
+    seal: bool = False,
 ) -> LoadResult:
     """Runs the load. Given `rpc_url` and `deployment_out`, a file holding this load's deployment on this chain
-    (same parameters) is resumed: only what the chain does not show yet is sent."""
+    (same parameters) is resumed: only what the chain does not show yet is sent. `seal`: the node at
+    `rpc_url` is an Anvil started like the embedded one (SEALED_NODE_ARGS, enough accounts) that this run
+    may seal blocks on (nothing to resume there); without `rpc_url` the load always starts such a node."""
     if receivables < 1:
         raise ScfError(f"--receivables must be at least 1, got {receivables}")
     if not 1 <= tiers <= 10:
         raise ScfError(f"--tiers must be between 1 and 10, got {tiers}")
     say = progress or (lambda _m: None)
     per_lane = tiers + 2
-    seal = False
     with ExitStack() as stack:
         if rpc_url is None:
             rpc_url = stack.enter_context(Anvil(accounts=2 + lanes * per_lane, extra_args=SEALED_NODE_ARGS)).url
@@ -496,7 +521,7 @@ def _drive(
     nothing on chain and reads nothing."""
     cert, desk, escrow = scf.certificates.address, scf.desk.address, scf.escrow.address
     done = found or OnChain()
-    pipe = Pipeline(rpc_url, scf.chain.fees().get("maxPriorityFeePerGas", 0), seal)
+    pipe = Pipeline(rpc_url, scf.chain.fees().get("maxPriorityFeePerGas", 0), seal, decoder=scf.chain.decoder)
     if seal:  # set-up ran with automine; from here the load seals its blocks
         pipe.rpc.call("evm_setAutomine", [False])
     phases: dict[str, float] = {}
