@@ -98,8 +98,7 @@ def _token_meta(node: Node, token: str) -> tuple[int, str]:
 _WORKER_DECODER: Decoder | None = None
 _WORKER_DB: str = ""
 _WORKER_STORE: Any = None
-_WRITE_LOCK: Any = None  # one writer at a time, handed over at once (SQLite's busy wait sleeps; PostgreSQL's
-# row locks would make concurrent upserts of one range wait on each other)
+_WRITE_LOCK: Any = None  # one writer at a time, handed over at once (SQLite's busy wait sleeps)
 PARALLEL_FROM = 800  # logs in an answer from which decoding and storing move to worker processes
 
 
