@@ -145,19 +145,19 @@ def resend_lost(rpc: BatchRpc, queues: Sequence[Sequence[tuple[str, list[Any]]]]
 
 
 def await_mined(rpc: BatchRpc, hashes: Sequence[str], seal: bool, resend: Callable[[list[str]], None],
-                stall_after: float = 0.5) -> list[dict[str, Any]]:
+                stall_after: float = 0.5, timeout: float = 300.0) -> list[dict[str, Any]]:
     """Waits until `hashes` are mined and returns their receipts. `seal`: the node mines on demand, so mine
     a block first and again whenever one did not take everything. `resend(pending)` runs when nothing was
     mined for `stall_after` seconds (or, sealing, after a block that mined none of them)."""
     if not seal:
-        return rpc.wait_receipts(hashes, on_stall=resend, stall_after=stall_after)
+        return rpc.wait_receipts(hashes, timeout, on_stall=resend, stall_after=stall_after)
     rpc.call("evm_mine")
 
     def next_block(pending: list[str]) -> None:
         resend(pending)
         rpc.call("evm_mine")
 
-    return rpc.wait_receipts(hashes, on_stall=next_block, stall_after=0.0)
+    return rpc.wait_receipts(hashes, timeout, on_stall=next_block, stall_after=0.0)
 
 
 def revert_data(rpc: BatchRpc, tx_hash: str) -> str | None:
@@ -231,7 +231,10 @@ class Pipeline:
             self.resent += resend_lost(self.rpc, calls, [[hashes[i] for i, _ in lane] for lane in lanes])
 
         # A sender's transactions are mined in nonce order: once each sender's last one has a receipt, all have.
-        last = await_mined(self.rpc, [hashes[lane[-1][0]] for lane in lanes], self.seal, resend, self.stall_after)
+        # a phase of tens of thousands of transactions takes the node minutes on a busy machine: the wait
+        # allows 300 s, and more for large phases (20 transactions a second at the least)
+        last = await_mined(self.rpc, [hashes[lane[-1][0]] for lane in lanes], self.seal, resend, self.stall_after,
+                           timeout=max(300.0, len(txs) / 20))
         last_block = max(int(r["blockNumber"], 16) for r in last)
         logs: dict[str, list[dict[str, Any]]] = {h: [] for h in hashes}
         for log in _logs(self.rpc, sorted({to for _, to, _, _ in txs}), [topic], first_block, last_block):
