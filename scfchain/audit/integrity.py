@@ -57,8 +57,7 @@ def _ids(row: Row) -> tuple[int, ...]:
 
 
 def _show(row: Row) -> str:
-    args = row[7] if isinstance(row[7], dict) else row[7]
-    text = json.dumps(args, separators=(",", ":"))
+    text = json.dumps(row[7], separators=(",", ":"))
     if len(text) > 160:
         text = text[:157] + "…"
     return f"{row[5]}.{row[6]} {text} at block {row[0]}, log {row[1]} (tx {row[2][:12]}…)"
@@ -154,10 +153,10 @@ def check_members(check: Any, ledger: Ledger, node: Node, block: int) -> None:
         check.checked += 1
         label = f"member {m.address}" + (f" ({m.name})" if m.name else "")
         active, name = answers[at], answers[at + 1]
-        if isinstance(active, Exception) or not active or int(active, 16) != int(m.active):
-            fail_value = "no answer" if isinstance(active, Exception) or not active else \
-                str(bool(int(active, 16))).lower()
-            check.fail(f"{label}: isActive {fail_value} on-chain, the events say {str(m.active).lower()}")
+        is_active = None if isinstance(active, Exception) or not active else bool(int(active, 16))
+        if is_active != m.active:
+            shown = "no answer" if is_active is None else str(is_active).lower()
+            check.fail(f"{label}: isActive {shown} on-chain, the events say {str(m.active).lower()}")
         try:
             (onchain_name,) = abi_decode(["string"], bytes.fromhex(name[2:]))
         except Exception:  # noqa: BLE001 — no answer or not a string
