@@ -10,7 +10,7 @@ SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"
 
 .PHONY: setup demo test test-plain fuzz lint coverage bench clean distclean
 
-setup: $(VENV)/.system-packages $(VENV)/.installed node_modules/.installed $(SOLCX_DIR)/solc-v$(SOLC_VERSION) $(VENV)/.toolchain
+setup: $(VENV)/.system-packages $(VENV)/.installed node_modules/.installed $(SOLCX_DIR)/solc-v$(SOLC_VERSION) $(VENV)/.toolchain $(VENV)/.postgresql
 
 # Debian packages: graphviz (its `dot` lays out the certificate trees), the DejaVu fonts the pictures name, and
 # chromium, the browser the explorer's tests drive through Playwright (which cannot download browsers of its own
@@ -23,6 +23,17 @@ $(VENV)/.system-packages:
 	  $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium graphviz fonts-dejavu-core; \
 	fi
 	mkdir -p $(VENV) && touch $@
+
+# The audit tests start a throwaway PostgreSQL server of their own: Debian's server binaries, installed once
+# where missing (any version: the tests take the newest /usr/lib/postgresql/*/bin).
+$(VENV)/.postgresql: $(VENV)/.installed
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing the PostgreSQL server (Debian package postgresql)"; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q && \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; \
+	fi
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)

@@ -28,7 +28,7 @@ from eth_utils import keccak
 from .anvil import Anvil
 from .chain import Chain, RpcError, connect
 from .deploy import Deployment, deploy, deployment_on_chain
-from .errors import ScfError
+from .errors import ErrorDecoder, ScfError
 from .lifecycle import Scf, role_id
 from .rpc import BatchRpc
 
@@ -79,6 +79,7 @@ SEL = {
     "loan": selector("loan(uint256)"),
     "loanCount": selector("loanCount()"),
 }
+FUNCTION = {sel.hex(): name for name, sel in SEL.items()}  # selector (hex, no 0x) -> the load's name for it
 GAS = {"issue": 250_000, "split": 250_000, "finance": 300_000, "repay": 200_000, "requestLoan": 300_000,
        "fundLoan": 200_000, "repayLoan": 250_000, "settleLoan": 300_000}
 
@@ -160,19 +161,29 @@ def resend_lost(rpc: BatchRpc, queues: Sequence[Sequence[tuple[str, list[Any]]]]
 
 
 def await_mined(rpc: BatchRpc, hashes: Sequence[str], seal: bool, resend: Callable[[list[str]], None],
-                stall_after: float = 0.5) -> list[dict[str, Any]]:
+                stall_after: float = 0.5, timeout: float = 300.0) -> list[dict[str, Any]]:
     """Waits until `hashes` are mined and returns their receipts. `seal`: the node mines on demand, so mine
     a block first and again whenever one did not take everything. `resend(pending)` runs when nothing was
     mined for `stall_after` seconds (or, sealing, after a block that mined none of them)."""
     if not seal:
-        return rpc.wait_receipts(hashes, on_stall=resend, stall_after=stall_after)
+        return rpc.wait_receipts(hashes, timeout, on_stall=resend, stall_after=stall_after)
     rpc.call("evm_mine")
 
     def next_block(pending: list[str]) -> None:
         resend(pending)
         rpc.call("evm_mine")
 
-    return rpc.wait_receipts(hashes, on_stall=next_block, stall_after=0.0)
+    return rpc.wait_receipts(hashes, timeout, on_stall=next_block, stall_after=0.0)
+
+
+def revert_data(rpc: BatchRpc, tx_hash: str) -> str | None:
+    """What a mined transaction reverted with (its call's output), by tracing it where the node can
+    (Anvil, Hardhat, geth: debug_traceTransaction's callTracer); None where it cannot."""
+    try:
+        trace = rpc.call("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
+    except RpcError:
+        return None
+    return trace.get("output") if isinstance(trace, dict) else None
 
 
 class Pipeline:
@@ -183,14 +194,23 @@ class Pipeline:
     block's gas and then drops the sender's next one as "nonce too high". A phase that stops making progress
     sends what the node no longer knows again (same nonce, same fields: nothing can run twice)."""
 
-    def __init__(self, url: str, tip: int, seal: bool = False, stall_after: float = 0.5):
+    def __init__(self, url: str, tip: int, seal: bool = False, stall_after: float = 0.5,
+                 decoder: ErrorDecoder | None = None):
         self.rpc = BatchRpc(url)
+        self.decoder = decoder or ErrorDecoder([])  # the contracts' custom errors, to say why one reverted
         self.tip = tip
         self.seal = seal
         self.stall_after = stall_after
         self.nonces: dict[str, int] = {}
         self.sent = 0
         self.resent = 0
+
+    def why(self, tx_hash: str) -> str:
+        """A reverted transaction's reason, decoded from the contracts' errors."""
+        data = revert_data(self.rpc, tx_hash)
+        if data is None:
+            return "the node cannot trace it to say why"
+        return str(self.decoder.decode(data))
 
     def fees(self, gas: int) -> dict[str, str]:
         """Fees for a phase that may use up to `gas`: when blocks fill up the base fee rises by up to 1/8 per
@@ -227,7 +247,10 @@ class Pipeline:
             self.resent += resend_lost(self.rpc, calls, [[hashes[i] for i, _ in lane] for lane in lanes])
 
         # A sender's transactions are mined in nonce order: once each sender's last one has a receipt, all have.
-        last = await_mined(self.rpc, [hashes[lane[-1][0]] for lane in lanes], self.seal, resend, self.stall_after)
+        # a phase of tens of thousands of transactions takes the node minutes on a busy machine: the wait
+        # allows 300 s, and more for large phases (20 transactions a second at the least)
+        last = await_mined(self.rpc, [hashes[lane[-1][0]] for lane in lanes], self.seal, resend, self.stall_after,
+                           timeout=max(300.0, len(txs) / 20))
         last_block = max(int(r["blockNumber"], 16) for r in last)
         logs: dict[str, list[dict[str, Any]]] = {h: [] for h in hashes}
         for log in _logs(self.rpc, sorted({to for _, to, _, _ in txs}), [topic], first_block, last_block):
@@ -237,7 +260,10 @@ class Pipeline:
         silent = [h for h in hashes if not logs[h]]
         reverted = [r["transactionHash"] for r in self.rpc.wait_receipts(silent) if int(r["status"], 16) != 1]
         if reverted:
-            raise ScfError(f"{len(reverted)} of {len(txs)} transactions reverted (first {reverted[0]})")
+            first = reverted[0]
+            sender, to, data, _ = txs[hashes.index(first)]
+            raise ScfError(f"{len(reverted)} of {len(txs)} transactions reverted; the first, {first} "
+                           f"({FUNCTION.get(data[2:10], data[:10])} from {sender} to {to}): {self.why(first)}")
         self.sent += len(txs)
         return [logs[h] for h in hashes]
 
@@ -260,16 +286,18 @@ def run_load(
     lanes: int = 8,
     deployment_out: str | None = None,
     pending_timeout: float = PENDING_TIMEOUT,
+    seal: bool = False,
 ) -> LoadResult:
     """Runs the load. Given `rpc_url` and `deployment_out`, a file holding this load's deployment on this chain
-    (same parameters) is resumed: only what the chain does not show yet is sent."""
+    (same parameters) is resumed: only what the chain does not show yet is sent. `seal`: the node at
+    `rpc_url` is an Anvil started like the embedded one (SEALED_NODE_ARGS, enough accounts) that this run
+    may seal blocks on (nothing to resume there); without `rpc_url` the load always starts such a node."""
     if receivables < 1:
         raise ScfError(f"--receivables must be at least 1, got {receivables}")
     if not 1 <= tiers <= 10:
         raise ScfError(f"--tiers must be between 1 and 10, got {tiers}")
     say = progress or (lambda _m: None)
     per_lane = tiers + 2
-    seal = False
     with ExitStack() as stack:
         if rpc_url is None:
             rpc_url = stack.enter_context(Anvil(accounts=2 + lanes * per_lane, extra_args=SEALED_NODE_ARGS)).url
@@ -538,7 +566,7 @@ def _drive(
     cert, desk, escrow = scf.certificates.address, scf.desk.address, scf.escrow.address
     loan_desk = scf.loan_desk.address
     done = found or OnChain()
-    pipe = Pipeline(rpc_url, scf.chain.fees().get("maxPriorityFeePerGas", 0), seal)
+    pipe = Pipeline(rpc_url, scf.chain.fees().get("maxPriorityFeePerGas", 0), seal, decoder=scf.chain.decoder)
     if seal:  # set-up ran with automine; from here the load seals its blocks
         pipe.rpc.call("evm_setAutomine", [False])
     phases: dict[str, float] = {}

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from scfchain import Anvil
-from tests.audit_support import ROOT, SCFCHAIN, audit, ok_json
+from tests.audit_support import ROOT, SCFCHAIN, audit, backend, ok_json, pg_cluster  # noqa: F401
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -14,17 +14,21 @@ pytestmark = pytest.mark.tooling
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo_chain(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("audit-demo")
     with Anvil() as anvil:
         r = subprocess.run([SCFCHAIN, "demo", "--rpc-url", anvil.url, "--out", str(tmp), "--json"], cwd=ROOT,
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr
-        s = {"url": anvil.url, "tmp": tmp, "deployment": str(tmp / "deployment.json"), "db": str(tmp / "a.sqlite"),
-             "record": json.loads(r.stdout)}
-        code, out, err = audit(s, "index")
-        assert code == 0, err
-        yield s
+        yield {"url": anvil.url, "tmp": tmp, "deployment": str(tmp / "deployment.json"), "record": json.loads(r.stdout)}
+
+
+@pytest.fixture(scope="module")
+def demo(demo_chain, backend):
+    s = dict(demo_chain, db=backend.new("a"))
+    code, out, err = audit(s, "index")
+    assert code == 0, err
+    return s
 
 
 def test_demo_verifies(demo):

@@ -4,7 +4,6 @@ block times; the worker-process path; one-line errors."""
 import importlib
 import json
 import signal
-import sqlite3
 import subprocess
 import threading
 import time
@@ -17,7 +16,8 @@ import requests
 from scfchain.audit import Node, Store, index, load
 from scfchain.audit.events import Decoder
 from scfchain.audit.index import Indexer
-from tests.audit_support import SCFCHAIN, audit, dump, ok_json, raw_logs, start
+from scfchain.errors import ScfError
+from tests.audit_support import SCFCHAIN, audit, backend, dump, indexed, ok_json, pg_cluster, raw_logs, start  # noqa: F401
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -27,10 +27,15 @@ index_module = importlib.import_module("scfchain.audit.index")  # the module (th
 
 
 @pytest.fixture(scope="module")
-def s(tmp_path_factory):
+def chain(tmp_path_factory):
     anvil, scenario = start(tmp_path_factory.mktemp("audit-index"))
     yield scenario
     anvil.stop()
+
+
+@pytest.fixture(scope="module")
+def s(chain, backend):
+    return indexed(chain, backend)
 
 
 def test_index_storesEveryLogDecoded(s):
@@ -52,7 +57,7 @@ def test_index_storesEveryLogDecoded(s):
 
 
 def test_index_secondRunFetchesOnlyNewBlocks(s, tmp_path):
-    db = str(tmp_path / "again.sqlite")
+    db = s["backend"].new("again")
     first = ok_json(s, "index", "--confirmations", "0", db=db)
     again = ok_json(s, "index", "--confirmations", "0", db=db)
     assert again["stored"] == 0 and again["chunks"] == 0 and again["total_events"] == first["total_events"]
@@ -63,7 +68,7 @@ def test_index_secondRunFetchesOnlyNewBlocks(s, tmp_path):
 
 
 def test_index_keepsTheUnconfirmedTailProvisional(s, tmp_path):
-    db = str(tmp_path / "tail.sqlite")
+    db = s["backend"].new("tail")
     head = s["final_block"]
     first = ok_json(s, "index", "--confirmations", "5", db=db)
     assert first["final_block"] == head - 5
@@ -78,7 +83,8 @@ def test_index_keepsTheUnconfirmedTailProvisional(s, tmp_path):
 @pytest.mark.parametrize("prefetch", [True, False], ids=["prefetch-thread", "serial"])
 def test_index_interruptedHalfWay_resumesToTheSameDatabase(s, tmp_path, prefetch):
     node = Node(s["url"])
-    whole = Store(tmp_path / "whole.sqlite")
+    whole_db, part_db = s["backend"].new("whole"), s["backend"].new("part")
+    whole = Store(whole_db)
     Indexer(node, s["dep"], whole, confirmations=0, chunk=3).run()
     whole.close()
 
@@ -89,26 +95,22 @@ def test_index_interruptedHalfWay_resumesToTheSameDatabase(s, tmp_path, prefetch
         if len(calls) == 4:
             raise KeyboardInterrupt
 
-    part = Store(tmp_path / "part.sqlite")
+    part = Store(part_db)
     ix = Indexer(node, s["dep"], part, confirmations=0, chunk=3, progress=interrupt)
     ix.fixed, ix.parallel, ix.prefetch = True, False, prefetch
     with pytest.raises(KeyboardInterrupt):
         ix.run()
     stored_at_stop = part.count()
-    assert 0 < stored_at_stop < whole_count(tmp_path)
+    assert 0 < stored_at_stop < len(dump(whole_db)[0])
     assert part.get_int("fetched_to") == calls[-1] < s["final_block"]
     resumed = Indexer(node, s["dep"], part, confirmations=0, chunk=3).run()
     assert resumed.from_block == calls[-1] + 1
     part.close()
-    assert dump(str(tmp_path / "part.sqlite")) == dump(str(tmp_path / "whole.sqlite"))
-
-
-def whole_count(tmp_path):
-    return len(dump(str(tmp_path / "whole.sqlite"))[0])
+    assert dump(part_db) == dump(whole_db)
 
 
 def test_index_cliToBlockThenRest_equalsOneRun(s, tmp_path):
-    db = str(tmp_path / "halves.sqlite")
+    db = s["backend"].new("halves")
     half = s["final_block"] // 2
     first = ok_json(s, "index", "--confirmations", "0", "--to-block", str(half), db=db)
     assert first["to_block"] == half
@@ -118,13 +120,14 @@ def test_index_cliToBlockThenRest_equalsOneRun(s, tmp_path):
 
 def test_index_workerProcesses_storeTheSameRows(s, tmp_path, monkeypatch):
     monkeypatch.setattr(index_module, "PARALLEL_FROM", 1)  # every answer goes to the worker processes
-    store = Store(tmp_path / "workers.sqlite")
+    db = s["backend"].new("workers")
+    store = Store(db)
     ix = Indexer(Node(s["url"]), s["dep"], store, confirmations=0, chunk=4)
     ix.parallel, ix.workers = True, 2  # whatever the machine's core count
     result = ix.run()
     store.close()
     assert result.chunks > 3
-    assert dump(str(tmp_path / "workers.sqlite")) == dump(s["db"])
+    assert dump(db) == dump(s["db"])
 
 
 class Proxy(BaseHTTPRequestHandler):
@@ -180,18 +183,20 @@ class Refusing(Proxy):
 
 
 def test_index_nodeRefusingWideRanges_shrinksTheChunk(s, tmp_path):
+    Refusing.refused = 0
     with proxy(Refusing, s["url"]) as url:
-        store = Store(tmp_path / "refused.sqlite")
+        db = s["backend"].new("refused")
+        store = Store(db)
         result = index(Node(url), s["dep"], store, confirmations=0, chunk=64)
         store.close()
     assert result.refused >= 4 and Refusing.refused == result.refused  # 64 -> 32 -> 16 -> 8 -> 4
-    assert dump(str(tmp_path / "refused.sqlite"))[0] == dump(s["db"])[0]  # block times read from headers
+    assert dump(db)[0] == dump(s["db"])[0]  # block times read from headers
 
 
 def test_index_errorsAreOneLine(s, tmp_path):
     code, out, err = audit(s, "index", rpc=False)
     assert (code, err) == (1, "scfchain: audit index needs --rpc-url")
-    code, out, err = audit(s, "trace", "1", rpc=False, db=str(tmp_path / "none.sqlite"))
+    code, out, err = audit(s, "trace", "1", rpc=False, db=s["backend"].new("none"))
     assert code == 1 and err.startswith("scfchain: no audit index at ") and "run `scfchain audit index` first" in err
     other = tmp_path / "other.json"
     data = json.loads(open(s["deployment"]).read())
@@ -199,17 +204,18 @@ def test_index_errorsAreOneLine(s, tmp_path):
     other.write_text(json.dumps(data))
     code, out, err = audit(s, "index", deployment=str(other))
     assert code == 1 and "indexes another deployment" in err and "\n" not in err
-    r = subprocess.run([SCFCHAIN, "audit", "trace", "1", "--deployment", s["deployment"], "--db", "postgres://x/y"],
+    r = subprocess.run([SCFCHAIN, "audit", "trace", "1", "--deployment", s["deployment"], "--db", "mysql://x/y"],
                        capture_output=True, text=True)
-    assert r.returncode == 1 and r.stderr.strip() == \
-        "scfchain: --db must be sqlite:///PATH (an embedded SQLite file), got 'postgres://x/y'"
+    assert r.returncode == 1 and r.stderr.strip() == ("scfchain: --db must be sqlite:///PATH (an embedded SQLite "
+                                                      "file) or postgresql://USER[:PASS]@HOST:PORT/DB, got 'mysql://x/y'")
     r = subprocess.run([SCFCHAIN, "audit", "index", "--deployment", s["deployment"], "--rpc-url",
                         "http://127.0.0.1:9", "--db", f"sqlite:///{tmp_path}/x.sqlite"], capture_output=True, text=True)
     assert r.returncode == 1 and r.stderr.startswith("scfchain: node unreachable at http://127.0.0.1:9")
 
 
 def test_index_replaysToTheScriptState(s):
-    ledger = load(Store(s["db"]))
+    with Store(s["db"]) as store:
+        ledger = load(store)
     assert sorted(ledger.certs) == list(range(1, 8))
     assert {r: ledger.roots[r].status for r in s["roots"]} == {1: "paid", 5: "defaulted", 7: "paid"}
 
@@ -233,10 +239,10 @@ class Stalling(Proxy):
 
 
 def test_index_cliInterruptedByCtrlC_resumesToTheSameDatabase(s, tmp_path):
-    db = tmp_path / "ctrl-c.sqlite"
+    db = s["backend"].new("ctrl-c")
     Stalling.gate = threading.Event()
     with proxy(Stalling, s["url"]) as url:
-        proc = subprocess.Popen([SCFCHAIN, "audit", "index", "--deployment", s["deployment"], "--db", f"sqlite:///{db}",
+        proc = subprocess.Popen([SCFCHAIN, "audit", "index", "--deployment", s["deployment"], "--db", db,
                                  "--rpc-url", url, "--chunk", "2", "--confirmations", "0"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 # as from a terminal: a test run started in the background (`cmd &` in a script)
@@ -244,25 +250,28 @@ def test_index_cliInterruptedByCtrlC_resumesToTheSameDatabase(s, tmp_path):
                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # wait until blocks up to 5 are stored, then press Ctrl-C
-            try:
-                with sqlite3.connect(db) as con:
-                    row = con.execute("SELECT value FROM meta WHERE key = 'fetched_to'").fetchone()
-                if row and int(row[0]) >= 5:
-                    break
-            except sqlite3.Error:
-                pass
+            if (fetched_to(db) or 0) >= 5:
+                break
             time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
         time.sleep(0.5)  # the interrupt lands first; then the held request may finish, and the process exit
         Stalling.gate.set()
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and err.strip().endswith("scfchain: interrupted")
-    with sqlite3.connect(db) as con:
-        stopped_at = int(con.execute("SELECT value FROM meta WHERE key = 'fetched_to'").fetchone()[0])
+    stopped_at = fetched_to(db)
     assert 5 <= stopped_at < s["final_block"]
-    again = ok_json(s, "index", "--confirmations", "0", db=str(db))
+    again = ok_json(s, "index", "--confirmations", "0", db=db)
     assert again["from_block"] == stopped_at + 1
     assert dump(str(db)) == dump(s["db"])
+
+
+def fetched_to(db):
+    """The index's cursor as another reader sees it while the indexer writes (None before it exists)."""
+    try:
+        with Store(db, create=False) as store:
+            return store.get_int("fetched_to")
+    except ScfError:
+        return None
 
 
 def test_index_answerReader_matchesTheJsonParser(s):
@@ -277,3 +286,40 @@ def test_index_answerReader_matchesTheJsonParser(s):
     other = json.dumps({"jsonrpc": "2.0", "id": 1, "result": [dict(reversed(list(log.items()))) for log in logs]},
                        indent=1).encode()
     assert index_module.rows_from_answer(decoder, other) == index_module.decode_rows(decoder, logs)
+
+
+def test_index_readersWorkWhileTheIndexerWrites(s):
+    """An analyst's export runs against the index while the indexer is mid-run (its next ranges in flight),
+    and sees a consistent prefix: every event up to the cursor, none beyond."""
+    db = s["backend"].new("busy")
+    Stalling.gate = threading.Event()
+    with proxy(Stalling, s["url"]) as url:
+        proc = subprocess.Popen([SCFCHAIN, "audit", "index", "--deployment", s["deployment"], "--db", db,
+                                 "--rpc-url", url, "--chunk", "2", "--confirmations", "0", "--json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while (fetched_to(db) or 0) < 5 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            stored_to = fetched_to(db)
+            code, out, err = audit(s, "export", "--format", "json", db=db, rpc=False)
+            assert code == 0, err
+            assert proc.poll() is None  # the indexer was still at work
+        finally:
+            Stalling.gate.set()
+            out_index, err_index = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err_index
+    exported = json.loads(out)
+    whole = dump(s["db"])[0]
+    assert 0 < len(exported) <= len(whole)
+    assert [(e["block"], e["logIndex"]) for e in exported] == [(r[0], r[1]) for r in whole[:len(exported)]]
+    assert len(exported) >= sum(1 for r in whole if r[0] <= stored_to)  # everything stored when it started
+    assert dump(db)[0] == whole
+
+
+def test_index_unreachablePostgres_oneLineWithoutThePassword(s):
+    r = subprocess.run([SCFCHAIN, "audit", "trace", "1", "--deployment", s["deployment"], "--db",
+                        "postgresql://auditor:s3cret@127.0.0.1:9/audit"], capture_output=True, text=True)
+    err = r.stderr.strip()
+    assert r.returncode == 1 and "\n" not in err and "s3cret" not in err
+    assert err.startswith("scfchain: cannot open the audit index postgresql://auditor:***@127.0.0.1:9/audit: ")

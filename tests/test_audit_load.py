@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from scfchain import Anvil
-from tests.audit_support import ROOT, SCFCHAIN, audit, ok_json
+from tests.audit_support import ROOT, SCFCHAIN, audit, backend, ok_json, pg_cluster  # noqa: F401
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -14,16 +14,19 @@ pytestmark = pytest.mark.tooling
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
+def load_chain(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("audit-load")
     with Anvil(accounts=2 + 4 * 5) as anvil:  # four lanes of a core enterprise, three tiers and a factor
         r = subprocess.run([SCFCHAIN, "load", "--receivables", "40", "--tiers", "3", "--rpc-url", anvil.url,
                             "--out", str(tmp / "deployment.json"), "--json"], cwd=ROOT, capture_output=True,
                            text=True, timeout=300)
         assert r.returncode == 0, r.stderr
-        s = {"url": anvil.url, "tmp": tmp, "deployment": str(tmp / "deployment.json"), "db": str(tmp / "a.sqlite"),
-             "load": json.loads(r.stdout)}
-        yield s
+        yield {"url": anvil.url, "tmp": tmp, "deployment": str(tmp / "deployment.json"), "load": json.loads(r.stdout)}
+
+
+@pytest.fixture(scope="module")
+def loaded(load_chain, backend):
+    return dict(load_chain, db=backend.new("a"))
 
 
 def test_load_indexVerifyTrace(loaded):

@@ -11,7 +11,7 @@ from scfchain.audit import Store, load
 from scfchain.audit.report import outstanding_series
 from scfchain.render import money
 from tests.audit_scenario import DAY, NAMES
-from tests.audit_support import audit, ok_json, raw_logs, start
+from tests.audit_support import audit, backend, indexed, ok_json, pg_cluster, raw_logs, start  # noqa: F401
 from tests.picture_support import svg_texts
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
@@ -22,10 +22,15 @@ YEAR = 365 * DAY
 
 
 @pytest.fixture(scope="module")
-def s(tmp_path_factory):
+def chain(tmp_path_factory):
     anvil, scenario = start(tmp_path_factory.mktemp("audit-outputs"))
     yield scenario
     anvil.stop()
+
+
+@pytest.fixture(scope="module")
+def s(chain, backend):
+    return indexed(chain, backend)
 
 
 def annualised(amount, proceeds, sold_at, maturity):
@@ -240,7 +245,8 @@ def test_report_markdownTreesPicturesChart(s):
 
 
 def test_report_outstandingOverTime(s):
-    ledger = load(Store(s["db"]))
+    with Store(s["db"]) as store:
+        ledger = load(store)
     values = [v for _, v in outstanding_series(ledger)]
     # issued 1,000,000, 500,000, 200,000; closed #7 (day 50), #1 (day 89), #5 (default)
     assert values[:6] == [100_000_000, 150_000_000, 170_000_000, 150_000_000, 50_000_000, 0]

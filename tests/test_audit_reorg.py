@@ -5,7 +5,7 @@ from web3 import Web3
 
 from scfchain import Anvil, Chain, Scf, deploy
 from scfchain.audit import Node, Store, index
-from tests.audit_support import dump
+from tests.audit_support import backend, dump, pg_cluster  # noqa: F401
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -31,15 +31,16 @@ def names_in(path):
     return [r[7] for r in rows if r[6] == "MemberOnboarded"]
 
 
-def test_reorgWithinTheMargin_leavesNoStaleRows(chain, tmp_path):
+def test_reorgWithinTheMargin_leavesNoStaleRows(chain, backend):
     url, w3, scf, op = chain
     snap = w3.provider.make_request("evm_snapshot", [])["result"]
     onboard(scf, op, w3.eth.accounts[1:4], ["old-1", "old-2", "old-3"])
-    store = Store(tmp_path / "a.sqlite")
+    a_db, fresh_db = backend.new("a"), backend.new("fresh")
+    store = Store(a_db)
     first = index(Node(url), scf.deployment, store, confirmations=5)
-    provisional = [r for r in dump(str(tmp_path / "a.sqlite"))[0] if r[0] > first.final_block]
+    provisional = [r for r in dump(a_db)[0] if r[0] > first.final_block]
     assert first.final_block == first.head - 5 and len(provisional) >= 6
-    assert [n for n in names_in(str(tmp_path / "a.sqlite")) if "old" in n] == [
+    assert [n for n in names_in(a_db) if "old" in n] == [
         '{"account":"%s","role":"%s","name":"old-%d"}' % (w3.eth.accounts[i], "0x" + bytes(
             Web3.keccak(text="SUPPLIER_ROLE")).hex(), i) for i in (1, 2, 3)]
     # The last three blocks are replaced by others holding different events.
@@ -49,18 +50,19 @@ def test_reorgWithinTheMargin_leavesNoStaleRows(chain, tmp_path):
     result = index(Node(url), scf.deployment, store, confirmations=5)
     store.close()
     assert result.dropped == len(provisional) and result.from_block == first.final_block + 1
-    fresh = Store(tmp_path / "fresh.sqlite")
+    fresh = Store(fresh_db)
     index(Node(url), scf.deployment, fresh, confirmations=5)
     fresh.close()
-    assert dump(str(tmp_path / "a.sqlite"))[0] == dump(str(tmp_path / "fresh.sqlite"))[0]
-    assert not any("old-" in n for n in names_in(str(tmp_path / "a.sqlite")))
+    assert dump(a_db)[0] == dump(fresh_db)[0]
+    assert not any("old-" in n for n in names_in(a_db))
 
 
-def test_reorgBelowTheMargin_isRefused(chain, tmp_path):
+def test_reorgBelowTheMargin_isRefused(chain, backend):
     url, w3, scf, op = chain
     snap = w3.provider.make_request("evm_snapshot", [])["result"]
     onboard(scf, op, w3.eth.accounts[1:4], ["old-1", "old-2", "old-3"])
-    store = Store(tmp_path / "b.sqlite")
+    b_db = backend.new("b")
+    store = Store(b_db)
     index(Node(url), scf.deployment, store, confirmations=0)
     w3.provider.make_request("evm_revert", [snap])
     scf.chain.resync(op)  # the reverted transactions' nonces are free again
@@ -72,4 +74,4 @@ def test_reorgBelowTheMargin_isRefused(chain, tmp_path):
     store.reset()
     index(Node(url), scf.deployment, store, confirmations=0)
     store.close()
-    assert any("new-7" in n for n in names_in(str(tmp_path / "b.sqlite")))
+    assert any("new-7" in n for n in names_in(b_db))

@@ -1,11 +1,10 @@
 """`scfchain audit verify`: all checks hold on the scripted lifecycle; a tampered index fails, exit 1,
 naming the violated checks and the ids involved."""
 import json
-import sqlite3
 
 import pytest
 
-from tests.audit_support import audit, copy_db, ok_json, start
+from tests.audit_support import audit, backend, copy_db, indexed, ok_json, pg_cluster, sql, start  # noqa: F401
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -13,10 +12,15 @@ pytestmark = pytest.mark.tooling
 
 
 @pytest.fixture(scope="module")
-def s(tmp_path_factory):
+def chain(tmp_path_factory):
     anvil, scenario = start(tmp_path_factory.mktemp("audit-verify"))
     yield scenario
     anvil.stop()
+
+
+@pytest.fixture(scope="module")
+def s(chain, backend):
+    return indexed(chain, backend)
 
 
 def test_verify_allChecksHold(s):
@@ -30,20 +34,30 @@ def test_verify_allChecksHold(s):
     checks = v["checks"]
     assert set(checks) == {"inv1-units", "inv2-split", "inv3-payouts", "inv4-documents", "inv4-credit-limit",
                            "balance-escrow", "balance-desk", "balance-guarantee", "lineage", "holdings",
-                           "settlement-state", "inv7-loan-custody", "inv8-loans", "loan-state"}
+                           "settlement-state", "inv7-loan-custody", "inv8-loans", "loan-state",
+                           "members", "index-complete"}
     assert checks["inv1-units"]["checked"] == 3
     assert checks["inv2-split"]["checked"] == 3  # three splits in the script
     assert checks["lineage"]["checked"] == 7
     assert checks["inv4-documents"]["checked"] == 3
+    assert checks["members"]["checked"] == 10  # the operator and nine members
+    assert checks["index-complete"]["checked"] == s["index"]["total_events"]
     assert all(c["ok"] and not c["violations"] for c in checks.values())
+
+
+class Db:
+    """One index to tamper with, in either engine."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def execute(self, statement, params=()):
+        return sql(self.url, statement, params)
 
 
 def _tamper(s, name, sql_fn):
     path = copy_db(s, name)
-    db = sqlite3.connect(path)
-    sql_fn(db)
-    db.commit()
-    db.close()
+    sql_fn(Db(path))
     return path
 
 
@@ -74,7 +88,7 @@ def test_verify_deletedRepaymentRow_failsBalanceAndSettlement(s):
     assert "balance-escrow" in failed and r3 in failed["balance-escrow"]["ids"]
     assert "settlement-state" in failed and failed["settlement-state"]["ids"] == [r3]
     assert f"balance-escrow (ids {r3})" in err
-    assert set(failed) <= {"balance-escrow", "settlement-state", "inv3-payouts"}
+    assert set(failed) <= {"balance-escrow", "settlement-state", "inv3-payouts", "index-complete"}
 
 
 def test_verify_deletedSplitRow_failsLineage(s):
@@ -126,7 +140,7 @@ def test_verify_duplicatedClaim_failsUnitsPayoutsAndEscrow(s):
 
     def duplicate(db):
         (b, li, _), = [r for r in _rows(db, "Claimed") if r[2]["id"] == c2]
-        row = db.execute("SELECT * FROM events WHERE block = ? AND log_index = ?", (b, li)).fetchone()
+        (row,) = db.execute("SELECT * FROM events WHERE block = ? AND log_index = ?", (b, li))
         db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (row[0], row[1] + 1000, *row[2:]))
 
     path = _tamper(s, "dup-claim.sqlite", duplicate)
@@ -155,6 +169,6 @@ def test_verify_documentBackingTwoReceivables_failsInvariant4(s):
         db.execute("UPDATE events SET args = ? WHERE block = ? AND log_index = ?", (json.dumps(args), b, li))
 
     err, failed = _failed(s, _tamper(s, "same-document.sqlite", alter))
-    assert set(failed) == {"inv4-documents"}
+    assert set(failed) == {"inv4-documents", "index-complete"}
     assert failed["inv4-documents"]["ids"] == [r1, r2]
     assert f"inv4-documents (ids {r1}, {r2})" in err

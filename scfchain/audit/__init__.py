@@ -1,10 +1,11 @@
 """Auditor toolkit: everything rebuilt and checked from on-chain events alone, with an RPC URL and the
 deployment file (no brownie, no keys).
 
-    node = Node(url); store = Store(path)
+    node = Node(url); store = Store(path)   # or Store("postgresql://USER@HOST:PORT/DB")
     index(node, deployment, store)          # fetch + decode + store, resumable
     ledger = load(store)                    # replay the events
-    verify(ledger, node).ok                 # SPEC invariants 1-4, balances, lineage
+    verify(ledger, node, store=store, deployment=deployment).ok  # the index vs the chain, membership,
+                                            # SPEC invariants 1-4, balances, lineage
     trace_json(ledger, 4); credit_profile(ledger, addr); rows(store.events(), ledger); write_report(ledger, dir)
 """
 from .credit import credit_profile, credit_text

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from ..cliargs import whole_number
 from ..errors import ScfError
 from .index import DEFAULT_CHUNK, DEFAULT_CONFIRMATIONS
 from .session import ProgressLine, Session, open_session
+from .store import db_errors
 
 
 def add_audit_commands(sub: Any) -> None:
@@ -26,7 +26,8 @@ def add_audit_commands(sub: Any) -> None:
         p = asub.add_parser(name, help=help_)
         p.add_argument("--deployment", help="deployment file (default deployments/<chainId>.json)")
         p.add_argument("--rpc-url", help="node to read from (without it: the index as it is)")
-        p.add_argument("--db", help="index database, sqlite:///PATH (default: beside the deployment file)")
+        p.add_argument("--db", help="index database, sqlite:///PATH or postgresql://USER[:PASS]@HOST:PORT/DB "
+                       "(default: an SQLite file beside the deployment file)")
         p.add_argument("--confirmations", type=whole_number, default=DEFAULT_CONFIRMATIONS,
                        help=f"blocks kept provisional near the head (default {DEFAULT_CONFIRMATIONS})")
         return p
@@ -74,8 +75,8 @@ def cmd_audit(args: argparse.Namespace) -> None:
     """Entry point for `scfchain audit …` (errors become one-line ScfErrors)."""
     try:
         _run(args)
-    except sqlite3.Error as exc:
-        raise ScfError(f"audit index: {exc}") from None
+    except db_errors() as exc:
+        raise ScfError(f"audit index: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}") from None
     except OSError as exc:
         raise ScfError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
 
@@ -105,7 +106,7 @@ def _run(args: argparse.Namespace) -> None:
         elif c == "verify":
             from .verify import verify
 
-            verdict = verify(ledger, s.node)  # type: ignore[arg-type]
+            verdict = verify(ledger, s.node, store=s.store, deployment=s.deployment)  # type: ignore[arg-type]
             print(json.dumps(verdict.to_json(), indent=2) if json_mode else verdict.text())
             if not verdict.ok:
                 raise ScfError("verification failed: " + "; ".join(
@@ -133,7 +134,7 @@ def _run(args: argparse.Namespace) -> None:
             if not args.no_verify and s.node is not None:
                 from .verify import verify
 
-                verdict = verify(ledger, s.node)
+                verdict = verify(ledger, s.node, store=s.store, deployment=s.deployment)
             result = write_report(ledger, args.out, verdict)
             print(json.dumps(result, indent=2) if json_mode else f"report written to {result['report']} "
                   f"({len(result['files'])} files)")

@@ -263,13 +263,12 @@ class Indexer:
         if "fork" not in multiprocessing.get_all_start_methods():
             return None
         ctx = multiprocessing.get_context("fork")
-        _WORKER_DECODER, _WORKER_DB, _WRITE_LOCK = self.decoder, str(self.store.path), ctx.Lock()
+        _WORKER_DECODER, _WORKER_DB, _WRITE_LOCK = self.decoder, self.store.url, ctx.Lock()
         return ctx.Pool(self.workers)
 
     def _fill_stored_times(self, missing: list[int]) -> None:
         headers = self.node.batch([("eth_getBlockByNumber", [hex(n), False]) for n in missing])
-        self.store.db.executemany("UPDATE events SET time = ? WHERE block = ? AND time < 0",
-                                  [(int(h["timestamp"], 16), n) for n, h in zip(missing, headers) if isinstance(h, dict)])
+        self.store.fill_times([(int(h["timestamp"], 16), n) for n, h in zip(missing, headers) if isinstance(h, dict)])
 
     def _fill_times(self, rows: list[tuple[Any, ...]], missing: list[int]) -> list[tuple[Any, ...]]:
         """Nodes that do not put the block time on logs: read those headers, in batches."""

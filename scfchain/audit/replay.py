@@ -387,7 +387,8 @@ class Ledger:
 
     def _on_MemberOnboarded(self, e: Event, a: dict[str, Any]) -> None:
         m = self._member(a["account"])
-        m.name = a["name"] or m.name
+        if m.onboarded is None:  # the consortium keeps the name given at the first onboarding
+            m.name = a["name"]
         m.roles.add(role_name(a["role"]))
         m.active = True
         m.onboarded = m.onboarded or e.time

@@ -1,11 +1,14 @@
-"""The audit index: one embedded SQLite file holding every decoded event, and where indexing stopped."""
+"""The audit index: every decoded event and where indexing stopped, in one embedded SQLite file or in a
+PostgreSQL database (several analysts, a served explorer, millions of events), through the same code."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from ..errors import ScfError
 
@@ -14,17 +17,24 @@ SCHEMA_VERSION = "1"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
-    block     INTEGER NOT NULL,
-    log_index INTEGER NOT NULL,
+    block     BIGINT  NOT NULL,
+    log_index BIGINT  NOT NULL,
     tx_hash   TEXT    NOT NULL,
-    tx_index  INTEGER NOT NULL,
-    time      INTEGER NOT NULL,
+    tx_index  BIGINT  NOT NULL,
+    time      BIGINT  NOT NULL,
     contract  TEXT    NOT NULL,
     event     TEXT    NOT NULL,
     args      TEXT    NOT NULL,
     PRIMARY KEY (block, log_index)
-) WITHOUT ROWID;
+){suffix};
 """
+# Both engines take the same statements (PostgreSQL's upsert syntax is SQLite's since 3.24): only the
+# parameter marks, the table options and the way to start a writing transaction differ (see Dialect).
+UPSERT_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+INSERT_EVENTS = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+UPSERT_EVENTS = (INSERT_EVENTS + " ON CONFLICT (block, log_index) DO UPDATE SET tx_hash = excluded.tx_hash, "
+                 "tx_index = excluded.tx_index, time = excluded.time, contract = excluded.contract, "
+                 "event = excluded.event, args = excluded.args")
 
 
 @dataclass(frozen=True)
@@ -39,8 +49,9 @@ class Event:
     args: dict[str, Any]
 
 
-def db_path(url: str | None, deployment_file: str | Path) -> Path:
-    """`sqlite:///PATH` (or a plain path); by default `<deployment>.audit.sqlite` beside the deployment."""
+def db_path(url: str | None, deployment_file: str | Path) -> Path | str:
+    """Where the index lives: `sqlite:///PATH` (or a plain path) as a Path, by default
+    `<deployment>.audit.sqlite` beside the deployment; `postgresql://USER[:PASS]@HOST:PORT/DB` as that URL."""
     if not url:
         dep = Path(deployment_file)
         return dep.with_name(dep.stem + ".audit.sqlite")
@@ -49,24 +60,132 @@ def db_path(url: str | None, deployment_file: str | Path) -> Path:
         if not rest:
             raise ScfError("--db sqlite:/// needs a file path, e.g. sqlite:///audit.sqlite")
         return Path(rest)
+    if url.startswith(PG_SCHEMES):
+        return url
     if "://" in url:
-        raise ScfError(f"--db must be sqlite:///PATH (an embedded SQLite file), got {url!r}")
+        raise ScfError("--db must be sqlite:///PATH (an embedded SQLite file) or "
+                       f"postgresql://USER[:PASS]@HOST:PORT/DB, got {url!r}")
     return Path(url)
 
 
-class Store:
-    def __init__(self, path: str | Path, create: bool = True):
-        self.path = Path(path)
-        if not create and not self.path.is_file():
-            raise ScfError(f"no audit index at {self.path}: run `scfchain audit index` first")
+PG_SCHEMES = ("postgresql://", "postgres://")
+
+
+def shown(url: str) -> str:
+    """A database URL fit to print: without its password."""
+    return re.sub(r"^(\w+://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def db_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions either engine's driver raises (psycopg's only once it has been loaded)."""
+    pg = sys.modules.get("psycopg")
+    return (sqlite3.Error,) if pg is None else (sqlite3.Error, pg.Error)
+
+
+class Dialect:
+    """What differs between the engines; every statement is written once, with `?` marks."""
+    name = "sqlite"
+    begin_write = "BEGIN IMMEDIATE"  # take the write lock now: no deadlock upgrading a read lock
+    table_suffix = " WITHOUT ROWID"
+
+    def sql(self, statement: str) -> str:
+        return statement
+
+    def connect(self, target: str, create: bool) -> Any:
+        path = Path(target)
+        if not create and not path.is_file():
+            raise ScfError(f"no audit index at {path}: run `scfchain audit index` first")
         if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(str(path), isolation_level=None, timeout=60)
+        db.execute("PRAGMA journal_mode=WAL")  # readers go on while the indexer writes
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    def has_schema(self, db: Any) -> bool:
+        return db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is not None
+
+    def create_schema(self, db: Any) -> None:
+        db.executescript(SCHEMA.format(suffix=self.table_suffix))
+
+    def rows(self, db: Any, statement: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        return db.execute(statement, params)
+
+    def store_rows(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
+        """Event rows into the open write transaction; a row stored before is replaced."""
         try:
-            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=60)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
+            db.executemany(INSERT_EVENTS, rows)  # a fifth faster than the upsert, which only re-stored rows need
+        except sqlite3.IntegrityError:  # (a failed statement leaves SQLite's transaction open)
+            db.executemany(UPSERT_EVENTS, rows)
+
+
+class PostgresDialect(Dialect):
+    name = "postgresql"
+    begin_write = "BEGIN"  # MVCC: readers never wait for the writer, nor it for them
+    table_suffix = ""
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", "%s")
+
+    def connect(self, target: str, create: bool) -> Any:
+        try:
+            import psycopg
+        except ImportError:
+            raise ScfError("--db postgresql://… needs the psycopg package (pip install 'psycopg[binary]')") from None
+        try:
+            db = psycopg.connect(target, autocommit=True, connect_timeout=30)
+        except psycopg.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ScfError(f"cannot open the audit index {shown(target)}: {first}") from None
+        if not create and not self.has_schema(db):
+            db.close()
+            raise ScfError(f"no audit index at {shown(target)}: run `scfchain audit index` first")
+        return db
+
+    def has_schema(self, db: Any) -> bool:
+        return db.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()[0]
+
+    def create_schema(self, db: Any) -> None:
+        if not self.has_schema(db):
+            for statement in SCHEMA.format(suffix="").split(";"):
+                if statement.strip():
+                    db.execute(statement)
+
+    def rows(self, db: Any, statement: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        # streamed from the server: a reader of millions of rows holds one batch at a time
+        return db.cursor().stream(statement, params, size=5000)
+
+    def store_rows(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
+        # COPY is several times faster than row-by-row inserts; rows of a range stored before (rare: the
+        # index deletes what an interrupted run left past its cursor) make it fail, and the upsert runs instead
+        import psycopg
+
+        db.execute("SAVEPOINT rows")
+        try:
+            with db.cursor().copy("COPY events (block, log_index, tx_hash, tx_index, time, contract, event, args) "
+                                  "FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.errors.UniqueViolation:
+            db.execute("ROLLBACK TO SAVEPOINT rows")
+            db.cursor().executemany(self.sql(UPSERT_EVENTS), rows)
+        db.execute("RELEASE SAVEPOINT rows")
+
+
+class Store:
+    """The index in an SQLite file or a PostgreSQL database: `where` is a path, `sqlite:///PATH` or
+    `postgresql://USER[:PASS]@HOST:PORT/DB`."""
+
+    def __init__(self, where: str | Path, create: bool = True):
+        if isinstance(where, str) and not where.startswith(PG_SCHEMES):
+            where = db_path(where, "")
+        self.dialect: Dialect = PostgresDialect() if isinstance(where, str) else Dialect()
+        self.url = str(where)  # what another process (a worker) opens
+        self.path: Path | str = shown(where) if isinstance(where, str) else where  # what messages name
+        try:
+            self.db = self.dialect.connect(self.url, create)
+            self.dialect.create_schema(self.db)
+        except db_errors() as exc:
             raise ScfError(f"cannot open the audit index {self.path}: {exc}") from None
         version = self.get("schema")
         if version is None:
@@ -83,9 +202,32 @@ class Store:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    # ------------------------------------------------------------ statements, in either engine
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        """Runs one statement written with `?` marks; returns the cursor."""
+        return self.db.execute(self.dialect.sql(statement), params)
+
+    def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.db.cursor().executemany(self.dialect.sql(statement), rows)
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """The rows of a query, streamed."""
+        return self.dialect.rows(self.db, self.dialect.sql(statement), params)
+
+    def _write(self, work: Any) -> Any:
+        """`work()` in one writing transaction."""
+        self.db.execute(self.dialect.begin_write)
+        try:
+            result = work()
+            self.db.execute("COMMIT")
+            return result
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
     # ------------------------------------------------------------ meta
     def get(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def get_int(self, key: str) -> int | None:
@@ -93,55 +235,60 @@ class Store:
         return None if value is None else int(value)
 
     def set(self, key: str, value: Any) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(value)))
+        self.execute(UPSERT_META, (key, str(value)))
 
     def meta(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT key, value FROM meta ORDER BY key").fetchall())
+        return dict(self.execute("SELECT key, value FROM meta ORDER BY key").fetchall())
 
     # ------------------------------------------------------------ events
     def commit_chunk(self, rows: list[tuple[Any, ...]], meta: dict[str, Any]) -> None:
-        """Stores one fetched range and the cursor that follows it, atomically."""
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            try:
-                cur.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            except sqlite3.IntegrityError:  # rows of a range stored before: the node's answer wins
-                cur.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            cur.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                            [(k, str(v)) for k, v in meta.items()])
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
+        """Stores one fetched range and the cursor that follows it, atomically (rows of a range stored
+        before are replaced: the node's answer wins)."""
+        def work() -> None:
+            if rows:
+                self.dialect.store_rows(self.db, rows)
+            if meta:
+                self.executemany(UPSERT_META, [(k, str(v)) for k, v in meta.items()])
+
+        self._write(work)
 
     def drop_after(self, block: int, meta: dict[str, Any]) -> int:
         """Deletes the rows of blocks after `block` (not yet final: they may be reorganised away)."""
-        cur = self.db.cursor()
-        cur.execute("BEGIN")
-        n = cur.execute("DELETE FROM events WHERE block > ?", (block,)).rowcount
-        cur.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [(k, str(v)) for k, v in meta.items()])
-        cur.execute("COMMIT")
-        return n
+        def work() -> int:
+            n = self.execute("DELETE FROM events WHERE block > ?", (block,)).rowcount
+            self.executemany(UPSERT_META, [(k, str(v)) for k, v in meta.items()])
+            return n
+
+        return self._write(work)
+
+    def fill_times(self, times: list[tuple[int, int]]) -> None:
+        """Sets the time of rows stored without one: (time, block) pairs."""
+        self.executemany("UPDATE events SET time = ? WHERE block = ? AND time < 0", times)
 
     def reset(self) -> None:
-        self.db.execute("DELETE FROM events")
-        self.db.execute("DELETE FROM meta WHERE key != 'schema'")
+        self.execute("DELETE FROM events")
+        self.execute("DELETE FROM meta WHERE key != 'schema'")
 
     def count(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        return self.execute("SELECT COUNT(*) FROM events").fetchone()[0]
 
-    def events(self, names: Iterable[str] | None = None) -> Iterator[Event]:
-        """Every stored event in chain order (block, log index)."""
+    def events(self, names: Iterable[str] | None = None, blocks: tuple[int, int] | None = None) -> Iterator[Event]:
+        """Every stored event in chain order (block, log index); only those named, or of blocks a..b."""
         sql = "SELECT block, log_index, tx_hash, tx_index, time, contract, event, args FROM events"
+        where: list[str] = []
         params: list[Any] = []
         if names is not None:
             names = list(names)
-            sql += " WHERE event IN (" + ",".join("?" * len(names)) + ")"
-            params = names
+            where.append("event IN (" + ",".join("?" * len(names)) + ")")
+            params += names
+        if blocks is not None:
+            where.append("block BETWEEN ? AND ?")
+            params += list(blocks)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY block, log_index"
         try:
-            for b, li, tx, ti, t, c, e, a in self.db.execute(sql, params):
+            for b, li, tx, ti, t, c, e, a in self.query(sql, params):
                 yield Event(b, li, tx, ti, t, c, e, json.loads(a))
-        except (sqlite3.DatabaseError, ValueError) as exc:
+        except (*db_errors(), ValueError) as exc:
             raise ScfError(f"the audit index {self.path} is unreadable: {exc}") from None

@@ -10,8 +10,11 @@ from typing import Any, Callable
 from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector
 
+from ..deploy import Deployment
+from .integrity import check_index, check_members
 from .node import Node
 from .replay import STATUS, Ledger
+from .store import Store
 
 CHECKS = {
     "inv1-units": "invariant 1: live units + units claimed = face value, per root",
@@ -28,6 +31,8 @@ CHECKS = {
     "inv7-loan-custody": "invariant 7: the loan desk holds exactly its open loans' units and unsettled payouts",
     "inv8-loans": "invariant 8: repayments within the debt, no interest past maturity, no loan's units lost",
     "loan-state": "every loan's loan() and debt() on-chain match the events",
+    "members": "every member's isActive, hasRole and nameOf match the membership events",
+    "index-complete": "every log of the deployment on chain is in the index exactly once, unchanged, and nothing else",
 }
 MAX_IDS = 12
 
@@ -138,7 +143,10 @@ def _enc(types: list[str], values: list[Any]) -> str:
 
 
 def verify(ledger: Ledger, node: Node, block: int | None = None,
-           progress: Callable[[str], None] | None = None) -> Verdict:
+           progress: Callable[[str], None] | None = None, store: Store | None = None,
+           deployment: Deployment | None = None) -> Verdict:
+    """Every check against the chain at `block`; given the index (`store`) and its `deployment`, also that
+    the index holds exactly the chain's logs."""
     say = progress or (lambda _m: None)
     block = ledger.last_block if block is None else block
     checks = {name: Check(name) for name in CHECKS}
@@ -309,7 +317,19 @@ def verify(ledger: Ledger, node: Node, block: int | None = None,
             ids = [r.id for r in roots if r.debtor == d and r.status == "active"]
             cs.fail(f"debtor {d}: outstanding {got[0] if got else '?'} on-chain, {ledger.outstanding(d)} by the "
                     "events", *ids)
+    _integrity(ledger, node, block, checks, store, deployment, say)
     return Verdict(block, ledger.events, len(ledger.roots), len(ledger.certs), checks)
+
+
+def _integrity(ledger: Ledger, node: Node, block: int, checks: dict[str, Check], store: Store | None,
+               deployment: Deployment | None, say: Callable[[str], None]) -> None:
+    """Membership against the chain; the index against the chain's logs (only when the index is given)."""
+    say("reading membership on-chain")
+    check_members(checks["members"], ledger, node, block)
+    if store is None or deployment is None:
+        del checks["index-complete"]
+        return
+    check_index(checks["index-complete"], store, deployment, node, block, say)
 
 
 def _balances(ledger: Ledger, chain: OnChain, checks: dict[str, Check], escrow: str | None, desk: str | None,
