@@ -76,6 +76,8 @@ def test_blockedLender_repaymentsHeld_unitsBack_lenderWithdrawsOnce(bl, funded, 
     with reverts("AccountBlocked", factor):  # the token still refuses it: nothing moves, it stays owed
         desk.withdraw({"from": factor})
     assert desk.owed(factor) == held
+    with reverts("NothingOwed", tier1):  # nobody else can take it
+        desk.withdraw({"from": tier1})
 
     token.unblockAccount(factor, {"from": admin})
     tx3 = desk.withdraw({"from": factor})
