@@ -21,8 +21,10 @@ from __future__ import annotations
 from typing import Any
 
 from eth_utils import keccak
+from web3.logs import DISCARD
 
 from scfchain import Chain, Scf, deploy
+from scfchain.toolchain import compile_contracts
 from tests.audit_scenario import DAY, NAMES, ROLES, U, travel
 
 
@@ -105,4 +107,58 @@ def run_loan_scenario(w3: Any) -> dict[str, Any]:
         "pledged_after_requests": pledged_after_requests, "desk_tokens_after_push": desk_tokens_after_push,
         "tokens0": tokens0, "tokens": {k: scf.token_balance(a[k]) for k in ("t2a", "t1", "factor", "bank")},
         "final_block": w3.eth.block_number,
+    }
+
+
+def run_held_payment_scenario(w3: Any) -> dict[str, Any]:
+    """A payment token that refuses blocked accounts (the deployed PaymentToken's code replaced on Anvil by the
+    test BlocklistToken's, whose storage layout begins with the same ERC20 and Ownable slots), so the desk holds
+    refused payments:
+
+    - loan X: the business borrows 30,000.00 from the factor against r1; the factor is blocked; a partial and then
+      a full repayment are held for it (the units go back to the business); the factor, unblocked, withdraws.
+    - loan Y: the business borrows 20,000.00 from the bank against r2; r2 is repaid in full; the business is
+      blocked; settling pays the bank its debt and holds the business's remainder, left owed at the end."""
+    acc = w3.eth.accounts
+    a = {"op": acc[0], **{k: acc[i + 1] for i, k in enumerate(NAMES)}}
+    chain = Chain(w3)
+    dep = deploy(chain, a["op"])
+    scf = Scf(chain, dep)
+    for key, name in NAMES.items():
+        scf.onboard(a["op"], a[key], ROLES[key], name)
+    for who in ("core", "factor", "bank", "t2a"):
+        scf.mint(a["op"], a[who], 1_000_000 * U)
+    scf.set_credit_line(a["bank"], a["core"], 2_000_000 * U)
+    art = compile_contracts()["BlocklistToken"]
+    factory = w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
+    probe = chain.transact(factory.constructor(a["op"]), a["op"])["contractAddress"]
+    token_address = scf.loan_desk.functions.token().call()
+    assert w3.provider.make_request("anvil_setCode", [token_address, w3.eth.get_code(probe).hex()]).get("error") is None
+    btoken = w3.eth.contract(address=token_address, abi=art["abi"])
+
+    t0 = scf.now()
+    biz, factor, bank = a["t2a"], a["factor"], a["bank"]
+    r1 = scf.issue(a["core"], biz, 100_000 * U, t0 + 90 * DAY, keccak(text="LOAN-HELD-1"))
+    r2 = scf.issue(a["core"], biz, 50_000 * U, t0 + 60 * DAY, keccak(text="LOAN-HELD-2"))
+    loan_x = scf.request_loan(biz, r1, 40_000 * U, 30_000 * U, 1000, factor, t0 + DAY)
+    loan_y = scf.request_loan(biz, r2, 25_000 * U, 20_000 * U, 1000, bank, t0 + DAY)
+    scf.fund_loan(factor, loan_x)
+    scf.fund_loan(bank, loan_y)
+    chain.transact(btoken.functions.blockAccount(factor), a["op"])
+    travel(w3, 10 * DAY)
+    repaid_x1 = scf.repay_loan(biz, loan_x, 10_000 * U)
+    travel(w3, 10 * DAY)
+    repaid_x2 = scf.repay_loan(biz, loan_x, 10**12)
+    owed_factor = scf.loan_desk.functions.owed(factor).call()
+    scf.repay(a["core"], r2, 50_000 * U)
+    chain.transact(btoken.functions.blockAccount(biz), a["op"])
+    settled_y = scf.settle_loan(a["clearing"], loan_y)
+    chain.transact(btoken.functions.unblockAccount(factor), a["op"])
+    withdrawn = chain.transact(scf.loan_desk.functions.withdraw(), factor)
+    return {
+        "dep": dep, "scf": scf, "a": a, "loans": {"X": loan_x, "Y": loan_y}, "certs": {"r1": r1, "r2": r2},
+        "repaid": {"X1": repaid_x1, "X2": repaid_x2}, "settled_y": settled_y, "owed_factor_before": owed_factor,
+        "withdrawn": scf.loan_desk.events.PaymentWithdrawn().process_receipt(withdrawn, errors=DISCARD)[0]["args"],
+        "owed": {k: scf.loan_desk.functions.owed(a[k]).call() for k in ("factor", "t2a", "bank")},
+        "desk_tokens": scf.token_balance(scf.loan_desk.address), "final_block": w3.eth.block_number,
     }

@@ -278,6 +278,18 @@ def test_loanDesk_repayAndSettle_areOpenToAnyone_butMoveOnlyTheLoansMoney(c, des
     assert token.balanceOf(tier1) == before[1] + settled["toBorrower"]
 
 
+def test_loanDesk_withdraw_anyonePaysOnlyThemselves(c, desk_case, certificate, token):
+    """withdraw() is open to every caller (pause and suspension never stop it), and pays the caller only what is
+    held for it: nothing is held for anyone here, so each caller's attempt names itself and changes nothing."""
+    desk = desk_case["desk"]
+    before = _desk_state(desk_case, certificate, token)
+    for name in CALLERS:
+        caller = c["who"][name]
+        with reverts("NothingOwed", caller):
+            desk.withdraw({"from": caller})
+    assert _desk_state(desk_case, certificate, token) == before
+
+
 def test_loanDesk_receiverHook_refusesEveryCaller(c, desk_case):
     desk = desk_case["desk"]
     for name in CALLERS:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.audit_support import audit, backend, copy_db, indexed, ok_json, pg_cluster, sql, start  # noqa: F401
-from tests.loan_scenario import U, run_loan_scenario
+from tests.loan_scenario import U, run_held_payment_scenario, run_loan_scenario
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -212,3 +212,46 @@ def test_export_andReport_haveLoanRows(s, tmp_path):
     out = ok_json(s, "report", "--out", str(tmp_path / "r"))
     md = (tmp_path / "r" / "report.md").read_text()
     assert "## Loans against certificates" in md and out["report"].endswith("report.md")
+
+
+# ---------------------------------------------------------------- payments the token refused, held by the desk
+@pytest.fixture(scope="module")
+def held_chain(tmp_path_factory):
+    anvil, scenario = start(tmp_path_factory.mktemp("audit-loans-held"), run_held_payment_scenario)
+    yield scenario
+    anvil.stop()
+
+
+@pytest.fixture(scope="module")
+def h(held_chain, backend):
+    return indexed(held_chain, backend)
+
+
+def test_heldScenario_chainFacts(h):
+    """What the held-payment tests rely on, as the chain says it."""
+    scf, a = h["scf"], h["a"]
+    assert {k: scf.loan(v).state for k, v in h["loans"].items()} == {"X": "repaid", "Y": "settled"}
+    (x1, left1), (x2, left2) = h["repaid"]["X1"], h["repaid"]["X2"]
+    assert x1 == 10_000 * U and left1 > 0 and left2 == 0
+    assert h["owed_factor_before"] == x1 + x2
+    assert dict(h["withdrawn"]) == {"payee": a["factor"], "to": a["factor"], "amount": x1 + x2}
+    y = h["settled_y"]
+    assert y["payout"] == 25_000 * U and 20_000 * U < y["toLender"] < 21_000 * U
+    assert h["owed"] == {"factor": 0, "t2a": y["toBorrower"], "bank": 0}
+    assert h["desk_tokens"] == y["toBorrower"]
+    assert scf.balance(a["t2a"], h["certs"]["r1"]) == 100_000 * U  # X's units came back
+
+
+def test_verify_heldPayments_hold(h):
+    v = ok_json(h, "verify")
+    assert v["ok"] is True, v
+    assert all(c["ok"] for c in v["checks"].values())
+    assert v["checks"]["inv7-loan-custody"]["checked"] == 2 + 2  # r1, r2, and owed() of both payees ever held
+
+
+def test_verify_droppedPaymentHeld_failsInvariant7(h):
+    def drop(db):
+        db.execute("DELETE FROM events WHERE event = 'PaymentHeld' AND block = (SELECT MAX(block) FROM events "
+                   "WHERE event = 'PaymentHeld')")
+    failed = _tampered(h, "dropped-held", drop)
+    assert set(failed) == {"inv7-loan-custody"}

@@ -12,8 +12,11 @@ PRINCIPAL = UNITS * 7 // 10
 
 @pytest.fixture
 def asked(loans, pledged, sme, factor):
-    """sme asks the factor (named) for PRINCIPAL against UNITS, fundable for 7 days."""
-    request(loans, sme, pledged, UNITS, PRINCIPAL, lender=factor, expiry=now() + 7 * DAY)
+    """sme asks the factor (named) for PRINCIPAL against UNITS, fundable for 7 days from the request's own block
+    (pinned: the wall clock may tick between reading the time and mining the request)."""
+    t = now() + 1
+    next_block_at(t)
+    request(loans, sme, pledged, UNITS, PRINCIPAL, lender=factor, expiry=t + 7 * DAY)
     return 1
 
 

@@ -1,8 +1,9 @@
 """SPEC invariants 7 and 8 through a whole life of the desk, checked on chain values and events after every step.
 
 7. The desk holds exactly the units of its requested and funded loans (plus worthless units of zero payouts),
-   and no payment token beyond the payouts it received for loans not yet settled; a settled loan pays out
-   exactly its units' claim; the lender never gets more than the debt.
+   and exactly the payouts it received for loans not yet settled plus the payments it holds for payees the
+   token refused (`PaymentHeld`, less `PaymentWithdrawn`: the sum of `owed`); a settled loan pays out exactly
+   its units' claim; the lender never gets more than the debt.
 8. A repayment never takes more than the debt; interest never accrues past maturity; a loan's units end with
    the borrower, or are redeemed with the payout split between lender and borrower.
 
@@ -30,6 +31,7 @@ class Ledger:
         self.returned = defaultdict(int)  # loan id -> units given back to the borrower
         self.worthless = defaultdict(int)
         self.ids = set()
+        self.owed = defaultdict(int)  # payee -> PaymentHeld less PaymentWithdrawn
 
     def record(self, tx):
         for e in tx.events["LoanRequested"] if "LoanRequested" in tx.events else []:
@@ -48,6 +50,10 @@ class Ledger:
                 # the borrower.
                 assert e["payout"] == e["toLender"] + e["toBorrower"]
                 self.live.discard(e["loanId"])
+        for e in tx.events["PaymentHeld"] if "PaymentHeld" in tx.events else []:
+            self.owed[e["payee"]] += e["amount"]
+        for e in tx.events["PaymentWithdrawn"] if "PaymentWithdrawn" in tx.events else []:
+            self.owed[e["payee"]] -= e["amount"]
         for e in tx.events["TransferSingle"] if "TransferSingle" in tx.events else []:
             if e["from"] == self.desk and int(e["to"], 16) != 0:
                 loan_id = next(i for i in self.live if self.units[i][0] == e["id"] and self.units[i][1] == e["value"])
@@ -67,7 +73,9 @@ class Ledger:
             pending = self.received[cert_id] - self.paid_out[cert_id]
             assert pending >= 0, "invariant 7: paid out more than received"
             total_pending += pending
-        assert self.token.balanceOf(self.desk) == total_pending, "invariant 7: the desk's money"
+        for payee, amount in self.owed.items():
+            assert self.desk.owed(payee) == amount >= 0, f"invariant 7: held for {payee}"
+        assert self.token.balanceOf(self.desk) == total_pending + sum(self.owed.values()), "invariant 7: the desk's money"
 
 
 def test_invariants7and8_throughLoansOfEveryKind(

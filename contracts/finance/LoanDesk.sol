@@ -21,6 +21,8 @@ import {RootStatus} from "../libraries/RootStatus.sol";
 /// @notice Loans against receivable certificates (financing on application). The borrower's units sit in the
 ///         desk's custody (the certificate lets the desk, and only the desk's own `requestLoan`, put units
 ///         here); the lender's principal goes straight to the borrower and repayments straight to the lender.
+///         A payment the token refuses to a lender or borrower (a stablecoin's blocklist) is held by the desk
+///         for that payee to `withdraw`, so that neither party can stop the other's repayment or settlement.
 ///         Interest is simple, on the principal outstanding, per second from funding, rounded up, and stops at
 ///         the certificate's maturity.
 /// @dev Settlement of several loans on one certificate id. The escrow's `claim` burns the desk's whole balance
@@ -77,6 +79,8 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     uint256 private _count;
     mapping(uint256 loanId => Loan) private _loans;
     mapping(uint256 certId => Custody) private _custody;
+    /// @dev Payments the token refused to a lender or borrower, held here until the payee withdraws them.
+    mapping(address account => uint256) private _owed;
 
     constructor(
         IConsortium consortium_,
@@ -159,7 +163,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
             emit LoanRequestCancelled(loanId);
             emit LoanSettled(loanId, payout, 0, payout);
             if (claim) _claim(certId);
-            if (payout != 0) _token.safeTransfer(borrower, payout);
+            if (payout != 0) _pay(loanId, borrower, payout);
         }
     }
 
@@ -197,9 +201,9 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         if (m.state != LoanState.FUNDED) _revertState(loanId, m.state);
         if (amount == 0) revert InvalidAmount(amount);
         (uint256 outstanding, uint256 interest) = _debtParts(m);
-        uint256 owed = outstanding + interest;
-        uint256 pay = Math.min(amount, owed);
-        remainingDebt = owed - pay;
+        uint256 due = outstanding + interest;
+        uint256 pay = Math.min(amount, due);
+        remainingDebt = due - pay;
         if (pay <= interest) {
             // Still inside the period: what is paid counts against the period's (rounded-up) interest.
             l.interestPaid = SafeCast.toUint104(uint256(m.interestPaid) + pay); // <= the period's interest < 2**104 (LoanTooLarge)
@@ -211,7 +215,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         }
         if (remainingDebt != 0) {
             emit LoanRepaid(loanId, msg.sender, pay, remainingDebt);
-            _token.safeTransferFrom(msg.sender, m.lender, pay);
+            _collect(loanId, msg.sender, m.lender, pay);
             return remainingDebt;
         }
         (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(m.certId);
@@ -219,7 +223,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
             l.state = LoanState.REPAID;
             _release(m.certId, m.units);
             emit LoanRepaid(loanId, msg.sender, pay, 0);
-            _token.safeTransferFrom(msg.sender, m.lender, pay);
+            _collect(loanId, msg.sender, m.lender, pay);
             _certificates.safeTransferFrom(address(this), m.borrower, m.certId, m.units, "");
         } else {
             l.state = LoanState.SETTLED;
@@ -227,8 +231,8 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
             emit LoanRepaid(loanId, msg.sender, pay, 0);
             emit LoanSettled(loanId, payout, 0, payout);
             if (claim) _claim(m.certId);
-            _token.safeTransferFrom(msg.sender, m.lender, pay);
-            if (payout != 0) _token.safeTransfer(m.borrower, payout);
+            _collect(loanId, msg.sender, m.lender, pay);
+            if (payout != 0) _pay(loanId, m.borrower, payout);
         }
     }
 
@@ -246,8 +250,17 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 toBorrower = payout - toLender;
         emit LoanSettled(loanId, payout, toLender, toBorrower);
         if (claim) _claim(m.certId);
-        if (toLender != 0) _token.safeTransfer(m.lender, toLender);
-        if (toBorrower != 0) _token.safeTransfer(m.borrower, toBorrower);
+        if (toLender != 0) _pay(loanId, m.lender, toLender);
+        if (toBorrower != 0) _pay(loanId, m.borrower, toBorrower);
+    }
+
+    /// @inheritdoc ILoanDesk
+    function withdraw() external nonReentrant returns (uint256 amount) {
+        amount = _owed[msg.sender];
+        if (amount == 0) revert NothingOwed(msg.sender);
+        delete _owed[msg.sender];
+        emit PaymentWithdrawn(msg.sender, msg.sender, amount);
+        _token.safeTransfer(msg.sender, amount);
     }
 
     // ---------------------------------------------------------------- custody hooks
@@ -326,6 +339,11 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     }
 
     /// @inheritdoc ILoanDesk
+    function owed(address account) external view returns (uint256) {
+        return _owed[account];
+    }
+
+    /// @inheritdoc ILoanDesk
     function loanCount() external view returns (uint256) {
         return _count;
     }
@@ -398,6 +416,26 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
             c.payout -= share.toUint120();
             _custody[certId] = c;
         }
+    }
+
+    /// @dev Pays `amount` to `payee`; if the token refuses (a blocklisted payee, say), holds it for the payee to
+    ///      `withdraw`, so that one party's standing with the token never blocks the other's repayment or
+    ///      settlement.
+    function _pay(uint256 loanId, address payee, uint256 amount) private {
+        if (!_token.trySafeTransfer(payee, amount)) _hold(loanId, payee, amount);
+    }
+
+    /// @dev A repayment from `payer` to `lender`; if the token refuses the lender, the payer pays the desk, which
+    ///      holds it for the lender. If the payer cannot pay the desk either, the repayment reverts.
+    function _collect(uint256 loanId, address payer, address lender, uint256 amount) private {
+        if (_token.trySafeTransferFrom(payer, lender, amount)) return;
+        _token.safeTransferFrom(payer, address(this), amount);
+        _hold(loanId, lender, amount);
+    }
+
+    function _hold(uint256 loanId, address payee, uint256 amount) private {
+        _owed[payee] += amount;
+        emit PaymentHeld(loanId, payee, amount);
     }
 
     /// @dev Claims the desk's whole balance of `certId` from the escrow: the pool's payout, counted before.

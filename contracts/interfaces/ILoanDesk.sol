@@ -28,6 +28,12 @@ interface ILoanDesk {
     event LoanRepaid(uint256 indexed loanId, address indexed payer, uint256 amount, uint256 remainingDebt);
     /// @notice The loan's units were redeemed for `payout`: `toLender` to the lender, `toBorrower` to the borrower.
     event LoanSettled(uint256 indexed loanId, uint256 payout, uint256 toLender, uint256 toBorrower);
+    /// @notice The token refused a payment of `amount` to `payee` (a lender's repayment or share, a borrower's
+    ///         remainder) for loan `loanId`: the desk holds it, owed to `payee` until it calls `withdraw`. The
+    ///         loan's events count it as paid to `payee`.
+    event PaymentHeld(uint256 indexed loanId, address indexed payee, uint256 amount);
+    /// @notice `payee` withdrew `amount` the desk held for it, paid to `to`.
+    event PaymentWithdrawn(address indexed payee, address indexed to, uint256 amount);
 
     /// @notice No loan has id `loanId`.
     error UnknownLoan(uint256 loanId);
@@ -53,6 +59,8 @@ interface ILoanDesk {
     error LoanTooLarge(uint256 principal, uint256 interestToMaturity);
     /// @notice A repayment of zero.
     error InvalidAmount(uint256 amount);
+    /// @notice `account` has no held payment to withdraw.
+    error NothingOwed(address account);
     /// @notice The desk takes certificates only from its own `requestLoan`: `token` / `operator` tried otherwise.
     error UnsolicitedTransfer(address token, address operator);
 
@@ -94,6 +102,18 @@ interface ILoanDesk {
     ///         the rest.
     /// @param loanId the funded loan
     function settleLoan(uint256 loanId) external;
+
+    /// @notice Pays the caller everything the desk holds for it (payments the token refused earlier); never
+    ///         stopped by pause or suspension.
+    /// @dev Pays the caller itself, never another address: a payee the token blocks waits until it is unblocked
+    ///      (the desk does not route around the token's own rules).
+    /// @return amount what was paid
+    function withdraw() external returns (uint256 amount);
+
+    /// @notice What the desk holds for `account`: payments to it that the token refused, not yet withdrawn.
+    /// @param account a lender or borrower
+    /// @return the amount owed
+    function owed(address account) external view returns (uint256);
 
     /// @notice A loan's terms and state.
     /// @param loanId the loan

@@ -325,6 +325,12 @@ class Ledger:
         self.loan_pools: dict[int, LoanPool] = {}  # certificate id -> the payouts the desk was paid for it
         self.loan_custody: dict[int, dict[str, Any]] = {}  # certificate id -> LoanDesk's own accounting of it
         self._at_tx_end: list[Any] = []  # loan checks that need the whole transaction
+        # Payments the token refused to a lender or borrower, which the desk holds until the payee withdraws:
+        # (tx, loan id, payee, amount, payer) where `payer` paid the desk instead of the lender (a repayment) or
+        # is "" (a share of a payout the desk kept); and (tx, payee, to, amount) per withdrawal.
+        self.loan_held: list[tuple[str, int, str, int, str]] = []
+        self.loan_withdrawals: list[tuple[str, str, str, int]] = []
+        self.loan_owed: dict[str, int] = defaultdict(int)
 
     # ------------------------------------------------------------ helpers
     def name(self, address: str) -> str:
@@ -686,6 +692,29 @@ class Ledger:
         loan.payout, loan.to_lender, loan.to_borrower = a["payout"], a["toLender"], a["toBorrower"]
         loan.settled_debt = loan.debt_at(e.time)
         self._closing(loan, e, None)
+
+    def _on_PaymentHeld(self, e: Event, a: dict[str, Any]) -> None:
+        """The token refused a lender's repayment or a party's share: the desk holds it for the payee. A lender's
+        payment held in a transaction that repaid the loan is the payer's repayment, paid into the desk."""
+        loan = self._loan(a["loanId"], "held a payment")
+        if loan is None:
+            return
+        payee, amount = a["payee"], a["amount"]
+        if payee not in (loan.borrower, loan.lender):
+            self._flag("inv7-loan-custody", f"loan {loan.id}: a payment of {amount} held for {payee}, neither its "
+                       "lender nor its borrower", loan.id)
+        last = loan.repayments[-1] if loan.repayments else None
+        payer = last.payer if last is not None and last.tx == e.tx_hash and payee == loan.lender else ""
+        self.loan_held.append((e.tx_hash, loan.id, payee, amount, payer))
+        self.loan_owed[payee] += amount
+
+    def _on_PaymentWithdrawn(self, e: Event, a: dict[str, Any]) -> None:
+        payee, amount = a["payee"], a["amount"]
+        if amount > self.loan_owed.get(payee, 0):
+            self._flag("inv7-loan-custody", f"{payee} withdrew {amount} from the loan desk, which held "
+                       f"{self.loan_owed.get(payee, 0)} for it")
+        self.loan_owed[payee] -= amount
+        self.loan_withdrawals.append((e.tx_hash, payee, a["to"], amount))
 
     def _closing(self, loan: Loan, e: Event, how: str | None) -> None:
         """Notes how a loan ends in this transaction (`how`: cancelled, repaid, or None for a LoanSettled); the

@@ -49,6 +49,7 @@ SEL_RECOVERED = _sel("recovered(uint256)")
 SEL_OUTSTANDING = _sel("outstanding(address)")
 SEL_RECEIVABLE_OF = _sel("receivableOf(bytes32)")
 SEL_LOAN = _sel("loan(uint256)")
+SEL_OWED = _sel("owed(address)")
 SEL_DEBT = _sel("debt(uint256)")
 SEL_CUSTODY = _sel("custody(uint256)")
 LOAN_STATE = {"none": 0, "requested": 1, "funded": 2, "repaid": 3, "settled": 4, "cancelled": 5}
@@ -481,6 +482,12 @@ def _loan_custody(ledger: Ledger, chain: OnChain, check: Check, cert_addr: str, 
         if ln.payout is not None:
             expect[ln.closed_tx][ln.lender or ln.named_lender] -= ln.to_lender
             expect[ln.closed_tx][ln.borrower] -= ln.to_borrower
+    # a payment the token refused: a repayment came into the desk from its payer, or a share stayed in the desk;
+    # a withdrawal pays it out
+    for tx, _, payee, amount, payer in ledger.loan_held:
+        expect[tx][payer or payee] += amount
+    for tx, _, to, amount in ledger.loan_withdrawals:
+        expect[tx][to] -= amount
     actual: dict[str, Counter[str]] = defaultdict(Counter)
     for tx, moves in ledger.token_moves.items():
         for frm, to, value in moves:
@@ -497,10 +504,17 @@ def _loan_custody(ledger: Ledger, chain: OnChain, check: Check, cert_addr: str, 
             check.fail(f"transaction {tx[:12]}…: tokens moved {sum(got_tx.values()):+d} for the loan desk, the "
                        f"events account for {sum(meant.values()):+d}", *ids_tx)
     unsettled = sum(p.left for p in ledger.loan_pools.values())
+    held = sum(ledger.loan_owed.values())
     by_tokens = ledger.token.get(desk, 0)
-    if by_tokens != unsettled:
+    if by_tokens != unsettled + held:
         check.fail(f"the desk holds {by_tokens} payment-token units by the token's transfers, payouts pushed to it for "
-                   f"loans not yet settled are {unsettled}")
+                   f"loans not yet settled are {unsettled} and payments held for payees {held}")
+    payees = sorted(ledger.loan_owed)
+    for payee, got in zip(payees, [] if not payees else chain.calls([(desk, SEL_OWED + _enc(["address"], [p])) for p in payees])):
+        check.checked += 1
+        if got is None or got[0] != ledger.loan_owed[payee]:
+            check.fail(f"the desk owes {payee} {got[0] if got else '?'} on-chain (owed()), "
+                       f"{ledger.loan_owed[payee]} by its PaymentHeld and PaymentWithdrawn events")
     token_real = real[-1]
     if token_real is None or token_real[0] != by_tokens:
         check.fail(f"the desk holds {token_real[0] if token_real else '?'} payment-token units on-chain, "
@@ -510,10 +524,13 @@ def _loan_custody(ledger: Ledger, chain: OnChain, check: Check, cert_addr: str, 
 def _loan_debts(ledger: Ledger, check: Check) -> None:
     """Invariant 8 beyond what the replay flags: each repayment moved exactly its amount from the payer, a settled
     loan paid the lender at most its debt, and every closed loan's units came back or were redeemed."""
+    desk = ledger.loan_desk
     for loan in ledger.loans.values():
         check.checked += 1
         for r in loan.repayments:
-            paid = sum(v for f, t, v in ledger.token_moves.get(r.tx, []) if f == r.payer and t == loan.lender)
+            # to the lender, or to the desk holding it for a lender the token refused (checked against PaymentHeld
+            # with every other desk movement)
+            paid = sum(v for f, t, v in ledger.token_moves.get(r.tx, []) if f == r.payer and t in (loan.lender, desk))
             if paid != r.amount:
                 check.fail(f"loan {loan.id}: a repayment of {r.amount} moved {paid} from {r.payer} to the lender",
                            loan.id)
