@@ -177,13 +177,21 @@ def await_mined(rpc: BatchRpc, hashes: Sequence[str], seal: bool, resend: Callab
 
 
 def revert_data(rpc: BatchRpc, tx_hash: str) -> str | None:
-    """What a mined transaction reverted with (its call's output), by tracing it where the node can
-    (Anvil, Hardhat, geth: debug_traceTransaction's callTracer); None where it cannot."""
+    """What a mined transaction reverted with (its call's output), by tracing it where the node can; None where
+    it cannot. Anvil and geth: debug_traceTransaction's callTracer (`output`); Hardhat only has the default
+    struct-log tracer (`returnValue`; geth's gives it without 0x), asked here for no memory, stack or storage."""
     try:
         trace = rpc.call("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
+        return trace.get("output") if isinstance(trace, dict) else None
+    except RpcError:
+        pass
+    try:
+        trace = rpc.call("debug_traceTransaction", [tx_hash, {"disableStorage": True, "disableMemory": True,
+                                                              "disableStack": True}])
     except RpcError:
         return None
-    return trace.get("output") if isinstance(trace, dict) else None
+    value = trace.get("returnValue") if isinstance(trace, dict) else None
+    return None if value is None else "0x" + value.removeprefix("0x")
 
 
 class Pipeline:
