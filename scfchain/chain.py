@@ -31,7 +31,11 @@ TRANSIENT = (requests.ConnectionError, requests.Timeout, ConnectionError, Timeou
 
 
 class RpcError(ScfError):
-    """The node could not be reached or refused a request."""
+    """The node could not be reached or refused a request; `data`: the `data` of the node's error, if any."""
+
+    def __init__(self, message: str, data: Any = None):
+        super().__init__(message)
+        self.data = data
 
 
 def with_retries(call: Callable[[], T], retries: int, give_up: Callable[[Exception], Exception],
@@ -83,9 +87,13 @@ def mined_revert(exc: Web3RPCError) -> Any:
     with automine answers such a send with an error naming the transaction's hash; Anvil returns the hash),
     or None for any other refusal."""
     data = exc.rpc_response.get("error", {}).get("data") if isinstance(exc.rpc_response, dict) else None
-    if isinstance(data, dict) and data.get("txHash"):
-        return revert_payload(data) or ""
-    return None
+    return (revert_payload(data) or "") if mined_hash(data) else None
+
+
+def mined_hash(error_data: Any) -> str | None:
+    """The hash a node's error names when it mined and reverted the transaction it was sent (Hardhat)."""
+    tx_hash = error_data.get("txHash") if isinstance(error_data, dict) else None
+    return tx_hash if isinstance(tx_hash, str) else None
 
 
 def address_of(signer: Signer) -> str:

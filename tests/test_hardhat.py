@@ -8,8 +8,9 @@ import subprocess
 import pytest
 from eth_account import Account
 
-from scfchain import Chain, Scf, connect, load_deployment
+from scfchain import Chain, ContractError, Scf, ScfError, connect, load_deployment
 from scfchain.hardhat import HardhatNode
+from scfchain.load import GAS, TOPIC_ISSUED, Pipeline, _data
 from tests.test_cli_actions import ROOT, SCFCHAIN, cli, ok
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
@@ -156,3 +157,33 @@ def test_load_onHardhat_checksHold_andAuditVerifies(hardhat, tmp_path):
     assert v["ok"], [n for n, c in v["checks"].items() if not c["ok"]]
     assert v["roots"] == 8 and v["certificates"] == 8 * 3
     assert v["checks"]["loan-state"]["checked"] == 8
+
+
+def test_revert_whenMinedAfterEstimate_isDecoded_andTheNextSendWorks(node):
+    """A transaction sent without an estimate (gas given) that reverts in its block: Hardhat answers the send with
+    an error, Anvil with a hash whose receipt failed; the library says the same decoded line for both."""
+    t2 = node["acc"][3]
+    scf = Scf(Chain(node["w3"]), load_deployment(node["dep"]))
+    before = node["w3"].eth.get_transaction_count(t2)
+    with pytest.raises(ContractError) as err:
+        scf.chain.transact(scf.certificates.functions.split(999, [node["acc"][2]], [1]), t2, "split", gas=300_000)
+    assert str(err.value) == "UnknownCertificate: certificate 999 does not exist"
+    assert node["w3"].eth.get_transaction_count(t2) == before + 1  # it was mined: the nonce is spent
+    scf.chain.transact(scf.certificates.functions.setApprovalForAll(scf.desk.address, True), t2, "approve")
+    assert scf.certificates.functions.isApprovedForAll(t2, scf.desk.address).call()
+
+
+def test_pipeline_revertedTransactions_nameTheFirstAndWhy(node):
+    """The load's pipeline on reverts (issue with a face value of 0): the count, the first one and its decoded
+    reason, read by tracing it (Hardhat has only the default tracer)."""
+    core, t1 = node["acc"][1], node["acc"][2]
+    scf = Scf(Chain(node["w3"]), load_deployment(node["dep"]))
+    cert = scf.certificates.address
+    pipe = Pipeline(node["url"], 10**9, decoder=scf.chain.decoder)
+    maturity = scf.now() + 30 * DAY
+    txs = [(core, cert, _data("issue", t1, 0, maturity, bytes([i]) * 32), GAS["issue"]) for i in (7, 8)]
+    with pytest.raises(ScfError) as err:
+        pipe.run(txs, TOPIC_ISSUED)
+    message = str(err.value)
+    assert message.startswith("2 of 2 transactions reverted; the first, 0x"), message
+    assert f"(issue from {core} to {cert})" in message and "InvalidFaceValue" in message, message
