@@ -3,13 +3,13 @@ with a Hardhat dev key, a lifecycle and a loan through the CLI, the demo, a smal
 + `verify`. One Hardhat node for the module; what differs between the nodes is handled in the library."""
 import json
 import os
+import sqlite3
 import subprocess
 
 import pytest
 from eth_account import Account
 
-from scfchain import Chain, ContractError, Scf, ScfError, connect, load_deployment
-from scfchain.hardhat import HardhatNode
+from scfchain import Chain, ContractError, HardhatNode, Scf, ScfError, connect, load_deployment
 from scfchain.load import GAS, TOPIC_ISSUED, Pipeline, _data
 from tests.test_cli_actions import ROOT, SCFCHAIN, cli, ok
 
@@ -114,6 +114,10 @@ def test_auditIndexAndVerify_onCliLifecycle(node, tmp_path):
         "fromBlock": "0x0", "toBlock": "latest",
         "address": [c["address"] for c in json.loads(open(node["dep"]).read())["contracts"].values()]}])["result"]
     assert idx["total_events"] == len(raw)  # every log of the deployment, once
+    # Hardhat's logs carry no blockTimestamp: each row's time is still its block's
+    rows = sqlite3.connect(tmp_path / "a.sqlite").execute("SELECT DISTINCT block, time FROM events").fetchall()
+    assert rows and all(t == node["w3"].eth.get_block(b)["timestamp"] for b, t in rows)
+    assert "blockTimestamp" not in raw[0]  # (the difference this covers)
     v = audit(node["url"], node["dep"], tmp_path / "a.sqlite", "verify")
     assert v["ok"], [n for n, c in v["checks"].items() if not c["ok"]]
     assert v["roots"] == 1 and v["certificates"] == 3
@@ -181,6 +185,7 @@ def test_pipeline_revertedTransactions_nameTheFirstAndWhy(node):
     cert = scf.certificates.address
     pipe = Pipeline(node["url"], 10**9, decoder=scf.chain.decoder)
     maturity = scf.now() + 30 * DAY
+    # core is onboarded with a credit line by the lifecycle test above (one node and deployment for the module)
     txs = [(core, cert, _data("issue", t1, 0, maturity, bytes([i]) * 32), GAS["issue"]) for i in (7, 8)]
     with pytest.raises(ScfError) as err:
         pipe.run(txs, TOPIC_ISSUED)
