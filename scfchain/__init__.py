@@ -1,12 +1,13 @@
 """scfchain: multi-tier accounts-receivable financing on an EVM chain.
 
 Public API: `connect`, `Chain`, `load_signer`, `deploy`, `load_deployment`, `Scf` (one method per
-lifecycle action), `Anvil` (an embedded local node) and the error types.
+lifecycle action), `Anvil` and `HardhatNode` (embedded local nodes) and the error types.
 """
 from .anvil import Anvil
 from .chain import Chain, RpcError, connect, load_signer
 from .deploy import Deployment, deploy, load_deployment
 from .errors import ContractError, ScfError
+from .hardhat import HardhatNode
 from .lifecycle import Certificate, Scf, role_id
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Chain",
     "ContractError",
     "Deployment",
+    "HardhatNode",
     "RpcError",
     "Scf",
     "ScfError",

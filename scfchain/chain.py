@@ -31,7 +31,11 @@ TRANSIENT = (requests.ConnectionError, requests.Timeout, ConnectionError, Timeou
 
 
 class RpcError(ScfError):
-    """The node could not be reached or refused a request."""
+    """The node could not be reached or refused a request; `data`: the `data` of the node's error, if any."""
+
+    def __init__(self, message: str, data: Any = None):
+        super().__init__(message)
+        self.data = data
 
 
 def with_retries(call: Callable[[], T], retries: int, give_up: Callable[[Exception], Exception],
@@ -68,6 +72,28 @@ def post_retrying(session: requests.Session, url: str, payload: Any, timeout: fl
         lambda exc: RpcError(f"node unreachable at {url}: {type(exc).__name__}"),
         (requests.ConnectionError, requests.Timeout),
     )
+
+
+def revert_payload(data: Any) -> str | bytes | None:
+    """The revert data in a node's error: Anvil (and geth) give it as the error's `data` string, Hardhat as
+    `data.data` of an object beside its own message."""
+    if isinstance(data, dict):
+        data = data.get("data")
+    return data if isinstance(data, (str, bytes)) and data not in ("", "0x", b"") else None
+
+
+def mined_revert(exc: Web3RPCError) -> Any:
+    """The revert data of a transaction the node mined and reverted while answering its submission (Hardhat
+    with automine answers such a send with an error naming the transaction's hash; Anvil returns the hash),
+    or None for any other refusal."""
+    data = exc.rpc_response.get("error", {}).get("data") if isinstance(exc.rpc_response, dict) else None
+    return (revert_payload(data) or "") if mined_hash(data) else None
+
+
+def mined_hash(error_data: Any) -> str | None:
+    """The hash a node's error names when it mined and reverted the transaction it was sent (Hardhat)."""
+    tx_hash = error_data.get("txHash") if isinstance(error_data, dict) else None
+    return tx_hash if isinstance(tx_hash, str) else None
 
 
 def address_of(signer: Signer) -> str:
@@ -195,7 +221,7 @@ class Chain:
         return {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
 
     def revert_error(self, exc: ContractLogicError) -> ContractError:
-        data = exc.data if isinstance(exc.data, (str, bytes)) else None
+        data = revert_payload(exc.data)
         if data:
             return self.decoder.decode(data)
         return ContractError("Reverted", {}, f"reverted: {exc.message or exc}")
@@ -224,6 +250,17 @@ class Chain:
         return Sent(tx_hash, label, sender)
 
     def _send(self, tx: dict[str, Any], signer: Signer) -> HexBytes:
+        try:
+            return self._send_once(tx, signer)
+        except Web3RPCError as exc:
+            data = mined_revert(exc)
+            if data is None:
+                raise
+            # mined and reverted (the state changed since the estimate): the nonce is used, as on Anvil
+            raise (self.decoder.decode(data) if data else
+                   ContractError("Reverted", {}, "transaction reverted (out of gas or state changed)")) from None
+
+    def _send_once(self, tx: dict[str, Any], signer: Signer) -> HexBytes:
         if isinstance(signer, str):
             return self.rpc(lambda: self.w3.eth.send_transaction(tx), "eth_sendTransaction")
         raw = signer.sign_transaction(tx).raw_transaction
@@ -239,6 +276,8 @@ class Chain:
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
             except Web3RPCError as exc:
+                if mined_revert(exc) is not None:
+                    raise
                 text = str(exc).lower()
                 # A resubmission after a dropped connection: the node already has it.
                 if "already known" in text or "already imported" in text:

@@ -26,7 +26,7 @@ from eth_utils import function_signature_to_4byte_selector as selector
 from eth_utils import keccak
 
 from .anvil import Anvil
-from .chain import Chain, RpcError, connect
+from .chain import Chain, RpcError, connect, mined_hash
 from .deploy import Deployment, deploy, deployment_on_chain
 from .errors import ErrorDecoder, ScfError
 from .lifecycle import Scf, role_id
@@ -140,6 +140,10 @@ def send_rounds(rpc: BatchRpc, queues: Sequence[Sequence[tuple[str, list[Any]]]]
         live = [i for i, q in enumerate(queues) if r < len(q)]
         for i, res in zip(live, rpc.batch([queues[i][r] for i in live])):
             if isinstance(res, Exception):
+                # Hardhat, mining each transaction as it comes, answers one that reverted with an error naming
+                # its hash, where Anvil returns the hash: mined either way, its receipt says it failed.
+                res = mined_hash(getattr(res, "data", None)) or res
+            if isinstance(res, Exception):
                 raise ScfError(f"a transaction was refused: {res}")
             results[i].append(res)
     return results
@@ -177,13 +181,21 @@ def await_mined(rpc: BatchRpc, hashes: Sequence[str], seal: bool, resend: Callab
 
 
 def revert_data(rpc: BatchRpc, tx_hash: str) -> str | None:
-    """What a mined transaction reverted with (its call's output), by tracing it where the node can
-    (Anvil, Hardhat, geth: debug_traceTransaction's callTracer); None where it cannot."""
+    """What a mined transaction reverted with (its call's output), by tracing it where the node can; None where
+    it cannot. Anvil and geth: debug_traceTransaction's callTracer (`output`); Hardhat only has the default
+    struct-log tracer (`returnValue`; geth's gives it without 0x), asked here for no memory, stack or storage."""
     try:
         trace = rpc.call("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
+        return trace.get("output") if isinstance(trace, dict) else None
+    except RpcError:
+        pass
+    try:
+        trace = rpc.call("debug_traceTransaction", [tx_hash, {"disableStorage": True, "disableMemory": True,
+                                                              "disableStack": True}])
     except RpcError:
         return None
-    return trace.get("output") if isinstance(trace, dict) else None
+    value = trace.get("returnValue") if isinstance(trace, dict) else None
+    return None if value is None else "0x" + value.removeprefix("0x")
 
 
 class Pipeline:

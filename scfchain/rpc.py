@@ -38,7 +38,8 @@ class BatchRpc:
             replies = {r["id"]: r for r in self._post(payload)}
             for i, (method, _) in zip(ids, part):
                 r = replies[i]
-                results.append(RpcError(f"{method}: {r['error'].get('message')}") if "error" in r else r["result"])
+                results.append(RpcError(f"{method}: {r['error'].get('message')}", r["error"].get("data"))
+                               if "error" in r else r["result"])
         return results
 
     def wait_receipts(

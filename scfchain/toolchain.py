@@ -18,6 +18,7 @@ CONTRACTS_DIR = ROOT / "contracts"
 OZ_DIR = ROOT / "node_modules" / "@openzeppelin" / "contracts"
 SOLC_JS = ROOT / "tools" / "solc.js"
 ANVIL_BIN = ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+HARDHAT_CLI = ROOT / "node_modules" / "hardhat" / "internal" / "cli" / "cli.js"
 CACHE_DIR = ROOT / "build" / "scfchain"
 
 SETTINGS: dict[str, Any] = {
@@ -41,7 +42,7 @@ SYSTEM = [
 
 
 class ToolchainError(RuntimeError):
-    """The compiler or Anvil is missing or failed."""
+    """The compiler or a local node (Anvil, Hardhat) is missing or failed."""
 
 
 def anvil_path() -> str:
@@ -52,6 +53,13 @@ def anvil_path() -> str:
     if not found:
         raise ToolchainError("anvil not found: run `make setup` (npm @foundry-rs/anvil)")
     return found
+
+
+def hardhat_cli() -> str:
+    """Hardhat's command-line entry point (npm `hardhat@2`, run with node) in this checkout."""
+    if not HARDHAT_CLI.exists():
+        raise ToolchainError("hardhat not found: run `make setup` (npm hardhat@2)")
+    return str(HARDHAT_CLI)
 
 
 def _sources() -> dict[str, Path]:
