@@ -204,7 +204,10 @@ def test_insertedRowOfEveryEvent_failsNamingTheRowNoLogBacks(s, capsys):
     missed = []
     for n, spec in enumerate(sorted(decoder.events(), key=lambda e: (e.contract, e.name))):
         real = first.get((spec.contract, spec.name))
-        args = json.loads(real[7]) if real else {name: 0 for name in spec.order}
+        types = dict(spec.indexed + spec.data)
+        # a never-emitted event gets zero values of its argument types (an address as the zero address)
+        args = json.loads(real[7]) if real else {
+            name: "0x" + "00" * 20 if types[name] == "address" else 0 for name in spec.order}
         forged = (template[0], 9_000 + n, template[2], template[3], template[4], spec.contract, spec.name,
                   json.dumps(args))
         with tampered(s, ("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", forged),
