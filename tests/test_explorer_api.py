@@ -17,7 +17,8 @@ pytestmark = pytest.mark.tooling
 def s(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("explorer-api")
     anvil, scenario = start(tmp)
-    # its own index, built from nothing by the server (the audit tests' one is left alone)
+    scenario["db"] = str(tmp / "explorer.sqlite")
+    # its own index, built from nothing by the server
     server = Proc("serve", "--deployment", scenario["deployment"], "--rpc-url", scenario["url"],
                   "--db", f"sqlite:///{tmp / 'explorer.sqlite'}", "--port", "0", "--confirmations", "0")
     try:
