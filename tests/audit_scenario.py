@@ -26,7 +26,8 @@ def travel(w3: Any, seconds: int) -> None:
     w3.provider.make_request("evm_mine", [])
 
 
-def run_scenario(w3: Any) -> dict[str, Any]:
+def deployed_with_members(w3: Any) -> tuple[dict[str, str], Chain, Any, Scf]:
+    """A fresh deployment with the cast onboarded: (actor addresses by key, chain, deployment, Scf)."""
     acc = w3.eth.accounts
     a = {"op": acc[0], **{k: acc[i + 1] for i, k in enumerate(NAMES)}}
     chain = Chain(w3)
@@ -34,6 +35,11 @@ def run_scenario(w3: Any) -> dict[str, Any]:
     scf = Scf(chain, dep)
     for key, name in NAMES.items():
         scf.onboard(a["op"], a[key], ROLES[key], name)
+    return a, chain, dep, scf
+
+
+def run_scenario(w3: Any) -> dict[str, Any]:
+    a, chain, dep, scf = deployed_with_members(w3)
     scf.mint(a["op"], a["core"], 3_000_000 * U)
     scf.mint(a["op"], a["factor"], 1_000_000 * U)
     scf.mint(a["op"], a["guarantor"], 500_000 * U)

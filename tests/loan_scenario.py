@@ -23,19 +23,12 @@ from typing import Any
 from eth_utils import keccak
 from web3.logs import DISCARD
 
-from scfchain import Chain, Scf, deploy
 from scfchain.toolchain import compile_contracts
-from tests.audit_scenario import DAY, NAMES, ROLES, U, travel
+from tests.audit_scenario import DAY, U, deployed_with_members, travel
 
 
 def run_loan_scenario(w3: Any) -> dict[str, Any]:
-    acc = w3.eth.accounts
-    a = {"op": acc[0], **{k: acc[i + 1] for i, k in enumerate(NAMES)}}
-    chain = Chain(w3)
-    dep = deploy(chain, a["op"])
-    scf = Scf(chain, dep)
-    for key, name in NAMES.items():
-        scf.onboard(a["op"], a[key], ROLES[key], name)
+    a, chain, dep, scf = deployed_with_members(w3)
     scf.mint(a["op"], a["core"], 3_000_000 * U)
     scf.mint(a["op"], a["factor"], 1_000_000 * U)
     scf.mint(a["op"], a["bank"], 1_000_000 * U)
@@ -119,13 +112,7 @@ def run_held_payment_scenario(w3: Any) -> dict[str, Any]:
       a full repayment are held for it (the units go back to the business); the factor, unblocked, withdraws.
     - loan Y: the business borrows 20,000.00 from the bank against r2; r2 is repaid in full; the business is
       blocked; settling pays the bank its debt and holds the business's remainder, left owed at the end."""
-    acc = w3.eth.accounts
-    a = {"op": acc[0], **{k: acc[i + 1] for i, k in enumerate(NAMES)}}
-    chain = Chain(w3)
-    dep = deploy(chain, a["op"])
-    scf = Scf(chain, dep)
-    for key, name in NAMES.items():
-        scf.onboard(a["op"], a[key], ROLES[key], name)
+    a, chain, dep, scf = deployed_with_members(w3)
     for who in ("core", "factor", "bank", "t2a"):
         scf.mint(a["op"], a[who], 1_000_000 * U)
     scf.set_credit_line(a["bank"], a["core"], 2_000_000 * U)
