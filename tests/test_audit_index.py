@@ -254,10 +254,17 @@ def test_index_cliInterruptedByCtrlC_resumesToTheSameDatabase(s, tmp_path):
                 break
             time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
-        time.sleep(0.5)  # the interrupt lands first; then the held request may finish, and the process exit
+        # The interrupt lands first (the CLI says so on stderr); only then may the held request finish, and the
+        # process exit. Until that line, the stalled link keeps the indexer from reaching the chain's end.
+        said = []
+        for line in proc.stderr:
+            said.append(line)
+            if line.strip() == "scfchain: interrupted":
+                break
         Stalling.gate.set()
         out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and err.strip().endswith("scfchain: interrupted")
+        err = "".join(said) + err
+    assert proc.returncode == 130 and err.strip().endswith("scfchain: interrupted"), err
     stopped_at = fetched_to(db)
     assert 5 <= stopped_at < s["final_block"]
     again = ok_json(s, "index", "--confirmations", "0", db=db)
