@@ -5,14 +5,12 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from PIL import Image
-
 from scfchain.audit import Store, load
 from scfchain.audit.report import outstanding_series
-from scfchain.render import money
+from scfchain.render import STATUS_COLORS, money
 from tests.audit_scenario import DAY, NAMES
 from tests.audit_support import audit, backend, indexed, ok_json, pg_cluster, raw_logs, start  # noqa: F401
-from tests.picture_support import svg_texts
+from tests.picture_support import svg_texts, tiers, tree_boxes
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -109,11 +107,9 @@ def test_trace_text_andPictures(s):
             f"{NAMES['t2b']}: 100,000.00", f"{NAMES['t2b']} sold 100,000.00 to {NAMES['factor']} for {money(s['proceeds'][1])}",
             f"paid out 80,000.00 to {NAMES['factor']}"} <= set(labels)
     assert audit(s, "trace", str(c["c6"]), "--out", str(png), rpc=False)[0] == 0
-    with Image.open(png) as im:
-        # two tiers of boxes, filled with the colour of a defaulted receivable, and dark text on them
-        assert im.width >= 300 and im.height >= 150
-        colours = {rgb for _n, rgb in im.convert("RGB").getcolors(1 << 20)}
-    assert (0xFD, 0xEC, 0xEA) in colours and any(max(rgb) < 60 for rgb in colours)
+    # two boxes (#5 above #6), filled with the colour of a defaulted receivable, each with its text
+    (top, _, bottom, _, _), (below, _, _, _, _) = tree_boxes(png, STATUS_COLORS["defaulted"])
+    assert bottom < below
     code, out, err = audit(s, "trace", "99", rpc=False)
     assert (code, err) == (1, "scfchain: certificate 99 is not in the index (no event created it)")
     code, out, err = audit(s, "trace", "1", "--out", str(s["tmp"] / "x.gif"), rpc=False)
@@ -239,9 +235,11 @@ def test_report_markdownTreesPicturesChart(s):
     tree5 = svg_texts((out / "receivable-5.svg").read_text())
     assert f"{NAMES['t2b']}: 100,000.00" in tree5 and "Receivable #5 — defaulted" in tree5
     assert f"{NAMES['t2b']} sold 100,000.00 to {NAMES['factor']} for {money(s['proceeds'][1])}" in tree5
-    for n in (1, 5, 7):
-        with Image.open(out / f"receivable-{n}.png") as im:
-            assert im.format == "PNG" and im.width >= 300 and im.height >= 100
+    # each PNG tree: a box per certificate of the receivable, in its status colour, each with its text, tiers as
+    # rows (#1: #2 and #3 side by side under it, #4 under #2; #5 over #6; #7 alone)
+    for n, status, rows in ((1, "paid", [1, 2, 1]), (5, "defaulted", [1, 1]), (7, "paid", [1])):
+        boxes = tree_boxes(out / f"receivable-{n}.png", STATUS_COLORS[status])
+        assert [len(row) for row in tiers(boxes)] == rows, (n, boxes)
 
 
 def test_report_outstandingOverTime(s):

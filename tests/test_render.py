@@ -4,12 +4,13 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from PIL import Image, ImageFont
+from PIL import ImageFont
 
 from scfchain.errors import ScfError
 from scfchain.lifecycle import Certificate, TreeNode
-from scfchain.render import outstanding_chart, png_tree, svg_tree, tree_graph, write_tree
-from tests.picture_support import svg_texts
+from scfchain.render import (EDGE_COLOR, LINE_COLOR, STATUS_COLORS, outstanding_chart, png_tree, svg_tree, tree_graph,
+                             write_tree)
+from tests.picture_support import near, png_pixels, svg_texts, tree_boxes
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -84,12 +85,19 @@ def test_svgTree_customLines_escaped(tree):
 
 def test_pngTree_drawnByGraphviz(tree, tmp_path):
     data = png_tree(tree, NAMES.get, "Receivable #1")
-    path = tmp_path / "t.png"
-    path.write_bytes(data)
-    with Image.open(path) as im:
-        assert im.format == "PNG" and im.width > 400 and im.height > 200
-        colours = {rgb for _n, rgb in im.convert("RGB").getcolors(1 << 20)}
-    assert (0xE8, 0xF1, 0xFB) in colours  # the active status fill
+    # Three boxes in the active status fill, each with its text, one per tier, top to bottom on one axis
+    boxes = tree_boxes(data, STATUS_COLORS["active"])
+    assert len(boxes) == 3
+    (t1, l1, b1, r1, _), (t2, l2, b2, r2, _), (t3, l3, b3, r3, _) = boxes
+    assert b1 < t2 and b2 < t3
+    assert abs((l1 + r1) - (l2 + r2)) <= 4 and abs((l2 + r2) - (l3 + r3)) <= 4
+    # #2 has two holders (three lines), the others one; the tier-3 box holds the long name in full: the widest
+    assert b2 - t2 > b1 - t1 and b2 - t2 > b3 - t3 and r3 - l3 > r2 - l2 > r1 - l1
+    # the two edges: grey lines down the axis between the boxes
+    pixels = png_pixels(data)
+    axis = (l1 + r1) // 2
+    for above, below in ((b1, t2), (b2, t3)):
+        assert near(pixels[above + 3 : below - 3, axis - 2 : axis + 3], EDGE_COLOR, 40).any(axis=1).all()
     assert write_tree(tree, tmp_path / "t.svg").read_text().count("class=\"node\"") == 3
     with pytest.raises(ScfError, match=r"must end in \.svg or \.png, got 't.gif'"):
         write_tree(tree, tmp_path / "t.gif")
@@ -102,12 +110,36 @@ def test_noGraphviz_oneLineError(tree, monkeypatch, tmp_path):
     assert str(err.value) == "Graphviz's `dot` is not installed (Debian package graphviz; `make setup` installs it)"
 
 
+def longest_run(row):
+    """(first, last) column of the longest run of set pixels in a row of a mask."""
+    best, start = (0, -1), None
+    for x, on in enumerate(list(row) + [False]):
+        if on and start is None:
+            start = x
+        elif not on and start is not None:
+            best, start = max(best, (start, x - 1), key=lambda r: r[1] - r[0]), None
+    return best
+
+
 def test_outstandingChart_svgTextAndPng(tmp_path):
     points = [(1_780_000_000, 100_000_000), (1_780_086_400, 170_000_000), (1_785_000_000, 0)]
     labels = svg_texts(outstanding_chart(points).decode())
     assert "Outstanding receivables over time" in labels and "peak 1,700,000.00" in labels
     assert {"0.00", "1,000,000.00"} <= set(labels)  # y ticks as amounts
-    (tmp_path / "c.png").write_bytes(outstanding_chart(points, fmt="png"))
-    with Image.open(tmp_path / "c.png") as im:
-        assert im.format == "PNG" and im.size == (840, 340)
+    # PNG: 1,000,000.00 for 30 days, then 1,700,000.00 for 30 days, then nothing; read from the pixels of the line
+    day, t0 = 86_400, 1_780_000_000
+    pixels = png_pixels(outstanding_chart([(t0, 100_000_000), (t0 + 30 * day, 170_000_000), (t0 + 60 * day, 0)],
+                                          fmt="png"))
+    assert pixels.shape == (340, 840, 3)
+    line = near(pixels, LINE_COLOR, 40)
+    rows = [y for y in range(line.shape[0]) if line[y].sum() > 200]  # the two long horizontal steps
+    high = [y for y in rows if y < (rows[0] + rows[-1]) / 2]
+    low = [y for y in rows if y > (rows[0] + rows[-1]) / 2]
+    assert high and low and len(high) + len(low) == len(rows) and max(len(high), len(low)) <= 4
+    y_high, y_low = sum(high) / len(high), sum(low) / len(low)
+    zero = line.nonzero()[0].max()  # the drop to 0 at the end reaches the axis
+    assert (zero - y_low) / (zero - y_high) == pytest.approx(100 / 170, abs=0.02)  # heights as the amounts
+    (a, b), (c, d) = [longest_run(line[round(y)]) for y in (y_low, y_high)]
+    assert b == pytest.approx(c, abs=4)  # the step up at day 30
+    assert b - a == pytest.approx(d - c, abs=8) and b - a > 200  # 30 days each
     assert "no receivables issued" in svg_texts(outstanding_chart([]).decode())
