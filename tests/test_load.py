@@ -5,14 +5,15 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from eth_abi import encode
 
-from scfchain import Anvil, ScfError
-from scfchain.load import (SEALED_NODE_ARGS, SEL, TOPIC_CLAIMED, TOPIC_FINANCED, TOPIC_ISSUED, TOPIC_LOAN_FUNDED,
+from scfchain import Anvil, Chain, Scf, ScfError, connect, load_deployment
+from scfchain.load import (FACE, LOAN_PRINCIPAL, SEALED_NODE_ARGS, SEL, TOPIC_CLAIMED, TOPIC_FINANCED, TOPIC_ISSUED, TOPIC_LOAN_FUNDED,
                            TOPIC_LOAN_REPAID, TOPIC_LOAN_REQUESTED, TOPIC_LOAN_SETTLED, TOPIC_OFFER, TOPIC_REPAID,
                            TOPIC_SPLIT, ZERO_TOPIC, Pipeline, _data, _read, await_pool_drained, raw_throughput,
                            run_load)
@@ -27,19 +28,35 @@ SCFCHAIN = str(Path(sys.executable).parent / "scfchain")
 TOPIC_TRANSFER = "0x" + "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"  # ERC-20 Transfer
 
 
-def test_load_runsLifecycleAndChecksHold():
-    r = subprocess.run([SCFCHAIN, "load", "--receivables", "12", "--tiers", "3", "--json"], cwd=ROOT,
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout)
-    # 12 issues, 2 split phases of 12, 12 sales, 12 repayments; 12 loans requested and funded, 6 repaid before
-    # the receivables and 6 settled after; claims: one per holder (8 lanes, each with tier-2 suppliers and a
-    # factor holding certificates; the tier-1 supplier of the 4 even lanes, whose loans were repaid and units came
-    # back: lane j drives receivables j and j + 8, so an odd lane's pledges were all settled by the desk).
-    assert out["transactions"] == 12 * 5 + 12 * 2 + 6 * 2 + (4 + 8 + 8)
-    assert out["checks"] and all(out["checks"].values()) and len(out["checks"]) == 7
-    assert {"request loan", "fund loan", "repay loan", "settle loan"} <= set(out["phases"])
-    assert out["resent"] == 0 and out["tps"] > 0
+# A load of 24 receivables down 3 tiers, as mined: each phase's function and how many times the story calls it.
+FULL_RUN_CALLS = {"issue": 24, "split": 48, "finance": 24, "requestLoan": 24, "fundLoan": 24, "repayLoan": 12,
+                  "repay": 24, "settleLoan": 12, "claim": 4 + 8 + 8}
+
+
+def test_load_runsLifecycleAndChecksHold(tmp_path):
+    """24 receivables down 3 tiers on a node of the test's own, checked against the chain: every transaction the
+    load says it sent mined once and succeeded, each phase's function as many times as the story has steps, the
+    final balances of every account and contract the amounts the story implies, no units left anywhere, and the
+    auditor's verify passing."""
+    out = tmp_path / "load.json"
+    with _node() as node:
+        r = subprocess.run(_load_cmd(node, out) + ["--json"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+        result = json.loads(r.stdout)
+        # 24 issues, 2 split phases of 24, 24 sales, 24 repayments; 24 loans requested and funded, 12 repaid before
+        # the receivables and 12 settled after; claims: one per holder (8 lanes, each with tier-2 suppliers and a
+        # factor holding certificates; the tier-1 supplier of the 4 even lanes, whose loans were repaid and units came
+        # back: lane j drives receivables j, j + 8 and j + 16, so an odd lane's pledges were all settled by the desk).
+        mined = _mined_phase_calls(node, out)
+        assert mined == FULL_RUN_CALLS
+        assert result["transactions"] == sum(mined.values()) and result["resent"] == 0
+        assert result["checks"] and all(result["checks"].values()) and len(result["checks"]) == 7
+        assert {"request loan", "fund loan", "repay loan", "settle loan"} <= set(result["phases"])
+        _assert_end_state(node, out, 24)
+        verify = subprocess.run([SCFCHAIN, "audit", "verify", "--deployment", str(out), "--rpc-url", node.url,
+                                 "--db", f"sqlite:///{tmp_path / 'audit.sqlite'}"], cwd=ROOT, capture_output=True,
+                                text=True, timeout=600)
+        assert verify.returncode == 0 and "all checks hold" in verify.stdout, verify.stdout + verify.stderr
 
 
 def test_revert_load_badTiers():
@@ -104,12 +121,26 @@ def test_pipeline_droppedTransactions_areSentAgainOnce():
 
 
 def test_rawThroughput_sealedAndAutomine():
+    """Every pre-signed transfer mined once, as signed (from the node's blocks), and the rate no higher than the
+    test's own clock allows."""
     for args, seal in ((SEALED_NODE_ARGS, True), (None, False)):
         with Anvil(extra_args=args) as node:
-            tps = raw_throughput(node.url, count=80, senders=4, seal=seal)
             rpc = BatchRpc(node.url)
-            assert tps > 0
-            assert int(rpc.call("eth_getTransactionCount", [rpc.call("eth_accounts")[0], "latest"]), 16) == 20
+            senders = rpc.call("eth_accounts")[:4]
+            before = int(rpc.call("eth_blockNumber"), 16)
+            t0 = time.monotonic()
+            tps = raw_throughput(node.url, count=80, senders=4, seal=seal)
+            took = time.monotonic() - t0
+            head = int(rpc.call("eth_blockNumber"), 16)
+            blocks = rpc.batch([("eth_getBlockByNumber", [hex(b), True]) for b in range(before + 1, head + 1)])
+            txs = [tx for block in blocks for tx in block["transactions"]]
+            assert sorted((tx["from"], int(tx["nonce"], 16)) for tx in txs) == sorted(
+                (s.lower(), n) for s in senders for n in range(20))  # 20 each, every nonce once
+            ring = {a.lower(): senders[(i + 1) % 4].lower() for i, a in enumerate(senders)}  # each pays the next
+            assert all(tx["to"] == ring[tx["from"]] and int(tx["value"], 16) == 1 for tx in txs)
+            receipts = rpc.batch([("eth_getTransactionReceipt", [tx["hash"]]) for tx in txs])
+            assert {rc["status"] for rc in receipts} == {"0x1"}
+            assert 80 / took <= tps  # its own clock ran inside the test's
 
 
 # ------------------------------------------------------------ resuming on a node given by URL
@@ -119,8 +150,78 @@ def _load_cmd(node: Anvil, out: Path, receivables: int = 24, tiers: int = 3) -> 
             "--out", str(out)]
 
 
+class _ClockedAnvil(Anvil):
+    """An Anvil whose blocks are one second apart, whatever the wall clock (anvil_setBlockTimestampInterval): the
+    loans' interest is then the same on every run (a cent each: 1 to 1,759 seconds of 7 % on 2,560.00, rounded
+    up), where two blocks of the same wall-clock second would make it nothing."""
+
+    def start(self):
+        super().start()
+        BatchRpc(self.url).call("anvil_setBlockTimestampInterval", [1])
+        return self
+
+
 def _node() -> Anvil:
-    return Anvil(accounts=2 + 8 * 5)  # eight lanes of a core enterprise, three tiers and a factor
+    return _ClockedAnvil(accounts=2 + 8 * 5)  # eight lanes of a core enterprise, three tiers and a factor
+
+
+PHASE_FUNCTIONS = ("issue", "split", "finance", "requestLoan", "fundLoan", "repayLoan", "repay", "settleLoan", "claim")
+
+
+def _mined_phase_calls(node: Anvil, out: Path) -> dict[str, int]:
+    """How many transactions of each phase's function are on chain (every block after the deployment read from the
+    node, each receipt checked for success); the set-up's calls (onboard, mint, approvals, offers) are others."""
+    dep = json.loads(out.read_text())
+    rpc = BatchRpc(node.url)
+    head = int(rpc.call("eth_blockNumber"), 16)
+    blocks = rpc.batch([("eth_getBlockByNumber", [hex(b), True]) for b in range(dep["block"], head + 1)])
+    targets = {dep["contracts"][c]["address"].lower() for c in ("ReceivableCertificate", "FinancingDesk", "LoanDesk",
+                                                                  "SettlementEscrow")}
+    selectors = {"0x" + SEL[name].hex(): name for name in PHASE_FUNCTIONS}
+    calls = [tx for block in blocks for tx in block["transactions"]
+             if (tx["to"] or "").lower() in targets and tx["input"][:10] in selectors]
+    receipts = rpc.batch([("eth_getTransactionReceipt", [tx["hash"]]) for tx in calls])
+    assert all(rc["status"] == "0x1" for rc in receipts)
+    return dict(Counter(selectors[tx["input"][:10]] for tx in calls))
+
+
+def _assert_end_state(node: Anvil, out: Path, receivables: int, lanes: int = 8) -> None:
+    """The end state of a load of three tiers, read from the chain, against what the story implies per lane with
+    k receivables (face 10,240.00: 5,120.00 split to tier 2, which splits 2,560.00 to tier 3, which sells it to the
+    lane's factor; the tier-1 supplier pledges its 5,120.00 for a loan of 2,560.00, a cent of interest): the core
+    paid everything; tier 1 keeps its interest allowance of 256.00 a loan less the cent, plus 5,120.00 a receivable
+    (the units' payout, or the principal and the settlement's rest); tier 2 its 2,560.00 payouts; tier 3 the sales'
+    proceeds; the factor its loans back with the cents, the desk the unspent budget. No units anywhere."""
+    scf = Scf(Chain(connect(node.url)), load_deployment(out))
+    accounts = scf.w3.eth.accounts
+    contracts = [scf.certificates.address, scf.desk.address, scf.loan_desk.address, scf.escrow.address,
+                 scf.guarantee.address]
+    everyone = list(accounts) + contracts
+    balance = {a: scf.token_balance(a) for a in everyone}
+    assert sum(balance.values()) == scf.token.functions.totalSupply().call() == receivables * (
+        2 * FACE + LOAN_PRINCIPAL + LOAN_PRINCIPAL // 10)  # every token minted accounted for
+    proceeds = {}
+    for log in BatchRpc(node.url).call("eth_getLogs", [{"fromBlock": hex(scf.deployment.block), "toBlock": "latest",
+                                                        "address": scf.desk.address, "topics": [TOPIC_FINANCED]}]):
+        seller = "0x" + log["topics"][3][-40:]  # Financed(offerId, certId, seller, financier, units, proceeds)
+        proceeds[seller.lower()] = proceeds.get(seller.lower(), 0) + _read(log["data"], 2)
+    assert {a: balance[a] for a in accounts[:2]} == {accounts[0]: 0, accounts[1]: 0}  # operator, bank
+    for j in range(lanes):
+        k = len(range(j, receivables, lanes))
+        core, t1, t2, t3, factor = accounts[2 + 5 * j : 7 + 5 * j]
+        sold = proceeds.get(t3.lower(), 0)
+        assert FACE // 4 * k * 0.95 < sold < FACE // 4 * k  # a discount of 5 % a year for at most 90 days
+        assert [balance[a] for a in (core, t1, t2, t3, factor)] == [
+            0, LOAN_PRINCIPAL // 10 * k - k + FACE // 2 * k, FACE // 4 * k, sold, (FACE // 2 + 1) * k], j
+    assert balance[scf.desk.address] == FACE * receivables - sum(proceeds.values())
+    assert [balance[c] for c in (scf.loan_desk.address, scf.escrow.address, scf.guarantee.address)] == [0, 0, 0]
+    ids = list(range(1, scf.certificates.functions.nextId().call()))
+    assert len(ids) == receivables * 3
+    units = scf.certificates.functions.balanceOfBatch([a for a in everyone for _ in ids], ids * len(everyone)).call()
+    assert not any(units)  # every certificate claimed: no holders left
+    assert {scf.certificate(i).status for i in ids} == {"paid"}
+    assert {scf.loan(i).state for i in range(1, receivables + 1)} == {"repaid", "settled"}
+    assert all(scf.debt(i) == 0 for i in range(1, receivables + 1))
 
 
 def _start(cmd: list[str], until: str) -> tuple[subprocess.Popen, list[str]]:
@@ -199,6 +300,9 @@ def test_load_killedMidRun_resumesWithoutDuplicates(tmp_path):
         # Only what this run sent: at most the second split, the sales, the loans, the repayments and the claims.
         assert r["transactions"] <= 24 * 5 + 12 * 2 + (4 + 8 + 8) and "issue" not in r["phases"]
         _assert_each_action_once(_on_chain(node, out), 24, 3)
+        # the end state of an uninterrupted run: each phase's calls mined once, the same balances, no units left
+        assert _mined_phase_calls(node, out) == FULL_RUN_CALLS
+        _assert_end_state(node, out, 24)
 
 
 def test_load_afterCompletedRun_sendsNothingAndChecksHold(tmp_path):
@@ -319,6 +423,8 @@ def test_load_cutInsidePhases_eachResumeSendsOnlyTheRest(tmp_path, monkeypatch):
         assert r.transactions == 20 and list(r.phases) == ["claim"]  # each holder's last certificate
         assert said[0].startswith(f"resuming on the deployment in {out}: on chain 24 of 24 receivables issued")
         _assert_each_action_once(_on_chain(node, out), 24, 3)
+        assert _mined_phase_calls(node, out) == {**FULL_RUN_CALLS, "claim": 20 * 2}  # two certificates a claim
+        _assert_end_state(node, out, 24)
 
 
 def test_awaitPoolDrained_waitsForAnEarlierRunsTransactions():
