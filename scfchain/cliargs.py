@@ -1,7 +1,10 @@
-"""Argument types shared by the `scfchain` command line and its `audit` subcommands."""
+"""Argument types and error messages shared by the `scfchain` command line and its `audit` and `document`
+subcommands."""
 from __future__ import annotations
 
 import argparse
+
+from .errors import ScfError
 
 
 def whole_number(text: str) -> int:
@@ -13,3 +16,8 @@ def whole_number(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
     return value
+
+
+def os_error(exc: OSError) -> ScfError:
+    """A file the command could not read or write, as its one-line error: the reason and the file."""
+    return ScfError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))

@@ -9,49 +9,43 @@ from pathlib import Path
 from typing import Any
 
 from . import documents as D
-from .cliargs import whole_number
+from .cliargs import os_error, whole_number
 from .errors import ScfError
+
+
+_KEYSTORE = ("--keystore", {"help": "encrypted keystore (else $SCFCHAIN_PRIVATE_KEY)"})
+# name: (help, its positional argument or None, its options); every one also takes --json
+_COMMANDS: dict[str, tuple[str, tuple[str, dict[str, Any]] | None, list[tuple[str, dict[str, Any]]]]] = {
+    "commit": ("salt and commit a JSON document; prints its root (the documentHash)",
+               ("doc", {"help": "the document, a JSON object"}),
+               [("--out", {"required": True, "help": "BUNDLE.json to write (private: it holds every salt)"})]),
+    "disclose": ("chosen fields with their Merkle proofs", ("bundle", {}),
+                 [("--fields", {"required": True,
+                                "help": "comma-separated names (an object name takes all its fields)"}),
+                  ("--out", {"required": True, "help": "PROOF.json to write"})]),
+    "verify": ("check disclosed fields against their root, and the root on chain", ("proof", {}),
+               [("--certificate", {"type": whole_number, "help": "certificate id whose receivable must hold this root"}),
+                ("--deployment", {"help": "deployment file (default deployments/<chainId>.json)"}),
+                ("--rpc-url", {"help": "node to read the certificate from"})]),
+    "seal": ("encrypt a bundle for named public keys", ("bundle", {}),
+             [("--to", {"required": True, "help": "comma-separated public keys (from `scfchain document pubkey`)"}),
+              ("--out", {"required": True, "help": "SEALED file to write"})]),
+    "open": ("decrypt a sealed document with your key; prints the document", ("sealed", {}),
+             [_KEYSTORE, ("--out", {"help": "also write the bundle (values and salts) here, to disclose from it"})]),
+    "pubkey": ("the public key of your key, for others to seal to", None, [_KEYSTORE]),
+}
 
 
 def add_document_commands(sub: Any) -> None:
     """Registers `document` and its subcommands on the main parser's subparsers."""
     doc = sub.add_parser("document", help="private trade documents: commit, disclose, verify, seal, open, pubkey")
     dsub = doc.add_subparsers(dest="document_command", required=True, parser_class=type(doc),
-                              metavar="{commit,disclose,verify,seal,open,pubkey}")
-
-    p = dsub.add_parser("commit", help="salt and commit a JSON document; prints its root (the documentHash)")
-    p.add_argument("doc", help="the document, a JSON object")
-    p.add_argument("--out", required=True, help="BUNDLE.json to write (private: it holds every salt)")
-    p.add_argument("--json", action="store_true")
-
-    p = dsub.add_parser("disclose", help="chosen fields with their Merkle proofs")
-    p.add_argument("bundle")
-    p.add_argument("--fields", required=True, help="comma-separated names (an object name takes all its fields)")
-    p.add_argument("--out", required=True, help="PROOF.json to write")
-    p.add_argument("--json", action="store_true")
-
-    p = dsub.add_parser("verify", help="check disclosed fields against their root, and the root on chain")
-    p.add_argument("proof")
-    p.add_argument("--certificate", type=whole_number, help="certificate id whose receivable must hold this root")
-    p.add_argument("--deployment", help="deployment file (default deployments/<chainId>.json)")
-    p.add_argument("--rpc-url", help="node to read the certificate from")
-    p.add_argument("--json", action="store_true")
-
-    p = dsub.add_parser("seal", help="encrypt a bundle for named public keys")
-    p.add_argument("bundle")
-    p.add_argument("--to", required=True, help="comma-separated public keys (from `scfchain document pubkey`)")
-    p.add_argument("--out", required=True, help="SEALED file to write")
-    p.add_argument("--json", action="store_true")
-
-    p = dsub.add_parser("open", help="decrypt a sealed document with your key; prints the document")
-    p.add_argument("sealed")
-    p.add_argument("--keystore", help="encrypted keystore (else $SCFCHAIN_PRIVATE_KEY)")
-    p.add_argument("--out", help="also write the bundle (values and salts) here, to disclose from it")
-    p.add_argument("--json", action="store_true")
-
-    p = dsub.add_parser("pubkey", help="the public key of your key, for others to seal to")
-    p.add_argument("--keystore", help="encrypted keystore (else $SCFCHAIN_PRIVATE_KEY)")
-    p.add_argument("--json", action="store_true")
+                              metavar="{" + ",".join(_COMMANDS) + "}")
+    for name, (help_, positional, options) in _COMMANDS.items():
+        p = dsub.add_parser(name, help=help_)
+        for flag, kwargs in ([positional] if positional else []) + options:
+            p.add_argument(flag, **kwargs)
+        p.add_argument("--json", action="store_true")
 
 
 def _print(args: argparse.Namespace, text: str, data: Any) -> None:
@@ -69,7 +63,7 @@ def cmd_document(args: argparse.Namespace) -> None:
     try:
         _run(args)
     except OSError as exc:
-        raise ScfError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+        raise os_error(exc) from None
 
 
 def _run(args: argparse.Namespace) -> None:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cliargs import whole_number
+from ..cliargs import os_error, whole_number
 from ..errors import ScfError
 from .index import DEFAULT_CHUNK, DEFAULT_CONFIRMATIONS
 from .session import ProgressLine, Session, open_session
@@ -78,7 +78,7 @@ def cmd_audit(args: argparse.Namespace) -> None:
     except db_errors() as exc:
         raise ScfError(f"audit index: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}") from None
     except OSError as exc:
-        raise ScfError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+        raise os_error(exc) from None
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -94,7 +94,7 @@ def _run(args: argparse.Namespace) -> None:
         if c == "index":
             return _index(s, args, json_mode)
         _update(s, args, quiet=json_mode or c == "export" and not args.out)
-        ledger = s.ledger()
+        ledger = s.ledger(checked=c == "verify" or c == "report" and not args.no_verify)
         if c == "trace":
             from .trace import trace_json, trace_text, tree_node
 
