@@ -38,8 +38,10 @@ CAST = [
 
 
 def travel(scf: Scf, seconds: int) -> None:
-    """Moves Anvil's clock forward (local chains only)."""
-    scf.w3.provider.make_request("evm_increaseTime", [seconds])
+    """Moves the clock of a local chain `seconds` past the latest block: the next block is stamped exactly then
+    (not `evm_increaseTime`, which counts from the wall clock and which a node with a fixed block time interval,
+    as the resume tests use for runs that must match, ignores)."""
+    scf.w3.provider.make_request("evm_setNextBlockTimestamp", [scf.now() + seconds])
     scf.w3.provider.make_request("evm_mine", [])
 
 
@@ -314,17 +316,20 @@ def _lineage(scf: Scf, cert_id: int) -> list[int]:
     return ids + [walk.id]
 
 
-def _credit_profile(s: Story, member: str) -> dict[str, Any]:
+def _credit_profile(s: Story, member: str, before: int | None = None) -> dict[str, Any]:
     """The member's credit profile as the auditor rebuilds it from the chain's events (its index beside
-    deployment.json, brought up to date)."""
+    deployment.json, brought up to date); only from the events of blocks before `before`, if given."""
     from .audit.credit import credit_profile
+    from .audit.replay import load
     from .audit.session import open_session
 
     assert s.out is not None
     session = open_session(str(s.out / "deployment.json"), s.rpc_url, f"sqlite:///{s.out / AUDIT_DB}")
     try:
         session.update(confirmations=0)
-        return credit_profile(session.ledger(), member)
+        if before is None:
+            return credit_profile(session.ledger(), member)
+        return credit_profile(load(session.store, (e for e in session.store.events() if e.block < before)), member)
     finally:
         session.close()
 
@@ -344,7 +349,10 @@ def _loan_application(s: Story, cert_id: int, invoice: Any) -> int:
         f"{LOAN['rateBps'] / 100:.2f}% a year")
 
     s.step("The financing guarantee company assesses the application from the chain")
-    profile = _credit_profile(s, sme)
+    # A resumed run that funded the loan before assesses as the first run did: from the chain before the funding.
+    funded_in = [e["blockNumber"] for e in scf.loan_desk.events.LoanFunded.get_logs(from_block=scf.deployment.block)
+                 if e["args"]["loanId"] == loan_id]
+    profile = _credit_profile(s, sme, before=funded_in[0] if funded_in else None)
     received = profile["received"]
     say(f"  credit profile of {s.name(sme)}: {received['certificates']} certificate(s) received, "
         f"{money(received['units'])} units, at tier(s) {', '.join(received['byTier']) or '-'}; "

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from scfchain import Anvil, Chain, Scf, connect, load_deployment
+from scfchain.rpc import BatchRpc
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -131,3 +132,104 @@ def _assert_every_action_once(scf, record):
     assert paid["status"] == "paid" and paid["paidOut"] == paid["recovered"] == 1_000_000_00
     assert defaulted["status"] == "defaulted" and defaulted["paidOut"] == defaulted["recovered"] == 400_000_00
     assert record["liveUnits"] == 0 and record["financing"]["proceeds"] > 0
+
+
+# ------------------------------------------------------------ the demo killed in the loan steps
+
+GENESIS = 1_800_000_000  # both chains start at the same time and stamp their blocks one second apart
+
+
+def _clocked_node() -> Anvil:
+    node = Anvil(accounts=10, extra_args=["--timestamp", str(GENESIS)]).start()
+    node_rpc(node).call("anvil_setBlockTimestampInterval", [1])
+    return node
+
+
+def node_rpc(node: Anvil) -> BatchRpc:
+    return BatchRpc(node.url)
+
+
+def _demo_until(node: Anvil, out: Path, marker: str) -> list[str]:
+    """Runs `scfchain demo` on `node` and kills it (SIGKILL) as soon as it prints a line containing `marker`."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCFCHAIN_")}, "PYTHONUNBUFFERED": "1"}
+    run = subprocess.Popen([SCFCHAIN, "demo", "--rpc-url", node.url, "--out", str(out)], cwd=ROOT, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in run.stdout:
+        seen.append(line)
+        if marker in line:
+            run.send_signal(signal.SIGKILL)
+            run.communicate(timeout=60)
+            assert run.returncode == -signal.SIGKILL
+            return seen
+    run.wait()
+    pytest.fail(f"the demo ended before {marker!r}:\n" + "".join(seen) + run.stderr.read())
+
+
+def _loan_events(scf) -> dict[str, int]:
+    return {n: len(_logs(scf, scf.loan_desk, n)) for n in ("LoanRequested", "LoanFunded", "LoanRepaid", "LoanSettled")}
+
+
+def _end_state(node: Anvil, out: Path) -> dict:
+    """What a user of the demo relies on, from the chain: the loan (loan(), debt()), every account's and
+    contract's token balance, every certificate and its holders' units."""
+    scf = Scf(Chain(connect(node.url)), load_deployment(out / "deployment.json"))
+    everyone = list(scf.w3.eth.accounts) + [c.address for c in (scf.certificates, scf.desk, scf.loan_desk,
+                                                                 scf.escrow, scf.guarantee)]
+    ids = list(range(1, scf.certificates.functions.nextId().call()))
+    return {"loan": scf.loan(1), "debt": scf.debt(1), "loans": scf.loan_desk.functions.loanCount().call(),
+            "tokens": {a: scf.token_balance(a) for a in everyone},
+            "certificates": [scf.certificate(i) for i in ids],
+            "units": {(a, i): scf.balance(a, i) for a in everyone for i in ids},
+            "events": _loan_events(scf),
+            "documentHash": "0x" + _logs(scf, scf.certificates, "ReceivableIssued")[0]["documentHash"].hex()}
+
+
+def _record(out: Path, document_hash: str) -> dict:
+    """demo.json without what the wall clock decides (how long the run and the timed transactions took) and what
+    is drawn at random on each chain: the invoice's salts, hence its root (checked to be the receivable's
+    documentHash on that chain), and the auditor's key."""
+    record = json.loads((out / "demo.json").read_text())
+    del record["seconds"], record["financing"]["seconds"], record["loan"]["fundSeconds"]
+    documents = record["documents"]
+    assert documents["invoiceRoot"] == documents["disclosure"]["documentHash"] == document_hash
+    del documents["invoiceRoot"], documents["disclosure"]["documentHash"], documents["auditor"]["address"]
+    return record
+
+
+def test_demoKilledInTheLoanSteps_resumesToTheStateOfAnUninterruptedRun(tmp_path):
+    """The demo is killed twice in the loan part of the story (once the loan request is on chain, and once the
+    loan is funded), then run to its end: demo.json and the chain (the loan, debt, balances, certificates) are
+    those of an uninterrupted run on a chain started the same way."""
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    node = _clocked_node()
+    try:
+        done = _cli("demo", "--rpc-url", node.url, "--out", str(whole))
+        assert done.returncode == 0, done.stderr
+        expected = _end_state(node, whole)
+    finally:
+        node.stop()
+    assert expected["loan"].state == "settled" and expected["debt"] == 0
+
+    node = _clocked_node()
+    try:
+        scf = lambda: Scf(Chain(connect(node.url)), load_deployment(cut / "deployment.json"))  # noqa: E731
+        _demo_until(node, cut, "pledges 150,000.00 of #")  # the request is on chain, funding next
+        events = _loan_events(scf())
+        assert events["LoanRequested"] == 1 and events["LoanSettled"] == 0, events
+        seen = _demo_until(node, cut, "funds loan #")  # funded; the repayment on demand next
+        assert any("Resuming the demo" in line for line in seen)
+        events = _loan_events(scf())
+        assert events["LoanFunded"] == 1 and events["LoanSettled"] == 0, events
+        again = _cli("demo", "--rpc-url", node.url, "--out", str(cut))
+        assert again.returncode == 0, again.stderr
+        assert "Resuming the demo" in again.stdout
+        state = _end_state(node, cut)
+        _assert_every_action_once(scf(), json.loads((cut / "demo.json").read_text()))
+    finally:
+        node.stop()
+    record, want = _record(cut, state.pop("documentHash")), _record(whole, expected.pop("documentHash"))
+    assert state == expected
+    assert record.keys() == want.keys()
+    for key in want:
+        assert record[key] == want[key], key
