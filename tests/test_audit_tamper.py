@@ -250,3 +250,56 @@ def test_membershipReplayedWrong_failsNamingTheMember(s, capsys):
     assert code == 1 and "members" in err and verdict["checks"]["index-complete"]["ok"]
     assert [v["message"] for v in members["violations"]] == [
         f"member {sme} (Leshan Household Appliances): isActive true on-chain, the events say false"]
+
+
+# Forged rows whose values are of the wrong type: each must be a failed check naming the row, not a traceback.
+# (contract, event, field, forged JSON value); a field of None stands for the whole `args` text.
+WRONG_TYPES = [
+    ("SettlementEscrow", "Repaid", "amount", "a great deal"),  # text where an integer is stored
+    ("SettlementEscrow", "Repaid", "payer", None),  # null where an address is
+    ("ReceivableCertificate", "CertificateSplit", "childIds", "7"),  # a text where a list is
+    ("ReceivableCertificate", "CertificateSplit", "amounts", [None]),  # null inside a list of integers
+    ("Consortium", "MemberOnboarded", "account", 12),  # an integer where an address is
+    ("LoanDesk", "LoanFunded", "principal", -1.5),  # a fraction where an integer is
+    ("FinancingDesk", "Financed", None, "[1, 2]"),  # arguments that are not an object
+    ("FinancingDesk", "Financed", None, "{not json"),  # arguments that are not JSON
+]
+
+
+@pytest.mark.parametrize("contract, event, field, value", WRONG_TYPES,
+                         ids=[f"{e}.{f or 'args'}={v!r}" for _c, e, f, v in WRONG_TYPES])
+def test_wronglyTypedValue_failsNamingTheRow_noTraceback(s, capsys, contract, event, field, value):
+    row = rows_by_event(s)[(contract, event)]
+    key = (row[0], row[1])
+    forged = value if field is None else json.dumps(dict(json.loads(row[7]), **{field: value}))
+    with tampered(s, ("UPDATE events SET args = ? WHERE block = ? AND log_index = ?", (forged, *key)),
+                  ("UPDATE events SET args = ? WHERE block = ? AND log_index = ?", (row[7], *key))):
+        capsys.readouterr()
+        code = cli(s, "verify")
+        out, err = capsys.readouterr()
+        code_json, verdict, _ = verify(s, capsys)
+    assert code == code_json == 1, (out, err)
+    assert "Traceback" not in out + err
+    messages = index_violations(verdict)
+    assert any(f"{contract}.{event} " in m and f"at block {key[0]}, log {key[1]} " in m for m in messages), messages
+    assert f"at block {key[0]}, log {key[1]}" in out
+
+
+@pytest.mark.parametrize("column, value", [("time", "noon"), ("tx_index", "first")])
+def test_wronglyTypedColumn_sqlite_failsNamingTheRow_noTraceback(s, capsys, column, value):
+    """A text in an integer column: SQLite stores it (PostgreSQL's typed columns refuse the forgery itself)."""
+    if not s["db"].startswith("sqlite"):
+        with pytest.raises(Exception):
+            sql(s["db"], f"UPDATE events SET {column} = ? WHERE block = ?", (value, s["final"]))
+        return
+    row = rows_by_event(s)[("Consortium", "MemberSuspended")]
+    key = (row[0], row[1])
+    original = row[{"time": 4, "tx_index": 3}[column]]
+    with tampered(s, (f"UPDATE events SET {column} = ? WHERE block = ? AND log_index = ?", (value, *key)),
+                  (f"UPDATE events SET {column} = ? WHERE block = ? AND log_index = ?", (original, *key))):
+        capsys.readouterr()
+        code = cli(s, "verify")
+        out, err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in out + err, (out, err)
+    assert f"at block {key[0]}, log {key[1]}" in out, out
+    assert verify(s, capsys)[0] == 0

@@ -825,12 +825,13 @@ def _apply_tx(ledger: Ledger, group: list[Event]) -> None:
     ledger.end_tx()
 
 
-def load(store: Store) -> Ledger:
-    """The ledger of everything in the index."""
+def load(store: Store, events: Iterable[Event] | None = None) -> Ledger:
+    """The ledger of everything in the index (or of `events`, read from it)."""
     import json
 
     addresses = json.loads(store.get("contracts") or "{}")
-    ledger = replay(store.events(), addresses, int(store.get("decimals") or 2), store.get("symbol") or "")
+    ledger = replay(store.events() if events is None else events, addresses, int(store.get("decimals") or 2),
+                    store.get("symbol") or "")
     ledger.deployer = store.get("deployer") or ""
     ledger.last_block = store.get_int("fetched_to") or ledger.last_block
     ledger.last_time = max(store.get_int("indexed_time") or 0, ledger.last_time)

@@ -12,7 +12,7 @@ from ..deploy import Deployment, default_deployment_path, load_deployment
 from ..errors import ScfError
 from .index import DEFAULT_CHUNK, DEFAULT_CONFIRMATIONS, IndexResult, Progress, index
 from .node import Node
-from .replay import Ledger, load
+from .replay import Anomaly, Ledger, load
 from .store import Store, db_path
 
 
@@ -59,10 +59,20 @@ class Session:
             raise ScfError("--rpc-url is required to index")
         return index(self.node, self.deployment, self.store, confirmations, chunk, to_block, progress)
 
-    def ledger(self) -> Ledger:
+    def ledger(self, checked: bool = False) -> Ledger:
+        """The replayed index. `checked` (verify): rows not of their types are left out, each an anomaly that
+        fails verification, naming it."""
         if self.store.get_int("fetched_to") is None:
             raise ScfError(f"the audit index {self.store.path} is empty: run `scfchain audit index` first")
-        return load(self.store)
+        if not checked:
+            return load(self.store)
+        from .events import Decoder
+        from .integrity import well_typed
+
+        malformed: list[Anomaly] = []
+        ledger = load(self.store, well_typed(self.store.events(strict=False), Decoder(self.deployment), malformed))
+        ledger.anomalies[:0] = malformed
+        return ledger
 
     def close(self) -> None:
         self.store.close()

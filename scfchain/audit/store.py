@@ -49,6 +49,13 @@ class Event:
     args: dict[str, Any]
 
 
+def _json_or_text(text: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return text
+
+
 def db_path(url: str | None, deployment_file: str | Path) -> Path | str:
     """Where the index lives: `sqlite:///PATH` (or a plain path) as a Path, by default
     `<deployment>.audit.sqlite` beside the deployment; `postgresql://USER[:PASS]@HOST:PORT/DB` as that URL."""
@@ -272,8 +279,10 @@ class Store:
     def count(self) -> int:
         return self.execute("SELECT COUNT(*) FROM events").fetchone()[0]
 
-    def events(self, names: Iterable[str] | None = None, blocks: tuple[int, int] | None = None) -> Iterator[Event]:
-        """Every stored event in chain order (block, log index); only those named, or of blocks a..b."""
+    def events(self, names: Iterable[str] | None = None, blocks: tuple[int, int] | None = None,
+               strict: bool = True) -> Iterator[Event]:
+        """Every stored event in chain order (block, log index); only those named, or of blocks a..b. Arguments
+        that are not JSON make the index unreadable, unless not `strict` (verify): then they come as their text."""
         sql = "SELECT block, log_index, tx_hash, tx_index, time, contract, event, args FROM events"
         where: list[str] = []
         params: list[Any] = []
@@ -289,6 +298,6 @@ class Store:
         sql += " ORDER BY block, log_index"
         try:
             for b, li, tx, ti, t, c, e, a in self.query(sql, params):
-                yield Event(b, li, tx, ti, t, c, e, json.loads(a))
+                yield Event(b, li, tx, ti, t, c, e, json.loads(a) if strict else _json_or_text(a))
         except (*db_errors(), ValueError) as exc:
             raise ScfError(f"the audit index {self.path} is unreadable: {exc}") from None
