@@ -2,12 +2,13 @@
 against the contracts' views, the index kept following the chain, bad input, and Ctrl-C."""
 import json
 import socket
+import urllib.request
 
 import pytest
 from eth_utils import keccak
 
 from tests.audit_scenario import DAY, NAMES, U
-from tests.audit_support import start
+from tests.audit_support import pg_cluster, start  # noqa: F401
 from tests.explorer_support import Proc, assert_api_matches_chain, explorer_url, get, ok, wait_until
 
 pytestmark = pytest.mark.tooling
@@ -161,3 +162,38 @@ def test_serve_ctrlC_stops(s, tmp_path):
     assert p.lines[-1] == "explorer stopped"
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=5)
+
+
+def test_serve_fromPostgresqlIndex_answersAsTheChain(s, pg_cluster):
+    """`scfchain serve --db postgresql://…`: the server builds its index in a PostgreSQL database, its API tells
+    what the contracts' views say (and what the SQLite server's says), its pages render, and it keeps following
+    the chain into that database."""
+    from scfchain.audit import Store
+
+    url = pg_cluster.new("explorer")
+    p = Proc("serve", "--deployment", s["deployment"], "--rpc-url", s["url"], "--db", url, "--port", "0",
+             "--confirmations", "0")
+    try:
+        base = explorer_url(p.wait_for(lambda l: l.startswith("Explorer: "), timeout=120))
+        dep = json.loads(open(s["deployment"]).read())
+        assert assert_api_matches_chain(base, s["w3"], dep, list(s["a"].values())) == s["scf"].certificates.functions \
+            .nextId().call() - 1
+        listing = ok(base + "/api/receivables")
+        same = wait_until(lambda: ok(s["base"] + "/api/receivables"), lambda d: d["asOfBlock"] == listing["asOfBlock"])
+        assert listing == same  # the SQLite server's answer at the same block
+        logs = s["w3"].provider.make_request("eth_getLogs", [{"fromBlock": hex(s["dep"].block), "toBlock": "latest",
+                                                              "address": [c["address"] for c in dep["contracts"].values()]}])
+        with Store(url, create=False) as store:
+            assert store.count() == len(logs["result"])
+        with urllib.request.urlopen(f"{base}/receivables/{s['certs']['r1']}", timeout=30) as page:
+            html = page.read().decode()
+        assert page.status == 200 and f"Receivable #{s['certs']['r1']}" in html and NAMES["core"] in html
+        # following: a receivable issued now shows up, read from the PostgreSQL index
+        a, scf = s["a"], s["scf"]
+        rid = scf.issue(a["core"], a["t1"], 2_000 * U, scf.now() + 40 * DAY, keccak(text="INV-on-postgresql"))
+        row = wait_until(lambda: ok(base + "/api/receivables"),
+                         lambda d: any(r["rootId"] == rid for r in d["receivables"]))
+        (new,) = [r for r in row["receivables"] if r["rootId"] == rid]
+        assert (new["status"], new["faceValue"], new["debtor"]) == ("active", 2_000 * U, a["core"])
+    finally:
+        p.kill()
