@@ -5,7 +5,7 @@ import pytest
 from brownie import web3
 
 from tests.conftest import FACE, GRACE_PERIOD
-from tests.helpers import DAY, reverts
+from tests.helpers import DAY, doc_hash, reverts
 from tests.money_support import *  # noqa: F401,F403
 
 BIG = 600_000_00
@@ -126,18 +126,27 @@ def test_default_drawsOnlyCoveringGuarantees_oldestFirst_amongMixedOnes(
 
 
 def test_laterDefault_skipsGuaranteesUsedUpByEarlierOnes(
-    system, escrow, certificate, guarantee, core, guarantor, issue
+    system, escrow, certificate, guarantee, core, guarantor, tier1
 ):
-    first = issue(face=150, maturity_days=30)
-    second = issue(face=100, maturity_days=30)
-    maturity = max(maturity_of(certificate, first), maturity_of(certificate, second))
+    # Every time here is the chain's, set exactly: one maturity for both receivables, taken from the latest block
+    # (not brownie's wall-clock chain.time(), which an earlier test's mine_at leaves behind the node's clock), and
+    # the two defaults in blocks stamped one and two seconds after the grace period ends.
+    maturity = now() + 30 * DAY
+    first = certificate.issue(tier1, 150, maturity, doc_hash("later-default-1"), {"from": core}).return_value
+    second = certificate.issue(tier1, 100, maturity, doc_hash("later-default-2"), {"from": core}).return_value
+    assert maturity_of(certificate, first) == maturity_of(certificate, second) == maturity
     g1 = guarantee.provide(core, 100, maturity, {"from": guarantor}).return_value
     g2 = guarantee.provide(core, 100, maturity, {"from": guarantor}).return_value
     g3 = guarantee.provide(core, 100, maturity, {"from": guarantor}).return_value
-    mine_at(maturity + GRACE_PERIOD)
 
+    mine_at(maturity + GRACE_PERIOD)  # the first moment a default may be declared
+
+    next_block_at(maturity + GRACE_PERIOD + 1)
     tx1 = escrow.declareDefault(first, {"from": core})
+    next_block_at(maturity + GRACE_PERIOD + 2)
     tx2 = escrow.declareDefault(second, {"from": core})
+    assert [web3.eth.get_block(tx.block_number).timestamp for tx in (tx1, tx2)] == [
+        maturity + GRACE_PERIOD + 1, maturity + GRACE_PERIOD + 2]
 
     assert events(tx1, "GuaranteeCalled") == [
         {"guaranteeId": g1, "rootId": first, "amount": 100},
