@@ -5,6 +5,8 @@ mines a block a second (so that a run takes long enough to be cut in the middle)
 while `scfchain demo` runs: the CLI stops with one line on stderr and exit code 1. The node is started again
 from its state file; the same command then completes, and the chain shows every action exactly once.
 Issuing is idempotent by document hash: issuing the same document again returns the same receivable.
+The demo itself is also killed in the loan steps and resumed: its record and the chain equal an uninterrupted
+run's, on nodes whose clocks are fixed (one genesis time, blocks one second apart, time travel by exact stamps).
 """
 import json
 import os
@@ -141,12 +143,8 @@ GENESIS = 1_800_000_000  # both chains start at the same time and stamp their bl
 
 def _clocked_node() -> Anvil:
     node = Anvil(accounts=10, extra_args=["--timestamp", str(GENESIS)]).start()
-    node_rpc(node).call("anvil_setBlockTimestampInterval", [1])
+    BatchRpc(node.url).call("anvil_setBlockTimestampInterval", [1])
     return node
-
-
-def node_rpc(node: Anvil) -> BatchRpc:
-    return BatchRpc(node.url)
 
 
 def _demo_until(node: Anvil, out: Path, marker: str) -> list[str]:
