@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -46,6 +45,20 @@ def _one_line_error(stderr: str) -> str:
     return lines[0]
 
 
+def _start_demo(node: Anvil, out: Path, marker: str) -> tuple[subprocess.Popen, list[str]]:
+    """Starts `scfchain demo` on `node` and reads its output until a line containing `marker` (it runs on)."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCFCHAIN_")}, "PYTHONUNBUFFERED": "1"}
+    run = subprocess.Popen([SCFCHAIN, "demo", "--rpc-url", node.url, "--out", str(out)], cwd=ROOT, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in run.stdout:
+        seen.append(line)
+        if marker in line:
+            return run, seen
+    run.wait()
+    pytest.fail(f"the demo ended before {marker!r}:\n" + "".join(seen) + run.stderr.read())
+
+
 @pytest.fixture
 def state_file(tmp_path):
     return tmp_path / "anvil-state.json"
@@ -56,16 +69,8 @@ def test_nodeKilledMidDemo_clearErrorAndExit1_thenSameCommandResumesWithoutDupli
     node = _node(state_file).start()
     port = node.port
     try:
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCFCHAIN_")}, "PYTHONUNBUFFERED": "1"}
-        run = subprocess.Popen([SCFCHAIN, "demo", "--rpc-url", node.url, "--out", str(out)], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        seen = []
-        for line in run.stdout:
-            seen.append(line)
-            if "Tier 1 splits" in line:  # the deployment and a dozen steps are done; the story is half told
-                break
-        else:
-            pytest.fail("the demo ended before the node could be killed:\n" + "".join(seen))
+        # the deployment and a dozen steps are done; the story is half told
+        run, _ = _start_demo(node, out, "Tier 1 splits")
         node.process.send_signal(signal.SIGKILL)
         node.process.wait()
         rest, stderr = run.communicate(timeout=180)
@@ -149,19 +154,11 @@ def _clocked_node() -> Anvil:
 
 def _demo_until(node: Anvil, out: Path, marker: str) -> list[str]:
     """Runs `scfchain demo` on `node` and kills it (SIGKILL) as soon as it prints a line containing `marker`."""
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCFCHAIN_")}, "PYTHONUNBUFFERED": "1"}
-    run = subprocess.Popen([SCFCHAIN, "demo", "--rpc-url", node.url, "--out", str(out)], cwd=ROOT, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    seen = []
-    for line in run.stdout:
-        seen.append(line)
-        if marker in line:
-            run.send_signal(signal.SIGKILL)
-            run.communicate(timeout=60)
-            assert run.returncode == -signal.SIGKILL
-            return seen
-    run.wait()
-    pytest.fail(f"the demo ended before {marker!r}:\n" + "".join(seen) + run.stderr.read())
+    run, seen = _start_demo(node, out, marker)
+    run.send_signal(signal.SIGKILL)
+    run.communicate(timeout=60)
+    assert run.returncode == -signal.SIGKILL
+    return seen
 
 
 def _loan_events(scf) -> dict[str, int]:
