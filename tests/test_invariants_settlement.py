@@ -174,7 +174,9 @@ def test_claimGas_ofCertificateIn256CertificateTree_equalsOnlyChildOfARoot(
     token.mint(sme, 1, {"from": admin})
 
     deep = certificate.nextId() - 1  # tier 3, the last certificate created
-    assert certificate.certificate(deep)[2] == 3 and certificate.certificate(single)[:3] == (small, small, 2)
+    assert certificate.certificate(deep)[2] == 3
+    root_of_single, parent_of_single, tier_of_single = list(certificate.certificate(single))[:3]
+    assert (root_of_single, parent_of_single, tier_of_single) == (small, small, 2)
     deep_holder = next(h for h in holders if certificate.balanceOf(h, deep))
     token.mint(deep_holder, 1, {"from": admin})
 

@@ -110,8 +110,8 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
             // One holder whose payout fails (a token blocklist, say) must not stop the batch: each pair
             // runs in its own call frame, and a failed one leaves that holder's units to claim later. A zero
             // balance pays nothing and emits nothing.
-            bool done;
-            uint256 paidOut;
+            bool done = false;
+            uint256 paidOut = 0;
             try this.settleOne(ids[i], holders[i]) returns (uint256 result) {
                 (done, paidOut) = (true, result);
             } catch {}
@@ -128,8 +128,8 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
     /// @inheritdoc ISettlementEscrow
     function settleOne(uint256 id, address holder) external returns (uint256 payout) {
         if (msg.sender != address(this)) revert OnlySelf(msg.sender);
-        uint256 rootId;
-        uint256 units;
+        uint256 rootId = 0;
+        uint256 units = 0;
         // Refused (unknown id, open root): `settle` raises the reason in its own frame, where it stops the batch.
         try _certificates.redeem(holder, id) returns (uint256 root, uint256 burned) {
             (rootId, units) = (root, burned);

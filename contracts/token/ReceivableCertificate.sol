@@ -351,6 +351,9 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         uint256 n = to.length;
         _config.nextId = SafeCast.toUint40(firstId + n);
         childIds = new uint256[](n);
+        // One pair of one-element arrays serves every child's mint (the movement hook keeps no reference).
+        uint256[] memory ids = new uint256[](1);
+        uint256[] memory values = new uint256[](1);
         for (uint256 i; i < n; ++i) {
             uint256 childId = firstId + i;
             uint256 amount = amounts[i];
@@ -365,7 +368,8 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
             childIds[i] = childId;
             // amount < 2**128, checked above; the burn of the total checks the parent balance.
             _records[childId] = child.withAmount(amount);
-            _mintUnchecked(to[i], childId, amount);
+            (ids[0], values[0]) = (childId, amount);
+            _update(address(0), to[i], ids, values);
         }
     }
 
@@ -388,7 +392,7 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         uint256[] memory values = new uint256[](1);
         ids[0] = id;
         values[0] = value;
-        super._update(address(0), to, ids, values);
+        _update(address(0), to, ids, values);
     }
 
     function _checkActiveRole(address account, bytes32 role) private view {
