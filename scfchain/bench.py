@@ -107,7 +107,7 @@ def _split_terms(n: int) -> tuple[Term, ...]:
         Term(UPDATE, "pause flag read; id counter moved (ids are never reused): one slot"),
         Term(COLD_SLOAD, "parent's record: its root open, its tier (a root's record holds its status)"),
         Term(UPDATE, "caller's balance of the parent: the sum burned, the remainder kept"),
-        *[Term(NEW_SLOT, f"child {i + 1}'s record: root, parent, tier, amount (8+32+40+40+128 bits: one word)")
+        *[Term(NEW_SLOT, f"child {i + 1}'s record: root, parent, tier, amount (40+40+32+128 bits: one word)")
           for i in range(n)],
         *[Term(NEW_SLOT, f"recipient {i + 1}'s balance of its new child") for i in range(n)],
         *[_ACCEPT for _ in range(n)],
@@ -205,6 +205,16 @@ def transact_gas(chain: Chain, fn: Any, signer: str) -> Gas:
     """Sends `fn` and returns its gas used, with its calldata cost."""
     receipt = chain.transact(fn, signer)
     return Gas.of(receipt["gasUsed"], bytes(chain.w3.eth.get_transaction(receipt["transactionHash"])["input"]))
+
+
+def explain_floors() -> str:
+    """The floor model as text: each modelled action's terms and why each is required."""
+    lines = []
+    for name, terms in FLOORS.items():
+        lines.append(f"{name}: {TX_BASE:,} base + the transaction's calldata + {sum(t.gas for t in terms):,}")
+        lines += [f"  {t.gas:>+8,}  {t.why}" for t in terms]
+    lines += [f"{name}: ({big}) - ({small}), / {n}" for name, (big, small, n) in DERIVED.items()]
+    return "\n".join(lines)
 
 
 def measure(scf: Scf, accounts: list[str], say: Callable[[str], None] = print) -> dict[str, Any]:
@@ -441,7 +451,11 @@ def throughput(receivables: int, tiers: int) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m scfchain.bench", description=__doc__.split("\n")[0])
     p.add_argument("--gas-only", action="store_true", help="the gas table only, without the load's throughput")
+    p.add_argument("--floors", action="store_true", help="print the floor model (each action's terms) and stop")
     args = p.parse_args(argv)
+    if args.floors:
+        print(explain_floors())
+        return 0
     with Anvil(accounts=40) as node:
         w3 = connect(node.url)
         chain = Chain(w3)
