@@ -29,6 +29,9 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
         uint128 faceValue;
     }
 
+    /// @dev What `settleOne` returns when the certificate refused the redemption (no payout is ever this large).
+    uint256 private constant REFUSED = type(uint256).max;
+
     IReceivableCertificate private immutable _certificates;
     ICreditGuarantee private immutable _guarantees;
     IERC20 private immutable _token;
@@ -104,15 +107,19 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
     {
         if (ids.length != holders.length) revert LengthMismatch(ids.length, holders.length);
         for (uint256 i; i < ids.length; ++i) {
-            (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(ids[i]);
-            if (rootId == 0) revert IReceivableCertificate.UnknownCertificate(ids[i]);
-            if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
-            if (_certificates.balanceOf(holders[i], ids[i]) == 0) continue;
             // One holder whose payout fails (a token blocklist, say) must not stop the batch: each pair
-            // runs in its own call frame, and a failed one leaves that holder's units to claim later.
-            try this.settleOne(ids[i], holders[i]) returns (uint256 paidOut) {
+            // runs in its own call frame, and a failed one leaves that holder's units to claim later. A zero
+            // balance pays nothing and emits nothing.
+            bool done = false;
+            uint256 paidOut = 0;
+            try this.settleOne(ids[i], holders[i]) returns (uint256 result) {
+                (done, paidOut) = (true, result);
+            } catch {}
+            if (done && paidOut != REFUSED) {
                 payout += paidOut;
-            } catch {
+            } else {
+                // The certificate refused: an unknown id or an open root stops the whole batch, as a claim.
+                if (done) _checkSettleable(ids[i]);
                 emit SettlementFailed(ids[i], holders[i]);
             }
         }
@@ -121,7 +128,16 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
     /// @inheritdoc ISettlementEscrow
     function settleOne(uint256 id, address holder) external returns (uint256 payout) {
         if (msg.sender != address(this)) revert OnlySelf(msg.sender);
-        payout = _redeem(id, holder);
+        uint256 rootId = 0;
+        uint256 units = 0;
+        // Refused (unknown id, open root): `settle` raises the reason in its own frame, where it stops the batch.
+        try _certificates.redeem(holder, id) returns (uint256 root, uint256 burned) {
+            (rootId, units) = (root, burned);
+        } catch {
+            return REFUSED;
+        }
+        if (units == 0) return 0;
+        payout = _payout(id, rootId, holder, units);
         if (payout != 0) _token.safeTransfer(holder, payout);
     }
 
@@ -167,9 +183,21 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
     function _redeem(uint256 id, address holder) private returns (uint256 payout) {
         (uint256 rootId, uint256 units) = _certificates.redeem(holder, id);
         if (units == 0) return 0;
+        payout = _payout(id, rootId, holder, units);
+    }
+
+    /// @dev The payout of `units` burned units of `id` (rounded down), announced.
+    function _payout(uint256 id, uint256 rootId, address holder, uint256 units) private returns (uint256 payout) {
         Closing memory c = _closings[rootId];
         payout = units * c.recovered / c.faceValue;
         emit Claimed(id, rootId, holder, units, payout);
+    }
+
+    /// @dev Reverts as a claim would for an unknown id or an open root; returns for a certificate of a closed root.
+    function _checkSettleable(uint256 id) private view {
+        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(id);
+        if (rootId == 0) revert IReceivableCertificate.UnknownCertificate(id);
+        if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
     }
 
     /// @dev Face value, debtor and maturity of an active root.

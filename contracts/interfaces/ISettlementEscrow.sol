@@ -58,7 +58,8 @@ interface ISettlementEscrow is IConsortiumGated {
     /// @notice Internal step of `settle`, external only so that one failing holder can be isolated.
     /// @param id A certificate of a closed root.
     /// @param holder Whose balance is paid and burned.
-    /// @return payout Tokens paid to `holder`.
+    /// @return payout Tokens paid to `holder`; 2**256-1 when the certificate refused the redemption (unknown id,
+    ///         open root), which `settle` then raises as its own error.
     function settleOne(uint256 id, address holder) external returns (uint256 payout);
 
     /// @notice Total repaid on `rootId`.

@@ -11,35 +11,26 @@ import {IReceivableCertificate} from "../interfaces/IReceivableCertificate.sol";
 import {ConsortiumGated} from "../access/ConsortiumGated.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {RootStatus} from "../libraries/RootStatus.sol";
+import {CertificateRecord} from "../libraries/CertificateRecord.sol";
 
 /// @title ReceivableCertificate
 /// @notice ERC-1155 receivable certificates with on-chain lineage. A core enterprise issues a root
 ///         against its credit limit; holders split their balance into child certificates for their own
 ///         suppliers and transfer or sell them; the settlement escrow closes roots and redeems units.
-/// @dev Each certificate costs one storage slot of lineage; each root one more. Everything a transfer
-///      needs (root, status) is two slot reads, so movement cost does not grow with the tree.
+/// @dev Each certificate is one storage word (`CertificateRecord`); a root's word holds its status, maturity and
+///      debtor, and a second word its face value. Everything a movement needs (root, status) is one slot read for
+///      a root and two for a child, so movement cost does not grow with the tree.
 contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertificate {
+    using CertificateRecord for uint256;
+
     uint256 private constant MAX_SPLIT_CHILDREN = 64;
     uint32 private constant DEFAULT_MAX_TIER = 16;
     bytes32 private constant ADMIN_ROLE = 0x00;
 
-    struct Lineage {
-        uint48 rootId;
-        uint48 parentId;
-        uint32 tier;
-        uint128 amount;
-    }
-
-    struct Root {
-        address debtor;
-        uint64 maturity;
-        uint8 status;
-    }
-
     /// @dev Packed so that issue and split read one slot for all of it.
     struct Config {
         address escrow;
-        uint48 nextId;
+        uint40 nextId;
         uint32 maxTier;
         bool paused;
     }
@@ -50,8 +41,8 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
     }
 
     Config private _config;
-    mapping(uint256 id => Lineage) private _lineage;
-    mapping(uint256 rootId => Root) private _roots;
+    mapping(uint256 id => uint256 record) private _records;
+    mapping(uint256 rootId => uint256 faceValue) private _faceValues;
     mapping(bytes32 documentHash => uint256 rootId) private _receivableOf;
     mapping(address debtor => Credit) private _credit;
     mapping(address financier => mapping(address debtor => uint256 limit)) private _creditLines;
@@ -154,18 +145,18 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         uint256 used = _receivableOf[documentHash];
         if (used != 0) revert DocumentAlreadyUsed(documentHash, used);
         Credit memory credit = _credit[msg.sender];
-        if (credit.outstanding + faceValue > credit.limit) {
+        // Both terms are below 2**128: no overflow in 256 bits.
+        uint256 newOutstanding = credit.outstanding + faceValue;
+        if (newOutstanding > credit.limit) {
             revert CreditLimitExceeded(msg.sender, credit.outstanding, faceValue, credit.limit);
         }
 
         rootId = config.nextId;
-        _config.nextId = SafeCast.toUint48(rootId + 1);
-        _credit[msg.sender].outstanding = SafeCast.toUint128(credit.outstanding + faceValue);
+        _config.nextId = SafeCast.toUint40(rootId + 1);
+        _credit[msg.sender] = Credit({limit: credit.limit, outstanding: SafeCast.toUint128(newOutstanding)});
         _receivableOf[documentHash] = rootId;
-        _lineage[rootId] = Lineage({
-            rootId: SafeCast.toUint48(rootId), parentId: 0, tier: 1, amount: SafeCast.toUint128(faceValue)
-        });
-        _roots[rootId] = Root({debtor: msg.sender, maturity: maturity, status: RootStatus.ACTIVE});
+        _records[rootId] = CertificateRecord.root(RootStatus.ACTIVE, maturity, msg.sender);
+        _faceValues[rootId] = faceValue;
         _mintUnchecked(supplier, rootId, faceValue);
         emit ReceivableIssued(rootId, msg.sender, supplier, faceValue, maturity, documentHash);
         ERC1155Utils.checkOnERC1155Received(msg.sender, address(0), supplier, rootId, faceValue, "");
@@ -180,10 +171,9 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         if (n == 0 || n != amounts.length || n > MAX_SPLIT_CHILDREN) {
             revert InvalidSplitLength(n, amounts.length, MAX_SPLIT_CHILDREN);
         }
-        (uint48 rootId, uint32 tier) = _checkSplit(id, to);
+        (uint256 rootId, uint256 tier, uint256 firstId) = _checkSplit(id, to);
         uint256 total;
-        (childIds, total) =
-            _mintChildren(Lineage({rootId: rootId, parentId: SafeCast.toUint48(id), tier: tier, amount: 0}), to, amounts);
+        (childIds, total) = _mintChildren(CertificateRecord.child(tier, rootId, id, 0), firstId, to, amounts);
         // The burn checks the caller's balance (ERC1155InsufficientBalance); a shortfall undoes the mints.
         _burn(msg.sender, id, total);
         emit CertificateSplit(id, rootId, msg.sender, childIds, to, amounts);
@@ -198,20 +188,25 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
     /// @inheritdoc IReceivableCertificate
     function close(uint256 rootId, uint8 status) external onlyEscrow returns (uint256 faceValue) {
         if (status != RootStatus.PAID && status != RootStatus.DEFAULTED) revert InvalidCloseStatus(status);
-        Lineage memory lineage = _lineage[rootId];
-        if (lineage.rootId == 0) revert UnknownCertificate(rootId);
-        Root storage root = _roots[rootId];
-        if (lineage.rootId != rootId || root.status != RootStatus.ACTIVE) revert RootClosed(rootId, root.status);
-        root.status = status;
-        faceValue = lineage.amount;
-        _credit[root.debtor].outstanding -= lineage.amount;
+        uint256 word = _records[rootId];
+        uint256 kind = word.kind();
+        if (kind != RootStatus.ACTIVE) {
+            if (kind == 0) revert UnknownCertificate(rootId);
+            // A child is refused with its root's status, as a closed root with its own.
+            if (kind == CertificateRecord.CHILD) kind = _records[word.rootOf()].kind();
+            revert RootClosed(rootId, SafeCast.toUint8(kind));
+        }
+        _records[rootId] = word.withStatus(status);
+        faceValue = _faceValues[rootId];
+        // faceValue < 2**128 (checked at issue) and is part of the debtor's outstanding since then.
+        _credit[word.debtorOf()].outstanding -= SafeCast.toUint128(faceValue);
     }
 
     /// @inheritdoc IReceivableCertificate
     function redeem(address holder, uint256 id) external onlyEscrow returns (uint256 rootId, uint256 units) {
-        rootId = _lineage[id].rootId;
-        if (rootId == 0) revert UnknownCertificate(id);
-        if (_roots[rootId].status == RootStatus.ACTIVE) revert RootNotClosed(rootId);
+        uint256 rootWord;
+        (rootId, rootWord,) = _recordOf(id);
+        if (rootWord.kind() == RootStatus.ACTIVE) revert RootNotClosed(rootId);
         units = balanceOf(holder, id);
         if (units != 0) _burn(holder, id, units);
     }
@@ -232,10 +227,19 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
             uint8 status
         )
     {
-        Lineage memory lineage = _lineage[id];
-        if (lineage.rootId == 0) return (0, 0, 0, 0, address(0), 0, RootStatus.NONE);
-        Root memory root = _roots[lineage.rootId];
-        return (lineage.rootId, lineage.parentId, lineage.tier, lineage.amount, root.debtor, root.maturity, root.status);
+        uint256 word = _records[id];
+        uint256 kind = word.kind();
+        if (kind == 0) return (0, 0, 0, 0, address(0), 0, RootStatus.NONE);
+        uint256 rootWord = word;
+        if (kind == CertificateRecord.CHILD) {
+            (rootId, parentId, tier, amount) = (word.rootOf(), word.parentOf(), word.tierOf(), word.amountOf());
+            rootWord = _records[rootId];
+        } else {
+            (rootId, tier, amount) = (id, 1, _faceValues[id]);
+        }
+        debtor = rootWord.debtorOf();
+        maturity = SafeCast.toUint64(rootWord.maturityOf());
+        status = SafeCast.toUint8(rootWord.kind());
     }
 
     /// @inheritdoc IReceivableCertificate
@@ -293,10 +297,9 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         if (from != address(0) && to != address(0)) {
             if (_config.paused && from != _loanDesk) revert EnforcedPause();
             for (uint256 i; i < ids.length; ++i) {
-                uint256 rootId = _lineage[ids[i]].rootId;
-                if (rootId == 0) revert UnknownCertificate(ids[i]);
-                uint8 status = _roots[rootId].status;
-                if (status != RootStatus.ACTIVE) revert RootClosed(rootId, status);
+                (uint256 rootId, uint256 rootWord,) = _recordOf(ids[i]);
+                uint256 status = rootWord.kind();
+                if (status != RootStatus.ACTIVE) revert RootClosed(rootId, SafeCast.toUint8(status));
             }
             address inactive = _consortium.firstInactiveOf(from, to);
             if (inactive != address(0)) _checkCustody(from, to, inactive);
@@ -316,31 +319,41 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         revert IConsortium.InactiveMember(inactive);
     }
 
-    /// @dev Every rule of `split` but the amounts and the balance; returns the root and the children's tier.
-    function _checkSplit(uint256 id, address[] calldata to) private view returns (uint48 rootId, uint32 tier) {
+    /// @dev Every rule of `split` but the amounts and the balance; returns the root, the children's tier and the
+    ///      first child's id.
+    function _checkSplit(uint256 id, address[] calldata to)
+        private
+        view
+        returns (uint256 rootId, uint256 tier, uint256 firstId)
+    {
         Config memory config = _config;
         if (config.paused) revert EnforcedPause();
-        Lineage memory parent = _lineage[id];
-        rootId = parent.rootId;
-        if (rootId == 0) revert UnknownCertificate(id);
-        uint8 status = _roots[rootId].status;
-        if (status != RootStatus.ACTIVE) revert RootClosed(rootId, status);
-        tier = parent.tier + 1;
+        uint256 rootWord;
+        uint256 word;
+        (rootId, rootWord, word) = _recordOf(id);
+        uint256 status = rootWord.kind();
+        if (status != RootStatus.ACTIVE) revert RootClosed(rootId, SafeCast.toUint8(status));
+        // A root is tier 1; a child's tier is below maxTier <= 2**32-1, so + 1 fits.
+        tier = (rootId == id ? 1 : word.tierOf()) + 1;
         if (tier > config.maxTier) revert TierLimitExceeded(tier, config.maxTier);
+        firstId = config.nextId;
         _checkActive(msg.sender);
         uint256 inactive = _consortium.firstInactive(to);
         if (inactive != type(uint256).max) revert IConsortium.InactiveMember(to[inactive]);
     }
 
-    /// @dev Records and mints one child per recipient, with consecutive fresh ids; returns them and the total.
-    function _mintChildren(Lineage memory child, address[] calldata to, uint256[] calldata amounts)
+    /// @dev Records and mints one child per recipient, with consecutive fresh ids from `firstId`; returns them and
+    ///      the total. `child` is the children's record with a zero amount.
+    function _mintChildren(uint256 child, uint256 firstId, address[] calldata to, uint256[] calldata amounts)
         private
         returns (uint256[] memory childIds, uint256 total)
     {
         uint256 n = to.length;
-        uint256 firstId = _config.nextId;
-        _config.nextId = SafeCast.toUint48(firstId + n);
+        _config.nextId = SafeCast.toUint40(firstId + n);
         childIds = new uint256[](n);
+        // One pair of one-element arrays serves every child's mint (the movement hook keeps no reference).
+        uint256[] memory ids = new uint256[](1);
+        uint256[] memory values = new uint256[](1);
         for (uint256 i; i < n; ++i) {
             uint256 childId = firstId + i;
             uint256 amount = amounts[i];
@@ -348,19 +361,34 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
             // No balance reaches 2**128 (face values fit 128 bits); refusing larger amounts here also keeps
             // `total` from overflowing into an arithmetic panic when several amounts are near 2**256.
             if (amount > type(uint128).max) {
-                uint256 parentId = child.parentId;
+                uint256 parentId = child.parentOf();
                 revert ERC1155InsufficientBalance(msg.sender, balanceOf(msg.sender, parentId), amount, parentId);
             }
             total += amount;
             childIds[i] = childId;
-            // amount <= total <= parent balance <= root face value < 2**128 (else the burn reverts).
-            child.amount = SafeCast.toUint128(amount);
-            _lineage[childId] = child;
-            _mintUnchecked(to[i], childId, amount);
+            // amount < 2**128, checked above; the burn of the total checks the parent balance.
+            _records[childId] = child.withAmount(amount);
+            (ids[0], values[0]) = (childId, amount);
+            super._update(address(0), to[i], ids, values);
         }
     }
 
-    /// @dev Mints without the receiver hook; callers run the hook after all their effects.
+    /// @dev The root of certificate `id`, its root's word and `id`'s own; reverts for an unknown id.
+    function _recordOf(uint256 id) private view returns (uint256 rootId, uint256 rootWord, uint256 word) {
+        word = _records[id];
+        uint256 kind = word.kind();
+        if (kind == CertificateRecord.CHILD) {
+            rootId = word.rootOf();
+            rootWord = _records[rootId];
+        } else {
+            if (kind == 0) revert UnknownCertificate(id);
+            (rootId, rootWord) = (id, word);
+        }
+    }
+
+    /// @dev Mints without the receiver hook; callers run the hook after all their effects. Mints go to the
+    ///      bookkeeping under `_update` directly: its rules are for member-to-member moves, and calling through
+    ///      the override keeps it from being inlined into the transfer and burn paths (~90 gas on each).
     function _mintUnchecked(address to, uint256 id, uint256 value) private {
         uint256[] memory ids = new uint256[](1);
         uint256[] memory values = new uint256[](1);
