@@ -93,8 +93,10 @@ def test_nodeKilledMidDemo_clearErrorAndExit1_thenSameCommandResumesWithoutDupli
     finally:
         node.stop()
 
-    # With the node gone for good, an action fails at once with one clear line and exit code 1.
-    dead = _cli(*args[:-1])
+    # With the node gone for good, an action fails soon with one clear line and exit code 1: the retry policy
+    # gives up after its budget (10 s; tests/test_rpc.py counts it), so a process still running after a minute
+    # (TimeoutExpired) means retries nested again, as they once did (~90 s).
+    dead = _cli(*args[:-1], timeout=60)
     assert dead.returncode == 1
     assert "cannot reach the node" in _one_line_error(dead.stderr)
 

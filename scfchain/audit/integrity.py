@@ -22,8 +22,8 @@ from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector
 
 from ..deploy import Deployment
+from ..rpc import Rpc
 from .index import Indexer
-from .node import Node
 from .replay import ROLE_NAMES, Ledger
 from .store import Store
 
@@ -101,7 +101,7 @@ def _compare(a: int, b: int, mine: list[Row], theirs: list[Row], fail: Callable[
         fail(f"missing: {_show(t)} is on chain, not in the index", *_ids(t))
 
 
-def check_index(check: Any, store: Store, deployment: Deployment, node: Node, to_block: int,
+def check_index(check: Any, store: Store, deployment: Deployment, node: Rpc, to_block: int,
                 say: Callable[[str], None] = lambda _m: None) -> None:
     """Fills `check` (a verify Check): the index against fresh `eth_getLogs` over the deployment's blocks
     up to `to_block` (the index's cursor)."""
@@ -131,7 +131,7 @@ def check_index(check: Any, store: Store, deployment: Deployment, node: Node, to
         check.fail(f"… and {violations - MAX_DIFFERENCES} more differences")
 
 
-def check_members(check: Any, ledger: Ledger, node: Node, block: int) -> None:
+def check_members(check: Any, ledger: Ledger, node: Rpc, block: int) -> None:
     """Fills `check`: every member the events name, its activity, roles and name against the chain."""
     consortium = ledger.addresses.get("Consortium")
     if consortium is None:

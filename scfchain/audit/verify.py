@@ -11,8 +11,8 @@ from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector
 
 from ..deploy import Deployment
+from ..rpc import Rpc
 from .integrity import check_index, check_members
-from .node import Node
 from .replay import STATUS, Ledger
 from .store import Store
 
@@ -131,7 +131,7 @@ def _words(hexdata: str) -> list[int]:
 class OnChain:
     """Batched read-only calls at one block."""
 
-    def __init__(self, node: Node, block: int):
+    def __init__(self, node: Rpc, block: int):
         self.node, self.block = node, hex(block)
 
     def calls(self, requests: list[tuple[str, str]]) -> list[list[int] | None]:
@@ -143,7 +143,7 @@ def _enc(types: list[str], values: list[Any]) -> str:
     return abi_encode(types, values).hex()
 
 
-def verify(ledger: Ledger, node: Node, block: int | None = None,
+def verify(ledger: Ledger, node: Rpc, block: int | None = None,
            progress: Callable[[str], None] | None = None, store: Store | None = None,
            deployment: Deployment | None = None) -> Verdict:
     """Every check against the chain at `block`; given the index (`store`) and its `deployment`, also that
@@ -322,7 +322,7 @@ def verify(ledger: Ledger, node: Node, block: int | None = None,
     return Verdict(block, ledger.events, len(ledger.roots), len(ledger.certs), checks)
 
 
-def _integrity(ledger: Ledger, node: Node, block: int, checks: dict[str, Check], store: Store | None,
+def _integrity(ledger: Ledger, node: Rpc, block: int, checks: dict[str, Check], store: Store | None,
                deployment: Deployment | None, say: Callable[[str], None]) -> None:
     """Membership against the chain; the index against the chain's logs (only when the index is given)."""
     say("reading membership on-chain")
