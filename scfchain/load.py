@@ -27,12 +27,12 @@ from eth_utils import keccak
 
 from .anvil import Anvil
 from .chain import Chain, connect, mined_hash
+from .constants import DAY
 from .deploy import Deployment, deploy, deployment_on_chain
 from .errors import ErrorDecoder, ScfError
 from .lifecycle import Scf, role_id
 from .rpc import Rpc, RpcError
 
-DAY = 24 * 3600
 FACE = 1_024_000  # divisible by 2**10: halving down ten tiers leaves no rounding dust
 LOAN_UNITS = FACE // 2  # the tier-1 holder's remainder after its split, pledged
 LOAN_PRINCIPAL = FACE // 4

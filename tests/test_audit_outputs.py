@@ -9,7 +9,7 @@ from PIL import Image
 
 from scfchain.audit import Store, load
 from scfchain.audit.report import outstanding_series
-from scfchain.render import money
+from scfchain.constants import money
 from tests.audit_scenario import DAY, NAMES
 from tests.audit_support import audit, backend, indexed, ok_json, pg_cluster, raw_logs, start  # noqa: F401
 from tests.picture_support import svg_texts

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from scfchain import Anvil, Chain, Scf, connect, load_deployment
+from scfchain.constants import DAY
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -24,7 +25,6 @@ pytestmark = pytest.mark.tooling
 
 ROOT = Path(__file__).resolve().parent.parent
 SCFCHAIN = str(Path(sys.executable).parent / "scfchain")
-DAY = 24 * 3600
 
 
 def _node(state: Path, port: int | None = None) -> Anvil:

@@ -21,10 +21,11 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector
 
+from ..constants import ROLE_IDS
 from ..deploy import Deployment
 from ..rpc import Rpc
 from .index import Indexer
-from .replay import ROLE_NAMES, Ledger
+from .replay import Ledger
 from .store import Store
 
 MAX_DIFFERENCES = 50  # violations named per check; the count of the rest follows
@@ -33,7 +34,6 @@ Row = tuple[int, int, str, int, int, str, str, Any]  # block, log index, tx, tx 
 
 _SEL = {sig: "0x" + function_signature_to_4byte_selector(sig).hex()
         for sig in ("isActive(address)", "hasRole(bytes32,address)", "nameOf(address)")}
-ROLE_IDS = {name: value for value, name in ROLE_NAMES.items()}
 
 
 def _canonical(row: Row) -> str:
@@ -137,7 +137,7 @@ def check_members(check: Any, ledger: Ledger, node: Rpc, block: int) -> None:
     if consortium is None:
         return
     members = sorted(ledger.members.values(), key=lambda m: m.address)
-    roles = dict(ROLE_IDS)
+    roles = {name: "0x" + value.hex() for name, value in ROLE_IDS.items()}
     for m in members:  # roles the events name that this scfchain has no name for
         roles.update({r: r for r in m.roles if r.startswith("0x")})
     calls: list[tuple[str, str]] = []

@@ -10,10 +10,11 @@ from typing import Any, Callable
 from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector
 
+from ..constants import ROOT_STATUS, YEAR
 from ..deploy import Deployment
 from ..rpc import Rpc
 from .integrity import check_index, check_members
-from .replay import STATUS, Ledger
+from .replay import Ledger
 from .store import Store
 
 CHECKS = {
@@ -287,8 +288,8 @@ def verify(ledger: Ledger, node: Rpc, block: int | None = None,
         status = root.status if root else "none"
         if got is None or len(got) < 7:
             cl.fail(f"certificate {i}: certificate() gave no answer", i)
-        elif tuple(got[:6]) != want or STATUS.get(got[6]) != status:
-            have = f"root {got[0]}, parent {got[1]}, tier {got[2]}, amount {got[3]}, status {STATUS.get(got[6])}"
+        elif tuple(got[:6]) != want or ROOT_STATUS.get(got[6]) != status:
+            have = f"root {got[0]}, parent {got[1]}, tier {got[2]}, amount {got[3]}, status {ROOT_STATUS.get(got[6])}"
             cl.fail(f"certificate {i}: events say root {want[0]}, parent {want[1]}, tier {want[2]}, amount "
                     f"{want[3]}, status {status}; chain says {have}", i)
     ch = checks["holdings"]
@@ -550,4 +551,4 @@ def _loan_debts(ledger: Ledger, check: Check) -> None:
 def _max_debt(loan: Any) -> int:
     """The most a loan's debt can reach: its principal with interest over the whole span to maturity."""
     span = max(loan.maturity - loan.funded_at, 0)
-    return loan.principal + -(-loan.principal * loan.rate_bps * span // (10_000 * 365 * 86_400))
+    return loan.principal + -(-loan.principal * loan.rate_bps * span // (10_000 * YEAR))

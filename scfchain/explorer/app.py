@@ -23,6 +23,7 @@ from starlette.templating import Jinja2Templates
 from .. import render
 from ..audit.trace import box_lines, tree_node
 from ..audit.verify import SEL_CERT, OnChain
+from ..constants import money
 from ..errors import ScfError
 from ..rpc import RetryPolicy, Rpc
 from . import views
@@ -73,7 +74,7 @@ class Explorer:
         ledger = snap.ledger
 
         def m(units: int | None) -> str:
-            return "-" if units is None else render.money(units, ledger.decimals)
+            return "-" if units is None else money(units, ledger.decimals)
 
         def who(address: str | None) -> Markup:
             """A member by name, linked to its page where the full address is shown (also on hover)."""
