@@ -319,7 +319,7 @@ def run_load(
         lanes = min(lanes, (len(accounts) - 2) // per_lane)
         if lanes < 1:
             raise ScfError(f"load needs {2 + per_lane} unlocked accounts on the node, it has {len(accounts)}")
-        chain = Chain(w3)  # no retries of its own around `connect`'s provider: a dead node is reported in ~11 s
+        chain = Chain(w3)  # no retries of its own around `connect`'s provider: a dead node is reported in ~10 s
         op, bank = accounts[:2]
         plan = [Lane(accounts[2 + j * per_lane], list(accounts[3 + j * per_lane : 3 + j * per_lane + tiers]),
                      accounts[3 + j * per_lane + tiers]) for j in range(lanes)]

@@ -261,7 +261,7 @@ def test_load_nodeKilledMidRun_exit1WithOneLine_thenResumesOrRefusesWithoutRepea
         run, _ = _start(cmd, "split tier 1→2")
         node.process.send_signal(signal.SIGKILL)
         node.process.wait()
-        _, rest = run.communicate(timeout=120)  # the requests in flight are retried for ~11 s, then it gives up
+        _, rest = run.communicate(timeout=120)  # the requests in flight are retried for ~10 s (the retry budget), then it gives up
     finally:
         node.stop()
     assert run.returncode == 1, rest
