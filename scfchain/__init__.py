@@ -1,14 +1,16 @@
 """scfchain: multi-tier accounts-receivable financing on an EVM chain.
 
 Public API: `connect`, `Chain`, `load_signer`, `deploy`, `load_deployment`, `Scf` (one method per
-lifecycle action), `Anvil` and `HardhatNode` (embedded local nodes) and the error types.
+lifecycle action), `Anvil` and `HardhatNode` (embedded local nodes), `Rpc` (the JSON-RPC layer's client) and
+the error types.
 """
 from .anvil import Anvil
-from .chain import Chain, RpcError, connect, load_signer
+from .chain import Chain, connect, load_signer
 from .deploy import Deployment, deploy, load_deployment
 from .errors import ContractError, ScfError
 from .hardhat import HardhatNode
 from .lifecycle import Certificate, Scf, role_id
+from .rpc import NodeError, Rpc, RpcError
 
 __all__ = [
     "Anvil",
@@ -17,6 +19,8 @@ __all__ = [
     "ContractError",
     "Deployment",
     "HardhatNode",
+    "NodeError",
+    "Rpc",
     "RpcError",
     "Scf",
     "ScfError",

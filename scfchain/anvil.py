@@ -9,8 +9,7 @@ import time
 from types import TracebackType
 from typing import IO
 
-import requests
-
+from .rpc import RetryPolicy, Rpc, RpcError
 from .toolchain import ToolchainError, anvil_path
 
 
@@ -49,6 +48,7 @@ class LocalNode:
         self.process = subprocess.Popen(self._args, stdout=subprocess.DEVNULL, stderr=self._log, cwd=self._cwd,
                                         env=self._env)
         deadline = time.monotonic() + self._timeout
+        probe = Rpc(self.url, timeout=1, retry=RetryPolicy(budget=0))  # this loop polls: no retries inside
         # Startup can take seconds on a loaded machine: poll until it answers JSON-RPC.
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -57,10 +57,9 @@ class LocalNode:
                 self.stop()
                 raise ToolchainError(f"{self.name} exited at start: {err.strip()[:300]}")
             try:
-                r = requests.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, timeout=1)
-                if r.ok:
-                    return self
-            except requests.RequestException:
+                probe.call("eth_chainId")
+                return self
+            except RpcError:
                 pass
             time.sleep(0.1)
         self.stop()

@@ -16,11 +16,11 @@ from eth_utils import keccak
 
 from .anvil import Anvil
 from .chain import Chain, connect
+from .constants import DAY
 from .deploy import deploy
 from .lifecycle import Scf
 from .toolchain import ROOT, compile_contracts
 
-DAY = 24 * 3600
 ZERO = "0x" + "00" * 20
 
 TARGETS = {

@@ -1,4 +1,5 @@
-"""Chain access: connecting, signing, sending with EIP-1559 fees, nonces, confirmations and retries.
+"""Chain access: connecting, signing, sending with EIP-1559 fees, nonces and confirmations (requests and their
+retries: `rpc`, the JSON-RPC layer).
 
 Works with any web3.py `Web3` (brownie's included). A signer is either an eth-account `LocalAccount`
 (signed here; keys never leave the process and are never printed) or the address of an account the
@@ -14,7 +15,6 @@ from getpass import getpass
 from pathlib import Path
 from typing import Any, Callable, TypeVar, Union
 
-import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
@@ -23,56 +23,10 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 
 from .errors import ContractError, ErrorDecoder, ScfError
+from .rpc import DEFAULT_RETRY, Provider, RetryPolicy, RpcError, Unreachable
 
 Signer = Union[LocalAccount, str]
 T = TypeVar("T")
-
-TRANSIENT = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
-
-
-class RpcError(ScfError):
-    """The node could not be reached or refused a request; `data`: the `data` of the node's error, if any."""
-
-    def __init__(self, message: str, data: Any = None):
-        super().__init__(message)
-        self.data = data
-
-
-def with_retries(call: Callable[[], T], retries: int, give_up: Callable[[Exception], Exception],
-                 transient: tuple[type[Exception], ...] = TRANSIENT) -> T:
-    """Runs `call`, retrying `transient` faults with backoff (0.2 s, doubling, at most 5 s) up to `retries`
-    times; when the last attempt fails too, raises `give_up(fault)` in its place."""
-    delay = 0.2
-    for attempt in range(retries + 1):
-        try:
-            return call()
-        except transient as exc:
-            if attempt == retries:
-                raise give_up(exc) from None
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
-    raise AssertionError("unreachable")
-
-
-def rpc_session(url: str) -> requests.Session:
-    """A requests session for JSON-RPC to `url`: proxy settings are read from the environment once, not on
-    every request as requests does by default (a tenth of a busy client's time)."""
-    session = requests.Session()
-    session.proxies = requests.utils.get_environ_proxies(url)
-    session.trust_env = False
-    return session
-
-
-def post_retrying(session: requests.Session, url: str, payload: Any, timeout: float, retries: int) -> requests.Response:
-    """POSTs `payload` as JSON-RPC, retrying dropped connections and timeouts (`with_retries`); a node that
-    stays unreachable becomes an RpcError. The answer is returned as it is, whatever its HTTP status."""
-    return with_retries(
-        lambda: session.post(url, json=payload, timeout=timeout),
-        retries,
-        lambda exc: RpcError(f"node unreachable at {url}: {type(exc).__name__}"),
-        (requests.ConnectionError, requests.Timeout),
-    )
-
 
 def revert_payload(data: Any) -> str | bytes | None:
     """The revert data in a node's error: Anvil (and geth) give it as the error's `data` string, Hardhat as
@@ -100,28 +54,14 @@ def address_of(signer: Signer) -> str:
     return to_checksum_address(signer if isinstance(signer, str) else signer.address)
 
 
-class RetryingHTTPProvider(Web3.HTTPProvider):
-    """An HTTP provider that retries every request (views included) over transient connection faults.
-
-    Resending is safe: reads are idempotent, and a transaction carries its nonce, so a node that already
-    has it answers "already known" (handled in `Chain._send`)."""
-
-    retries = 6
-
-    def make_request(self, method: Any, params: Any) -> Any:
-        return with_retries(lambda: super(RetryingHTTPProvider, self).make_request(method, params), self.retries,
-                            lambda exc: exc)
-
-
-def connect(rpc_url: str, timeout: float = 30.0, retries: int = 6) -> Web3:
-    """A Web3 on `rpc_url` that retries transient faults, checked to answer."""
-    provider = RetryingHTTPProvider(rpc_url, request_kwargs={"timeout": timeout})
-    provider.retries = retries
-    w3 = Web3(provider)
+def connect(rpc_url: str, timeout: float = 30.0, retry: RetryPolicy = DEFAULT_RETRY) -> Web3:
+    """A Web3 on `rpc_url` through the JSON-RPC layer (`rpc.Provider`: its session and retry policy), checked to
+    answer."""
+    w3 = Web3(Provider(rpc_url, timeout, retry))
     try:
         w3.eth.chain_id
-    except TRANSIENT as exc:
-        raise RpcError(f"cannot reach the node at {rpc_url}: {type(exc).__name__}") from None
+    except Unreachable as exc:
+        raise RpcError(f"cannot reach the node at {rpc_url}: {exc.fault}") from None
     return w3
 
 
@@ -166,16 +106,16 @@ class Chain:
         w3: Web3,
         decoder: ErrorDecoder | None = None,
         confirmations: int = 0,
-        retries: int | None = None,
         receipt_timeout: float = 180.0,
         gas_buffer: float = 1.2,
     ):
         self.w3 = w3
         self.decoder = decoder or ErrorDecoder([])
         self.confirmations = confirmations
-        # A provider from `connect` retries each request itself: retrying around it again would multiply the
-        # wait before a dead node is reported (~90 s instead of ~11 s). Other providers (brownie's) get 6.
-        self.retries = (0 if isinstance(w3.provider, RetryingHTTPProvider) else 6) if retries is None else retries
+        # One retry per request: a provider from `connect` retries each request itself (the JSON-RPC layer's
+        # policy), so nothing is retried here; around another provider (brownie's) the same policy runs here.
+        # Nested retries once made a dead node take ~90 s to report.
+        self.retry = None if isinstance(w3.provider, Provider) else DEFAULT_RETRY
         self.receipt_timeout = receipt_timeout
         self.gas_buffer = gas_buffer
         self._nonces: dict[str, int] = {}
@@ -183,10 +123,9 @@ class Chain:
         self._chain_id: int | None = None
 
     # ------------------------------------------------------------ resilience
-    def rpc(self, call: Callable[[], T], what: str = "request") -> T:
-        """Runs an RPC call, retrying transient faults (connection drops, timeouts) with backoff."""
-        return with_retries(call, self.retries,
-                            lambda exc: RpcError(f"node unreachable during {what}: {type(exc).__name__}"))
+    def rpc(self, call: Callable[[], T], what: str = "request", idempotent: bool = True) -> T:
+        """Runs an RPC call under the layer's retry policy where the provider does not apply it itself."""
+        return call() if self.retry is None else self.retry.run(call, idempotent, f"during {what}")
 
     @property
     def chain_id(self) -> int:
@@ -261,31 +200,24 @@ class Chain:
                    ContractError("Reverted", {}, "transaction reverted (out of gas or state changed)")) from None
 
     def _send_once(self, tx: dict[str, Any], signer: Signer) -> HexBytes:
+        # Both sends are idempotent (`rpc.idempotent`): the nonce is set, so a resend is the same transaction.
         if isinstance(signer, str):
             return self.rpc(lambda: self.w3.eth.send_transaction(tx), "eth_sendTransaction")
         raw = signer.sign_transaction(tx).raw_transaction
         tx_hash = HexBytes(Web3.keccak(raw))
-        delay = 0.2
-        for attempt in range(self.retries + 1):
-            try:
-                self.w3.eth.send_raw_transaction(raw)
+        try:
+            self.rpc(lambda: self.w3.eth.send_raw_transaction(raw), "eth_sendRawTransaction")
+        except Web3RPCError as exc:
+            if mined_revert(exc) is not None:
+                raise
+            text = str(exc).lower()
+            # Sent again after a dropped connection (the retry policy): the node already has it, or mined it.
+            if "already known" in text or "already imported" in text:
                 return tx_hash
-            except TRANSIENT:
-                if attempt == self.retries:
-                    raise RpcError("node unreachable while sending a transaction") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            except Web3RPCError as exc:
-                if mined_revert(exc) is not None:
-                    raise
-                text = str(exc).lower()
-                # A resubmission after a dropped connection: the node already has it.
-                if "already known" in text or "already imported" in text:
-                    return tx_hash
-                if "nonce too low" in text and attempt > 0 and self._receipt_or_none(tx_hash):
-                    return tx_hash
-                raise RpcError(f"node refused the transaction: {exc}") from None
-        raise AssertionError("unreachable")
+            if "nonce too low" in text and self._receipt_or_none(tx_hash):
+                return tx_hash
+            raise RpcError(f"node refused the transaction: {exc}") from None
+        return tx_hash
 
     def _receipt_or_none(self, tx_hash: HexBytes) -> Any:
         try:

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .audit.cli import add_audit_commands, cmd_audit
-from .chain import TRANSIENT, Chain, RpcError, connect, load_signer
+from .chain import Chain, connect, load_signer
 from .cliargs import whole_number as _int
 from .document_cli import add_document_commands, cmd_document, issue_document_hash
 from .deploy import DEFAULT_GRACE_PERIOD, default_deployment_path, deploy, load_deployment
 from .errors import ScfError
+from .rpc import TRANSIENT, RpcError, Unreachable
 from .toolchain import ToolchainError
 
 
@@ -426,7 +427,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         COMMANDS[args.command](args)
     except (ScfError, ToolchainError, RpcError) as exc:
-        print(f"scfchain: {exc}", file=sys.stderr)
+        again = "; run the same command again once it is back" if isinstance(exc, Unreachable) else ""
+        print(f"scfchain: {exc}{again}", file=sys.stderr)
         return 1
     except TRANSIENT as exc:  # the node went away in the middle of a run, outside a retried request
         print(f"scfchain: the node stopped answering ({type(exc).__name__}); run the same command again once it "

@@ -16,9 +16,9 @@ from .chain import Chain, connect
 from .deploy import deploy, deployment_on_chain
 from .errors import ScfError
 from .lifecycle import Scf, role_id
-from .render import money, svg_tree, text_tree
+from .constants import DAY, money
+from .render import svg_tree, text_tree
 
-DAY = 24 * 3600
 UNIT = 100  # dCNY has 2 decimals
 AUDIT_DB = "deployment.audit.sqlite"  # the auditor's index of the demo's chain (beside deployment.json)
 LOAN = {"units": 150_000 * UNIT, "principal": 120_000 * UNIT, "rateBps": 800, "repayOnDemand": 40_000 * UNIT}

@@ -12,9 +12,10 @@ from web3.contract import Contract
 
 from .chain import Chain, Signer, address_of
 from .errors import ErrorDecoder, ScfError
-from .toolchain import ROOT, SYSTEM, compile_contracts
+from .constants import DAY, SYSTEM
+from .toolchain import ROOT, compile_contracts
 
-DEFAULT_GRACE_PERIOD = 7 * 24 * 3600
+DEFAULT_GRACE_PERIOD = 7 * DAY
 DEPLOYMENTS_DIR = ROOT / "deployments"
 
 

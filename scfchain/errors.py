@@ -6,6 +6,8 @@ from typing import Any, Iterable
 from eth_abi import decode as abi_decode
 from eth_utils import function_abi_to_4byte_selector, to_checksum_address
 
+from .constants import LOAN_STATES, ROLE_NAMES
+
 PANICS = {
     0x01: "assertion failed",
     0x11: "arithmetic overflow or underflow",
@@ -76,29 +78,11 @@ TEMPLATES = {
     "UnsolicitedTransfer": "the loan desk takes certificates only through requestLoan ({operator} tried)",
 }
 # Values shown by name instead of number: (error, argument) -> names.
-LOAN_STATE_NAMES = {0: "none", 1: "requested", 2: "funded", 3: "repaid", 4: "settled", 5: "cancelled"}
-NAMED_VALUES = {("InvalidLoanState", "state"): LOAN_STATE_NAMES}
-
-ROLE_NAMES = [
-    "OPERATOR_ROLE",
-    "CORE_ENTERPRISE_ROLE",
-    "SUPPLIER_ROLE",
-    "FINANCIER_ROLE",
-    "GUARANTOR_ROLE",
-    "CLEARING_ROLE",
-]
+NAMED_VALUES = {("InvalidLoanState", "state"): LOAN_STATES}
 
 
 def _role_label(value: Any) -> Any:
-    from eth_utils import keccak
-
-    if isinstance(value, bytes) and len(value) == 32:
-        if value == b"\x00" * 32:
-            return "DEFAULT_ADMIN_ROLE"
-        for name in ROLE_NAMES:
-            if keccak(text=name) == value:
-                return name
-    return value
+    return ROLE_NAMES.get(value, value) if isinstance(value, bytes) else value
 
 
 def _describe(name: str, args: dict[str, Any]) -> str:

@@ -4,17 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from eth_utils import is_address, keccak, to_checksum_address
+from eth_utils import is_address, to_checksum_address
 from web3 import Web3
 from web3.logs import DISCARD
 
 from .chain import Chain, Signer, address_of
+from .constants import DAY, LOAN_STATES, ROLE_IDS, ROLES, ROOT_STATUS
 from .deploy import Deployment
 from .errors import ScfError
 
-ROLES = ["CORE_ENTERPRISE_ROLE", "SUPPLIER_ROLE", "FINANCIER_ROLE", "GUARANTOR_ROLE", "CLEARING_ROLE", "OPERATOR_ROLE"]
-STATUS = {0: "none", 1: "active", 2: "paid", 3: "defaulted"}
-LOAN_STATES = {0: "none", 1: "requested", 2: "funded", 3: "repaid", 4: "settled", 5: "cancelled"}
 ZERO_ADDRESS = "0x" + "00" * 20
 MAX_UINT = 2**256 - 1
 
@@ -22,13 +20,13 @@ MAX_UINT = 2**256 - 1
 def role_id(name: str) -> bytes:
     """`keccak256(name)` for a role name (`SUPPLIER` or `SUPPLIER_ROLE`); DEFAULT_ADMIN_ROLE is zero."""
     name = name.upper()
-    if name in ("DEFAULT_ADMIN", "DEFAULT_ADMIN_ROLE", "ADMIN"):
-        return b"\x00" * 32
+    if name in ("DEFAULT_ADMIN", "ADMIN"):
+        name = "DEFAULT_ADMIN_ROLE"
     if not name.endswith("_ROLE"):
         name += "_ROLE"
-    if name not in ROLES:
+    if name not in ROLE_IDS:
         raise ScfError(f"unknown role {name!r}: one of {', '.join(ROLES)}")
-    return keccak(text=name)
+    return ROLE_IDS[name]
 
 
 def checked_address(value: str, what: str = "address") -> str:
@@ -302,7 +300,7 @@ class Scf:
         checked_amount(annual_rate_bps, "annual rate (bps)", minimum=0)
         lender = ZERO_ADDRESS if lender is None else checked_address(lender, "lender")
         if expiry is None:
-            expiry = self.now() + 7 * 24 * 3600
+            expiry = self.now() + 7 * DAY
         desk = self.loan_desk
         self._approve_certificates(borrower, desk.address, "approve loan desk")
         fn = desk.functions.requestLoan(cert_id, units, principal, annual_rate_bps, lender, expiry)
@@ -366,7 +364,7 @@ class Scf:
     # ------------------------------------------------------------ views
     def certificate(self, cert_id: int) -> Certificate:
         r = self.certificates.functions.certificate(cert_id).call()
-        return Certificate(cert_id, r[0], r[1], r[2], r[3], r[4], r[5], STATUS.get(r[6], str(r[6])))
+        return Certificate(cert_id, r[0], r[1], r[2], r[3], r[4], r[5], ROOT_STATUS.get(r[6], str(r[6])))
 
     def balance(self, holder: str, cert_id: int) -> int:
         return self.certificates.functions.balanceOf(checked_address(holder), cert_id).call()

@@ -26,13 +26,13 @@ from eth_utils import function_signature_to_4byte_selector as selector
 from eth_utils import keccak
 
 from .anvil import Anvil
-from .chain import Chain, RpcError, connect, mined_hash
+from .chain import Chain, connect, mined_hash
+from .constants import DAY
 from .deploy import Deployment, deploy, deployment_on_chain
 from .errors import ErrorDecoder, ScfError
 from .lifecycle import Scf, role_id
-from .rpc import BatchRpc
+from .rpc import Rpc, RpcError
 
-DAY = 24 * 3600
 FACE = 1_024_000  # divisible by 2**10: halving down ten tiers leaves no rounding dust
 LOAN_UNITS = FACE // 2  # the tier-1 holder's remainder after its split, pledged
 LOAN_PRINCIPAL = FACE // 4
@@ -130,7 +130,7 @@ class LoadResult:
         return all(self.checks.values())
 
 
-def send_rounds(rpc: BatchRpc, queues: Sequence[Sequence[tuple[str, list[Any]]]]) -> list[list[Any]]:
+def send_rounds(rpc: Rpc, queues: Sequence[Sequence[tuple[str, list[Any]]]]) -> list[list[Any]]:
     """Sends each sender's queue in order: one JSON-RPC batch per round, holding the next transaction of
     every sender, one batch at a time. A node may handle a batch in any order, and Anvil drops or strands a
     transaction that arrives before its predecessor, so no batch holds two transactions of one sender and
@@ -149,7 +149,7 @@ def send_rounds(rpc: BatchRpc, queues: Sequence[Sequence[tuple[str, list[Any]]]]
     return results
 
 
-def resend_lost(rpc: BatchRpc, queues: Sequence[Sequence[tuple[str, list[Any]]]],
+def resend_lost(rpc: Rpc, queues: Sequence[Sequence[tuple[str, list[Any]]]],
                 hashes: Sequence[Sequence[str]]) -> int:
     """Sends again, each sender's in nonce order (`send_rounds`), the transactions of `queues` (already sent,
     their hashes in `hashes`) that the node no longer knows; returns how many. Same nonce and fields, so each
@@ -164,7 +164,7 @@ def resend_lost(rpc: BatchRpc, queues: Sequence[Sequence[tuple[str, list[Any]]]]
     return sum(map(len, lost))
 
 
-def await_mined(rpc: BatchRpc, hashes: Sequence[str], seal: bool, resend: Callable[[list[str]], None],
+def await_mined(rpc: Rpc, hashes: Sequence[str], seal: bool, resend: Callable[[list[str]], None],
                 stall_after: float = 0.5, timeout: float = 300.0) -> list[dict[str, Any]]:
     """Waits until `hashes` are mined and returns their receipts. `seal`: the node mines on demand, so mine
     a block first and again whenever one did not take everything. `resend(pending)` runs when nothing was
@@ -180,7 +180,7 @@ def await_mined(rpc: BatchRpc, hashes: Sequence[str], seal: bool, resend: Callab
     return rpc.wait_receipts(hashes, timeout, on_stall=next_block, stall_after=0.0)
 
 
-def revert_data(rpc: BatchRpc, tx_hash: str) -> str | None:
+def revert_data(rpc: Rpc, tx_hash: str) -> str | None:
     """What a mined transaction reverted with (its call's output), by tracing it where the node can; None where
     it cannot. Anvil and geth: debug_traceTransaction's callTracer (`output`); Hardhat only has the default
     struct-log tracer (`returnValue`; geth's gives it without 0x), asked here for no memory, stack or storage."""
@@ -208,7 +208,7 @@ class Pipeline:
 
     def __init__(self, url: str, tip: int, seal: bool = False, stall_after: float = 0.5,
                  decoder: ErrorDecoder | None = None):
-        self.rpc = BatchRpc(url)
+        self.rpc = Rpc(url)
         self.decoder = decoder or ErrorDecoder([])  # the contracts' custom errors, to say why one reverted
         self.tip = tip
         self.seal = seal
@@ -319,7 +319,7 @@ def run_load(
         lanes = min(lanes, (len(accounts) - 2) // per_lane)
         if lanes < 1:
             raise ScfError(f"load needs {2 + per_lane} unlocked accounts on the node, it has {len(accounts)}")
-        chain = Chain(w3)  # no retries of its own around `connect`'s provider: a dead node is reported in ~11 s
+        chain = Chain(w3)  # no retries of its own around `connect`'s provider: a dead node is reported in ~10 s
         op, bank = accounts[:2]
         plan = [Lane(accounts[2 + j * per_lane], list(accounts[3 + j * per_lane : 3 + j * per_lane + tiers]),
                      accounts[3 + j * per_lane + tiers]) for j in range(lanes)]
@@ -335,7 +335,7 @@ def run_load(
             if deployment_out:  # for auditors (`scfchain audit … --deployment FILE`) and for resuming
                 _save(deployment, Path(deployment_out), params)
         else:
-            rpc = BatchRpc(rpc_url)
+            rpc = Rpc(rpc_url)
             senders = [op, bank, *(a for lane in plan for a in (lane.core, *lane.holders, lane.factor))]
             await_pool_drained(rpc, senders, pending_timeout)
             found = OnChain.read(rpc, deployment)
@@ -383,7 +383,7 @@ def _resumable(w3: Any, path: Path, operator: str, params: dict[str, int]) -> De
     return deployment
 
 
-def await_pool_drained(rpc: BatchRpc, senders: Sequence[str], timeout: float = PENDING_TIMEOUT) -> None:
+def await_pool_drained(rpc: Rpc, senders: Sequence[str], timeout: float = PENDING_TIMEOUT) -> None:
     """Waits until every sender's "pending" nonce equals its "latest" one: the transactions an earlier run left
     in the node's pool are mined, so the chain shows all it did. A node that mines by itself (automine or a
     block time, as a node given by URL does) gets there; one that seals blocks on demand (automine off, no
@@ -404,7 +404,7 @@ def await_pool_drained(rpc: BatchRpc, senders: Sequence[str], timeout: float = P
         time.sleep(0.2)
 
 
-def _logs(rpc: BatchRpc, address: str | list[str], topics: list[Any], from_block: int, to_block: int) -> list[dict[str, Any]]:
+def _logs(rpc: Rpc, address: str | list[str], topics: list[Any], from_block: int, to_block: int) -> list[dict[str, Any]]:
     return rpc.call("eth_getLogs", [{"fromBlock": hex(from_block), "toBlock": hex(to_block), "address": address,
                                      "topics": topics}])
 
@@ -430,7 +430,7 @@ class OnChain:
     block: int = 0  # the block the events were read up to
 
     @classmethod
-    def read(cls, rpc: BatchRpc, deployment: Deployment) -> "OnChain":
+    def read(cls, rpc: Rpc, deployment: Deployment) -> "OnChain":
         first, last = deployment.block, int(rpc.call("eth_blockNumber"), 16)
         cert, desk, escrow, token, loan_desk = (deployment.address(name) for name in (
             "ReceivableCertificate", "FinancingDesk", "SettlementEscrow", "PaymentToken", "LoanDesk"))
@@ -480,7 +480,7 @@ class OnChain:
         }
         return found
 
-    def gaps(self, rpc: BatchRpc, deployment: Deployment) -> list[str]:
+    def gaps(self, rpc: Rpc, deployment: Deployment) -> list[str]:
         """Where the contracts' state (at the block the events were read up to) and the events disagree:
         certificates minted, offers posted, tokens minted, and the desk's and the escrow's token balances against
         what the events moved. On a node whose history lacks events its state shows (an Anvil restarted from a
@@ -695,7 +695,7 @@ def _drive(
                       skipped if found is not None else {})
 
 
-def _audit(scf: Scf, rpc: BatchRpc, roots: list[int], held: dict[str, list[int]], n: int, paid_out: int,
+def _audit(scf: Scf, rpc: Rpc, roots: list[int], held: dict[str, list[int]], n: int, paid_out: int,
            proceeds: int, loans: dict[int, int], pledged: list[int]) -> dict[str, bool]:
     """The money-legs checks: every root paid and closed, every unit burned (the loan desk's pledged ones too),
     payouts = face values, every loan in the state it was driven to (`loans`: id → 3 repaid or 4 settled), and
@@ -731,7 +731,7 @@ def raw_throughput(rpc_url: str, count: int = 3000, senders: int = 8, seal: bool
     Account.enable_unaudited_hdwallet_features()
     mnemonic = "test test test test test test test test test test test junk"  # Anvil's dev accounts
     keys = [Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{i}") for i in range(senders)]
-    rpc = BatchRpc(rpc_url)
+    rpc = Rpc(rpc_url)
     chain_id = int(rpc.call("eth_chainId"), 16)
     base = int(rpc.call("eth_getBlockByNumber", ["latest", False])["baseFeePerGas"], 16)
     queues = []

@@ -12,6 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
+from .constants import money
 from .errors import ScfError
 
 if TYPE_CHECKING:  # imported where used: lifecycle pulls in web3, graphviz is only needed for pictures
@@ -26,13 +27,6 @@ Link = Callable[[int], str]
 FONT = "DejaVu Sans"  # Debian's fonts-dejavu-core, a dependency of graphviz and chromium
 STATUS_COLORS = {"active": "#e8f1fb", "paid": "#e6f5e9", "defaulted": "#fdecea"}
 EDGE_COLOR, BORDER_COLOR, LINE_COLOR = "#888888", "#445566", "#2463a6"
-
-
-def money(units: int, decimals: int = 2) -> str:
-    """Token units as a decimal amount: 100000000 -> '1,000,000.00'."""
-    sign = "-" if units < 0 else ""
-    whole, frac = divmod(abs(units), 10**decimals)
-    return f"{sign}{whole:,}.{frac:0{decimals}d}" if decimals else f"{sign}{whole:,}"
 
 
 def _holders(node: "TreeNode", name: Namer) -> str:

@@ -29,17 +29,6 @@ SETTINGS: dict[str, Any] = {
     "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
 }
 
-# The deployable system, in deployment order.
-SYSTEM = [
-    "Consortium",
-    "PaymentToken",
-    "ReceivableCertificate",
-    "CreditGuarantee",
-    "FinancingDesk",
-    "SettlementEscrow",
-    "LoanDesk",
-]
-
 
 class ToolchainError(RuntimeError):
     """The compiler or a local node (Anvil, Hardhat) is missing or failed."""

@@ -9,8 +9,8 @@ from typing import Any
 from eth_utils import keccak
 
 from scfchain import Chain, Scf, deploy
+from scfchain.constants import DAY
 
-DAY = 24 * 3600
 U = 100  # 2 decimals
 NAMES = {
     "core": "Sichuan Tech Co.", "t1": "Chengdu Precision Parts", "t2a": "Mianyang Castings", "t2b": "Deyang Wiring",

@@ -1,4 +1,5 @@
-"""Many view calls in one JSON-RPC batch (one HTTP round trip), decoded with brownie's ABI handling.
+"""Many view calls in one JSON-RPC batch (one HTTP round trip, through the JSON-RPC layer), decoded with
+brownie's ABI handling.
 
 The stateful fuzz test reads the whole system after every step; one `eth_call` per value would cost more
 than the step itself."""
@@ -6,14 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
 from brownie import web3
+
+from scfchain.rpc import NodeError, Rpc
 
 
 class BatchReader:
     def __init__(self) -> None:
-        self.url = web3.provider.endpoint_uri
-        self.session = requests.Session()
+        self.rpc = Rpc(web3.provider.endpoint_uri)
         self._calls: list[tuple[Any, str, str]] = []
 
     def add(self, method: Any, *args: Any) -> int:
@@ -22,16 +23,12 @@ class BatchReader:
         return len(self._calls) - 1
 
     def run(self, block: str = "latest") -> list[Any]:
-        payload = [
-            {"jsonrpc": "2.0", "id": i, "method": "eth_call", "params": [{"to": to, "data": data}, block]}
-            for i, (_, to, data) in enumerate(self._calls)
-        ]
-        answers = {a["id"]: a for a in self.session.post(self.url, json=payload, timeout=60).json()}
+        answers = self.rpc.batch([("eth_call", [{"to": to, "data": data}, block]) for _, to, data in self._calls],
+                                 chunk=len(self._calls) or 1)
         out = []
-        for i, (method, _, _) in enumerate(self._calls):
-            answer = answers[i]
-            if "error" in answer:
-                raise AssertionError(f"view call {method._name} failed: {answer['error']}")
-            out.append(method.decode_output(answer["result"]))
+        for (method, _, _), answer in zip(self._calls, answers):
+            if isinstance(answer, NodeError):
+                raise AssertionError(f"view call {method._name} failed: {answer}")
+            out.append(method.decode_output(answer))
         self._calls = []
         return out

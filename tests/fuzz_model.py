@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 
 from eth_utils import keccak
 
-DAY = 24 * 3600
-YEAR = 365 * DAY
+from scfchain.constants import YEAR
 BPS = 10_000
 MAX_RATE_BPS = 10_000
 MAX_SPLIT_CHILDREN = 64

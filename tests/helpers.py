@@ -6,11 +6,10 @@ from contextlib import contextmanager
 import brownie
 from eth_utils import keccak
 
-from scfchain.errors import ROLE_NAMES  # the six role names besides DEFAULT_ADMIN_ROLE
+from scfchain.constants import DAY, ROLES  # noqa: F401 — DAY for the tests; the six role names besides DEFAULT_ADMIN_ROLE
 
-DAY = 24 * 3600
-
-ROLE = {name: "0x" + keccak(text=name).hex() for name in ROLE_NAMES}
+# the ids as OpenZeppelin's AccessControl defines them (keccak256 of the name), not scfchain's table
+ROLE = {name: "0x" + keccak(text=name).hex() for name in ROLES}
 ROLE["DEFAULT_ADMIN_ROLE"] = "0x" + "00" * 32
 
 

@@ -11,12 +11,12 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import requests
 
-from scfchain.audit import Node, Store, index, load
+from scfchain.audit import Store, index, load
 from scfchain.audit.events import Decoder
 from scfchain.audit.index import Indexer
 from scfchain.errors import ScfError
+from scfchain.rpc import Rpc
 from tests.audit_support import SCFCHAIN, audit, backend, dump, indexed, ok_json, pg_cluster, raw_logs, start  # noqa: F401
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
@@ -82,7 +82,7 @@ def test_index_keepsTheUnconfirmedTailProvisional(s, tmp_path):
 
 @pytest.mark.parametrize("prefetch", [True, False], ids=["prefetch-thread", "serial"])
 def test_index_interruptedHalfWay_resumesToTheSameDatabase(s, tmp_path, prefetch):
-    node = Node(s["url"])
+    node = Rpc(s["url"])
     whole_db, part_db = s["backend"].new("whole"), s["backend"].new("part")
     whole = Store(whole_db)
     Indexer(node, s["dep"], whole, confirmations=0, chunk=3).run()
@@ -122,7 +122,7 @@ def test_index_workerProcesses_storeTheSameRows(s, tmp_path, monkeypatch):
     monkeypatch.setattr(index_module, "PARALLEL_FROM", 1)  # every answer goes to the worker processes
     db = s["backend"].new("workers")
     store = Store(db)
-    ix = Indexer(Node(s["url"]), s["dep"], store, confirmations=0, chunk=4)
+    ix = Indexer(Rpc(s["url"]), s["dep"], store, confirmations=0, chunk=4)
     ix.parallel, ix.workers = True, 2  # whatever the machine's core count
     result = ix.run()
     store.close()
@@ -131,8 +131,10 @@ def test_index_workerProcesses_storeTheSameRows(s, tmp_path, monkeypatch):
 
 
 class Proxy(BaseHTTPRequestHandler):
-    """Handler of a node in front of Anvil (`upstream`); subclasses change what passes through."""
+    """Handler of a node in front of Anvil (`upstream`, a client of it: `node`); subclasses change what passes
+    through."""
     upstream = ""
+    node: Rpc
 
     def reply(self, data):
         self.send_response(200)
@@ -148,7 +150,7 @@ class Proxy(BaseHTTPRequestHandler):
 @contextmanager
 def proxy(handler, upstream):
     """Serves `handler` in front of `upstream` on a free local port; yields its URL."""
-    handler.upstream = upstream
+    handler.upstream, handler.node = upstream, Rpc(upstream)
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -174,7 +176,7 @@ class Refusing(Proxy):
                     replies.append({"jsonrpc": "2.0", "id": c["id"],
                                     "error": {"code": -32005, "message": "query exceeds max block range 4"}})
                     continue
-            r = requests.post(self.upstream, json=c, timeout=30).json()
+            r = self.node.post(c)
             if c["method"] == "eth_getLogs":
                 for log in r.get("result", []):
                     log.pop("blockTimestamp", None)
@@ -187,7 +189,7 @@ def test_index_nodeRefusingWideRanges_shrinksTheChunk(s, tmp_path):
     with proxy(Refusing, s["url"]) as url:
         db = s["backend"].new("refused")
         store = Store(db)
-        result = index(Node(url), s["dep"], store, confirmations=0, chunk=64)
+        result = index(Rpc(url), s["dep"], store, confirmations=0, chunk=64)
         store.close()
     assert result.refused >= 4 and Refusing.refused == result.refused  # 64 -> 32 -> 16 -> 8 -> 4
     assert dump(db)[0] == dump(s["db"])[0]  # block times read from headers
@@ -234,8 +236,7 @@ class Stalling(Proxy):
                   if c.get("method") == "eth_getLogs"]
         if starts and min(starts) > 5:
             self.gate.wait(60)
-        self.reply(requests.post(self.upstream, data=raw, headers={"Content-Type": "application/json"},
-                                 timeout=30).content)
+        self.reply(self.node.post_raw(raw))
 
 
 def test_index_cliInterruptedByCtrlC_resumesToTheSameDatabase(s, tmp_path):
@@ -283,9 +284,8 @@ def fetched_to(db):
 
 def test_index_answerReader_matchesTheJsonParser(s):
     dep = s["dep"]
-    raw = requests.post(s["url"], json={"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [{
-        "fromBlock": hex(dep.block), "toBlock": "latest", "address": [c["address"] for c in dep.contracts.values()]}]},
-        timeout=30).content
+    raw = Rpc(s["url"]).post_raw({"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [{
+        "fromBlock": hex(dep.block), "toBlock": "latest", "address": [c["address"] for c in dep.contracts.values()]}]})
     decoder = Decoder(dep)
     logs = json.loads(raw)["result"]
     assert index_module.rows_from_answer(decoder, raw) == index_module.decode_rows(decoder, logs)

@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 import pytest
 from scfchain.audit import Store, load
 from scfchain.audit.report import outstanding_series
-from scfchain.render import STATUS_COLORS, money
+from scfchain.render import STATUS_COLORS
+from scfchain.constants import money
 from tests.audit_scenario import DAY, NAMES
 from tests.audit_support import audit, backend, indexed, ok_json, pg_cluster, raw_logs, start  # noqa: F401
 from tests.picture_support import svg_texts, tiers, tree_boxes

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from scfchain import Anvil, Chain, connect, deploy
+from scfchain.constants import DAY
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -49,10 +50,10 @@ def test_lifecycle_throughCli(node):
         assert ok(node, "onboard", who, role, f"member {role}", sender=op) == {"account": who, "role": role}
     assert ok(node, "credit-line", core, "100000", sender=bank) == {"creditLimit": 100000}
     now = node["w3"].eth.get_block("latest")["timestamp"]
-    root = ok(node, "issue", t1, "10000", str(now + 86400 * 30), "INV-1", sender=core)["rootId"]
+    root = ok(node, "issue", t1, "10000", str(now + 30 * DAY), "INV-1", sender=core)["rootId"]
     assert root == 1
     # Issuing the same document again is idempotent: the same root, nothing new.
-    assert ok(node, "issue", t1, "10000", str(now + 86400 * 30), "INV-1", sender=core)["rootId"] == root
+    assert ok(node, "issue", t1, "10000", str(now + 30 * DAY), "INV-1", sender=core)["rootId"] == root
     children = ok(node, "split", str(root), "--to", f"{t2},{t2}", "--amounts", "3000,2000", sender=t1)["childIds"]
     assert children == [2, 3]
     ok(node, "transfer", t1, "3", "500", sender=t2)
@@ -65,7 +66,7 @@ def test_lifecycle_throughCli(node):
     scf = Scf(Chain(node["w3"]), load_deployment(node["dep"]))
     scf.mint(op, factor, 10**6)
     scf.mint(op, core, 10**6)
-    offer = ok(node, "offer", core, "500", "50000", "100", str(now + 86400 * 10), sender=factor)["offerId"]
+    offer = ok(node, "offer", core, "500", "50000", "100", str(now + 10 * DAY), sender=factor)["offerId"]
     proceeds = ok(node, "finance", str(offer), "2", "1000", sender=t2)["proceeds"]
     assert 0 < proceeds < 1000
     assert scf.token_balance(t2) == proceeds

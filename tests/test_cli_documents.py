@@ -12,6 +12,7 @@ import pytest
 from eth_account import Account
 
 from scfchain import Anvil, Chain, Scf, connect, deploy
+from scfchain.constants import DAY
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -19,7 +20,6 @@ pytestmark = pytest.mark.tooling
 
 ROOT = Path(__file__).resolve().parent.parent
 SCFCHAIN = str(Path(sys.executable).parent / "scfchain")
-DAY = 24 * 3600
 INVOICE = {"invoice": "INV-2026-001", "buyer": {"name": "Sichuan Tech Co.", "taxId": "915101007"},
            "seller": {"name": "Chengdu Precision Parts"}, "amount": 1_000_000_00, "dueDate": "2027-03-01",
            "items": [{"sku": "CP-7", "qty": 400, "unitPrice": 1250.0}, {"sku": "CP-9", "qty": 200, "unitPrice": 2500.0}]}

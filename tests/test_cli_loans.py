@@ -4,13 +4,13 @@ balances."""
 import pytest
 
 from scfchain import Chain, Scf, load_deployment
+from scfchain.constants import DAY
 from tests.test_cli_actions import cli, node, ok  # noqa: F401 — the module's Anvil fixture
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
 pytestmark = pytest.mark.tooling
 
-DAY = 24 * 3600
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from eth_utils import keccak
 from web3 import Web3
 
 from scfchain import Anvil, Chain, Scf
+from scfchain.constants import DAY, money
 from scfchain.deploy import load_deployment
-from scfchain.render import money
 from tests.audit_support import ROOT
 from tests.explorer_support import Proc, assert_api_matches_chain, explorer_url, get, wait_until
 
@@ -22,7 +22,6 @@ CHROMIUM = "/usr/bin/chromium"
 LAUNCH = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
           "--disable-sync", "--no-first-run"]
 SHOTS = ROOT / "reports" / "explorer"
-DAY = 86_400
 UNIT = 100
 CORE, TIER1, SME, FACTOR = "Sichuan Tech Co.", "Chengdu Precision Parts", "Leshan Household Appliances", \
     "Tianfu Financing Guarantee Co."

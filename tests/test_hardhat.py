@@ -10,6 +10,7 @@ import pytest
 from eth_account import Account
 
 from scfchain import Chain, ContractError, HardhatNode, Scf, ScfError, connect, load_deployment
+from scfchain.constants import DAY
 from scfchain.load import GAS, TOPIC_ISSUED, Pipeline, _data
 from tests.test_cli_actions import ROOT, SCFCHAIN, cli, ok
 
@@ -19,7 +20,6 @@ pytestmark = pytest.mark.tooling
 
 # Hardhat's first dev account (the same mnemonic as Anvil's): funded on every fresh Hardhat Network.
 HARDHAT_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-DAY = 24 * 3600
 
 
 def run(*args, key=None, timeout=300):

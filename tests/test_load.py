@@ -17,7 +17,7 @@ from scfchain.load import (FACE, LOAN_PRINCIPAL, SEALED_NODE_ARGS, SEL, TOPIC_CL
                            TOPIC_LOAN_REPAID, TOPIC_LOAN_REQUESTED, TOPIC_LOAN_SETTLED, TOPIC_OFFER, TOPIC_REPAID,
                            TOPIC_SPLIT, ZERO_TOPIC, Pipeline, _data, _read, await_pool_drained, raw_throughput,
                            run_load)
-from scfchain.rpc import BatchRpc
+from scfchain.rpc import Rpc
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -73,14 +73,14 @@ def test_calldata_matchesAbiEncoding():
         SEL["issue"] + encode(["address", "uint256", "uint64", "bytes32"], [a, 5, 9, b"\x01" * 32])).hex()
 
 
-def _transfers(rpc: BatchRpc, senders: list[str], per_sender: int) -> list[tuple[str, str, str, int]]:
+def _transfers(rpc: Rpc, senders: list[str], per_sender: int) -> list[tuple[str, str, str, int]]:
     """Plain value transfers as (from, to, data, gas); logs: none, so the pipeline checks each receipt."""
     return [(s, senders[(i + 1) % len(senders)], "0x", 21_000) for i, s in enumerate(senders) for _ in range(per_sender)]
 
 
 def test_pipeline_sealedNode_minesEachPhaseOnDemand():
     with Anvil(accounts=4, extra_args=SEALED_NODE_ARGS) as node:
-        rpc = BatchRpc(node.url)
+        rpc = Rpc(node.url)
         rpc.call("evm_setAutomine", [False])
         senders = rpc.call("eth_accounts")
         before = int(rpc.call("eth_blockNumber"), 16)
@@ -93,7 +93,7 @@ def test_pipeline_sealedNode_minesEachPhaseOnDemand():
 
 def test_pipeline_droppedTransactions_areSentAgainOnce():
     with Anvil(accounts=4, extra_args=SEALED_NODE_ARGS) as node:
-        rpc = BatchRpc(node.url)
+        rpc = Rpc(node.url)
         rpc.call("evm_setAutomine", [False])
         senders = rpc.call("eth_accounts")
         pipe = Pipeline(node.url, 10**9, seal=True)
@@ -125,7 +125,7 @@ def test_rawThroughput_sealedAndAutomine():
     test's own clock allows."""
     for args, seal in ((SEALED_NODE_ARGS, True), (None, False)):
         with Anvil(extra_args=args) as node:
-            rpc = BatchRpc(node.url)
+            rpc = Rpc(node.url)
             senders = rpc.call("eth_accounts")[:4]
             before = int(rpc.call("eth_blockNumber"), 16)
             t0 = time.monotonic()
@@ -157,7 +157,7 @@ class _ClockedAnvil(Anvil):
 
     def start(self):
         super().start()
-        BatchRpc(self.url).call("anvil_setBlockTimestampInterval", [1])
+        Rpc(self.url).call("anvil_setBlockTimestampInterval", [1])
         return self
 
 
@@ -172,7 +172,7 @@ def _mined_phase_calls(node: Anvil, out: Path) -> dict[str, int]:
     """How many transactions of each phase's function are on chain (every block after the deployment read from the
     node, each receipt checked for success); the set-up's calls (onboard, mint, approvals, offers) are others."""
     dep = json.loads(out.read_text())
-    rpc = BatchRpc(node.url)
+    rpc = Rpc(node.url)
     head = int(rpc.call("eth_blockNumber"), 16)
     blocks = rpc.batch([("eth_getBlockByNumber", [hex(b), True]) for b in range(dep["block"], head + 1)])
     targets = {dep["contracts"][c]["address"].lower() for c in ("ReceivableCertificate", "FinancingDesk", "LoanDesk",
@@ -201,7 +201,7 @@ def _assert_end_state(node: Anvil, out: Path, receivables: int, lanes: int = 8) 
     assert sum(balance.values()) == scf.token.functions.totalSupply().call() == receivables * (
         2 * FACE + LOAN_PRINCIPAL + LOAN_PRINCIPAL // 10)  # every token minted accounted for
     proceeds = {}
-    for log in BatchRpc(node.url).call("eth_getLogs", [{"fromBlock": hex(scf.deployment.block), "toBlock": "latest",
+    for log in Rpc(node.url).call("eth_getLogs", [{"fromBlock": hex(scf.deployment.block), "toBlock": "latest",
                                                         "address": scf.desk.address, "topics": [TOPIC_FINANCED]}]):
         seller = "0x" + log["topics"][3][-40:]  # Financed(offerId, certId, seller, financier, units, proceeds)
         proceeds[seller.lower()] = proceeds.get(seller.lower(), 0) + _read(log["data"], 2)
@@ -240,7 +240,7 @@ def _start(cmd: list[str], until: str) -> tuple[subprocess.Popen, list[str]]:
 def _on_chain(node: Anvil, out: Path) -> dict[str, list[dict]]:
     """Every event of the load that must happen once, from eth_getLogs over the deployment's contracts."""
     dep = json.loads(out.read_text())
-    rpc = BatchRpc(node.url)
+    rpc = Rpc(node.url)
     found = {}
     for name, contract, topic in (("issued", "ReceivableCertificate", TOPIC_ISSUED),
                                   ("split", "ReceivableCertificate", TOPIC_SPLIT),
@@ -316,7 +316,7 @@ def test_load_afterCompletedRun_sendsNothingAndChecksHold(tmp_path):
         # the 8 factors and the tier-1 suppliers of the 4 even lanes (their loans repaid).
         assert r["resumed"] is False and r["skipped"] == {} and r["transactions"] == 10 * 6 + 5 * 2 + 8 + 4
         assert json.loads(out.read_text())["load"] == {"receivables": 10, "tiers": 2, "lanes": 8}
-        rpc = BatchRpc(node.url)
+        rpc = Rpc(node.url)
         block = rpc.call("eth_blockNumber")
 
         second = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -365,7 +365,7 @@ def test_load_nodeKilledMidRun_exit1WithOneLine_thenResumesOrRefusesWithoutRepea
         run, _ = _start(cmd, "split tier 1→2")
         node.process.send_signal(signal.SIGKILL)
         node.process.wait()
-        _, rest = run.communicate(timeout=120)  # the requests in flight are retried for ~11 s, then it gives up
+        _, rest = run.communicate(timeout=120)  # the requests in flight are retried for ~10 s (the retry budget), then it gives up
     finally:
         node.stop()
     assert run.returncode == 1, rest
@@ -374,7 +374,7 @@ def test_load_nodeKilledMidRun_exit1WithOneLine_thenResumesOrRefusesWithoutRepea
     assert lines[0].startswith("scfchain: ") and "node" in lines[0] and f"resumes the load on {out}" in lines[0]
 
     with Anvil(port=port, accounts=2 + 8 * 5, extra_args=["--state", str(state)]) as node:
-        block = BatchRpc(node.url).call("eth_blockNumber")
+        block = Rpc(node.url).call("eth_blockNumber")
         again = subprocess.run(cmd + ["--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
         if again.returncode == 0:
             r = json.loads(again.stdout)
@@ -383,7 +383,7 @@ def test_load_nodeKilledMidRun_exit1WithOneLine_thenResumesOrRefusesWithoutRepea
         else:
             assert again.stderr.count("\n") == 1 and "state and its event history disagree" in again.stderr, \
                 again.stderr
-            assert BatchRpc(node.url).call("eth_blockNumber") == block
+            assert Rpc(node.url).call("eth_blockNumber") == block
 
 
 def test_load_cutInsidePhases_eachResumeSendsOnlyTheRest(tmp_path, monkeypatch):
@@ -429,7 +429,7 @@ def test_load_cutInsidePhases_eachResumeSendsOnlyTheRest(tmp_path, monkeypatch):
 
 def test_awaitPoolDrained_waitsForAnEarlierRunsTransactions():
     with Anvil(accounts=2) as node:
-        rpc = BatchRpc(node.url)
+        rpc = Rpc(node.url)
         a, b = rpc.call("eth_accounts")
         rpc.call("evm_setAutomine", [False])  # a node that seals on demand: nothing is mined by itself
         rpc.call("eth_sendTransaction", [{"from": a, "to": b, "value": "0x1"}])

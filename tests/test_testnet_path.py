@@ -10,6 +10,7 @@ from eth_account import Account
 from eth_utils import keccak
 
 from scfchain import Anvil, Chain, Scf, ScfError, connect, deploy
+from scfchain.constants import DAY
 from scfchain.deploy import Deployment
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
@@ -82,7 +83,7 @@ def test_deployAndActions_onIntervalMinedChain_withConfirmations(testnet):
     scf.set_credit_line(bank, core.address, 10**9)
 
     # The connection drops for a while in the middle of issuing: the library retries and goes on.
-    maturity = scf.now() + 86400
+    maturity = scf.now() + DAY
     proxy.down = True
     threading.Timer(1.5, lambda: setattr(proxy, "down", False)).start()
     root = scf.issue(core, supplier.address, 10**6, maturity, keccak(text="testnet-doc"))

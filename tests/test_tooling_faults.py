@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from scfchain import Anvil, Chain, Scf, connect, load_deployment
-from scfchain.rpc import BatchRpc
+from scfchain.constants import DAY
+from scfchain.rpc import Rpc
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -26,7 +27,6 @@ pytestmark = pytest.mark.tooling
 
 ROOT = Path(__file__).resolve().parent.parent
 SCFCHAIN = str(Path(sys.executable).parent / "scfchain")
-DAY = 24 * 3600
 
 
 def _node(state: Path, port: int | None = None) -> Anvil:
@@ -101,8 +101,10 @@ def test_nodeKilledMidDemo_clearErrorAndExit1_thenSameCommandResumesWithoutDupli
     finally:
         node.stop()
 
-    # With the node gone for good, an action fails at once with one clear line and exit code 1.
-    dead = _cli(*args[:-1])
+    # With the node gone for good, an action fails soon with one clear line and exit code 1: the retry policy
+    # gives up after its budget (10 s; tests/test_rpc.py counts it), so a process still running after a minute
+    # (TimeoutExpired) means retries nested again, as they once did (~90 s).
+    dead = _cli(*args[:-1], timeout=60)
     assert dead.returncode == 1
     assert "cannot reach the node" in _one_line_error(dead.stderr)
 
@@ -148,7 +150,7 @@ GENESIS = 1_800_000_000  # both chains start at the same time and stamp their bl
 
 def _clocked_node() -> Anvil:
     node = Anvil(accounts=10, extra_args=["--timestamp", str(GENESIS)]).start()
-    BatchRpc(node.url).call("anvil_setBlockTimestampInterval", [1])
+    Rpc(node.url).call("anvil_setBlockTimestampInterval", [1])
     return node
 
 

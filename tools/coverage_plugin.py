@@ -22,11 +22,9 @@ source path, its branches and statements and which were hit, plus these counts w
 """
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import time
-import urllib.parse
 from collections import defaultdict
 
 import pytest
@@ -288,36 +286,6 @@ class Collector:
 COLLECTOR = Collector()
 
 
-class Rpc:
-    """JSON-RPC to the coverage node over one kept-alive connection, for the plugin's own requests (traces,
-    receipts, code): several per transaction and call of the tests, so without the per-request cost of
-    requests' session (proxy settings read from the environment each time) and web3's middleware."""
-
-    def __init__(self, url: str) -> None:
-        parts = urllib.parse.urlsplit(url)
-        self.host, self.port, self.path = parts.hostname, parts.port or 80, parts.path or "/"
-        self.conn: http.client.HTTPConnection | None = None
-        from web3._utils.encoding import Web3JsonEncoder
-
-        self.encoder = Web3JsonEncoder
-
-    def __call__(self, method: str, params) -> dict:
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, cls=self.encoder)
-        for attempt in (1, 2):
-            try:
-                if self.conn is None:
-                    self.conn = http.client.HTTPConnection(self.host, self.port, timeout=600)
-                self.conn.request("POST", self.path, body, {"Content-Type": "application/json"})
-                return json.loads(self.conn.getresponse().read())
-            except (http.client.HTTPException, OSError):
-                if self.conn is not None:
-                    self.conn.close()
-                self.conn = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-
 def _install() -> None:
     """Wraps the HTTP provider's make_request (at class level, before brownie builds its request pipeline)."""
     from web3.providers.rpc import HTTPProvider
@@ -325,8 +293,14 @@ def _install() -> None:
     original = HTTPProvider.make_request
     if getattr(original, "_scf_coverage", False):
         return
+    from web3._utils.encoding import Web3JsonEncoder
+
+    from scfchain.rpc import Connection
+
     node = os.environ.get("SCF_COVERAGE_NODE", "").rstrip("/")
-    direct = Rpc(node) if node else None
+    # The plugin's own requests (traces, receipts, code: several per transaction and call of the tests) go over
+    # the JSON-RPC layer's kept-alive Connection, without web3's middleware and requests' per-request cost.
+    direct = Connection(node) if node else None
 
     def make_request(self, method, params):
         if node and str(self.endpoint_uri).rstrip("/") != node:
@@ -336,7 +310,10 @@ def _install() -> None:
         COLLECTOR.methods[method] += 1
 
         def send(m, p):
-            return direct(m, p) if direct else original(self, m, p)
+            if direct is None:
+                return original(self, m, p)
+            return direct.post(json.dumps({"jsonrpc": "2.0", "id": 1, "method": m, "params": p},
+                                          cls=Web3JsonEncoder).encode(), idempotent=True)  # reads
 
         if method == "debug_traceTransaction" and params:
             # brownie's own request (return values, revert reasons): answer as a node without step tracing

@@ -1,7 +1,7 @@
 """Auditor toolkit: everything rebuilt and checked from on-chain events alone, with an RPC URL and the
 deployment file (no brownie, no keys).
 
-    node = Node(url); store = Store(path)   # or Store("postgresql://USER@HOST:PORT/DB")
+    node = Rpc(url); store = Store(path)    # scfchain.rpc.Rpc; or Store("postgresql://USER@HOST:PORT/DB")
     index(node, deployment, store)          # fetch + decode + store, resumable
     ledger = load(store)                    # replay the events
     verify(ledger, node, store=store, deployment=deployment).ok  # the index vs the chain, membership,
@@ -11,7 +11,6 @@ deployment file (no brownie, no keys).
 from .credit import credit_profile, credit_text
 from .export import rows as export_rows
 from .index import IndexResult, Indexer, index
-from .node import Node, NodeError
 from .replay import Ledger, load, replay
 from .report import write_report
 from .store import Event, Store, db_path
@@ -19,7 +18,7 @@ from .trace import trace_json, trace_text, tree_node
 from .verify import CHECKS, Verdict, verify
 
 __all__ = [
-    "CHECKS", "Event", "IndexResult", "Indexer", "Ledger", "Node", "NodeError", "Store", "Verdict", "credit_profile",
+    "CHECKS", "Event", "IndexResult", "Indexer", "Ledger", "Store", "Verdict", "credit_profile",
     "credit_text", "db_path", "export_rows", "index", "load", "replay", "trace_json", "trace_text", "tree_node",
     "verify", "write_report",
 ]

@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..anvil import Anvil
-from ..chain import rpc_session
 from ..deploy import load_deployment
 from ..errors import ScfError
 from ..load import SEALED_NODE_ARGS, run_load
+from ..rpc import Rpc
 from ..toolchain import ROOT
 from .index import Indexer
-from .node import Node
 from .replay import load
 from .store import Store
 
@@ -37,16 +36,13 @@ PER = 10_000  # the cost is given per this many certificates
 
 
 def raw_fetch(url: str, addresses: list[str], ranges: list[tuple[int, int]]) -> tuple[int, float]:
-    """Only the eth_getLogs calls over `ranges`, answers parsed from JSON: (logs, seconds). The same kind of
-    session as the indexer's `Node`, so the comparison is of the work, not of the HTTP set-up."""
-    session = rpc_session(url)
+    """Only the eth_getLogs calls over `ranges`, answers parsed from JSON: (logs, seconds). The same client as
+    the indexer's, so the comparison is of the work, not of the HTTP set-up."""
+    rpc = Rpc(url, timeout=300)
     t0 = time.perf_counter()
     count = 0
-    for i, (a, b) in enumerate(ranges):
-        r = session.post(url, json={"jsonrpc": "2.0", "id": i, "method": "eth_getLogs",
-                                    "params": [{"fromBlock": hex(a), "toBlock": hex(b), "address": addresses}]},
-                         timeout=300)
-        count += len(r.json()["result"])
+    for a, b in ranges:
+        count += len(rpc.call("eth_getLogs", [{"fromBlock": hex(a), "toBlock": hex(b), "address": addresses}]))
     return count, time.perf_counter() - t0
 
 
@@ -104,7 +100,7 @@ def run(certificates: int = 10_000, rounds: int = 3, url: str | None = None,
             results = []
             for k in range(rounds):
                 store = dbs.new(engine)
-                indexer = Indexer(Node(url), dep, store, confirmations=0)
+                indexer = Indexer(Rpc(url), dep, store, confirmations=0)
                 t1 = time.perf_counter()
                 result = indexer.run()
                 index_s = time.perf_counter() - t1
@@ -129,7 +125,7 @@ def run(certificates: int = 10_000, rounds: int = 3, url: str | None = None,
                 "index_vs_raw": round(raw_s / index_s, 3), "chunks": results[0][2],
                 "seconds_per_10k_certificates": round(index_s * PER / (receivables * TIERS), 4),
             }
-        _, one_s = raw_fetch(url, addresses, [(dep.block, Node(url).block_number())])
+        _, one_s = raw_fetch(url, addresses, [(dep.block, Rpc(url).block_number())])
     figures = {
         "certificates": receivables * TIERS, "receivables": receivables, "transactions": built.transactions,
         "build_seconds": round(build_s, 1), "logs": logs, "raw_one_call_seconds": round(one_s, 4),

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import ScfError
 from ..lifecycle import checked_address
-from ..render import money
+from ..constants import money
 from .replay import DAY, Ledger
 from .trace import day
 

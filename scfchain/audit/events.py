@@ -12,10 +12,9 @@ from typing import Any, Callable, Iterable
 from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 
+from ..constants import SYSTEM
 from ..deploy import Deployment
 
-CONTRACTS = ("Consortium", "ReceivableCertificate", "CreditGuarantee", "FinancingDesk", "SettlementEscrow",
-             "LoanDesk", "PaymentToken")
 
 
 @lru_cache(maxsize=None)
@@ -217,7 +216,7 @@ class Decoder:
         self.addresses: dict[str, str] = {}
         self.specs: dict[tuple[str, str], EventSpec] = {}
         self.compiled: dict[tuple[str, str], tuple[EventSpec, Any, int]] = {}
-        for name in CONTRACTS:
+        for name in SYSTEM:
             entry = deployment.contracts.get(name)
             if entry is None:
                 continue

@@ -7,8 +7,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from ..render import money
-from .replay import STATUS, Ledger, role_name
+from ..constants import ROOT_STATUS, money
+from .replay import Ledger, role_name
 from .store import Event
 
 MONEY = {"faceValue", "amount", "limit", "budget", "minAmount", "proceeds", "refund", "totalPaid", "paid", "covered",
@@ -22,22 +22,16 @@ def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _plain_money(units: int, decimals: int) -> str:
-    sign = "-" if units < 0 else ""
-    whole, frac = divmod(abs(units), 10**decimals)
-    return f"{sign}{whole}.{frac:0{decimals}d}" if decimals else f"{sign}{whole}"
-
-
 def human(name: str, value: Any, event: str, decimals: int) -> Any:
     if name in ("role", "previousAdminRole", "newAdminRole"):
         return role_name(value)
     if name == "status" and event == "ReceivableClosed":
-        return STATUS.get(value, value)
+        return ROOT_STATUS.get(value, value)
     if name in MONEY and event != "URI":
         if isinstance(value, list):
-            return [_plain_money(v, decimals) for v in value]
+            return [money(v, decimals, grouped=False) for v in value]
         if isinstance(value, int):
-            return _plain_money(value, decimals)
+            return money(value, decimals, grouped=False)
     if name in TIMES and isinstance(value, int):
         return _iso(value)
     if name == "annualRateBps":
@@ -76,7 +70,7 @@ def describe(e: Event, ledger: Ledger) -> str:
                           f"({m(a['totalPaid'])} in total)",
         "DefaultDeclared": lambda: f"receivable #{a['rootId']} defaulted: {m(a['paid'])} paid, {m(a['covered'])} "
                                    "covered by guarantees",
-        "ReceivableClosed": lambda: f"receivable #{a['rootId']} closed as {STATUS.get(a['status'], a['status'])}, "
+        "ReceivableClosed": lambda: f"receivable #{a['rootId']} closed as {ROOT_STATUS.get(a['status'], a['status'])}, "
                                     f"{m(a['recovered'])} recovered",
         "Claimed": lambda: f"{n(a['holder'])} is paid {m(a['payout'])} for {m(a['units'])} units of #{a['id']}",
         "LoanRequested": lambda: f"{n(a['borrower'])} pledges {m(a['units'])} units of #{a['certId']} for loan "

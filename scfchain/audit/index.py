@@ -28,8 +28,8 @@ from eth_abi import decode as abi_decode
 
 from ..deploy import Deployment
 from ..errors import ScfError
+from ..rpc import NodeError, Rpc
 from .events import Decoder
-from .node import Node, NodeError
 from .store import Store
 
 DEFAULT_CONFIRMATIONS = 12
@@ -84,7 +84,7 @@ def bind(store: Store, deployment: Deployment) -> None:
         raise ScfError(f"{store.path} indexes another deployment (chain {have_chain}); use another --db or --rebuild")
 
 
-def _token_meta(node: Node, token: str) -> tuple[int, str]:
+def _token_meta(node: Rpc, token: str) -> tuple[int, str]:
     decimals, symbol = 2, "?"
     try:
         decimals = int(node.call("eth_call", [{"to": token, "data": "0x313ce567"}, "latest"]), 16)
@@ -175,7 +175,7 @@ def _store_in_worker(raw: bytes) -> tuple[int, list[int]]:
 class Indexer:
     def __init__(
         self,
-        node: Node,
+        node: Rpc,
         deployment: Deployment,
         store: Store,
         confirmations: int = DEFAULT_CONFIRMATIONS,
@@ -409,7 +409,7 @@ class Indexer:
 
 
 def index(
-    node: Node,
+    node: Rpc,
     deployment: Deployment,
     store: Store,
     confirmations: int = DEFAULT_CONFIRMATIONS,

@@ -25,11 +25,12 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector
 
+from ..constants import ROLE_IDS
 from ..deploy import Deployment
+from ..rpc import Rpc
 from .index import Indexer
 from .events import Decoder
-from .node import Node
-from .replay import ROLE_NAMES, Anomaly, Ledger
+from .replay import Anomaly, Ledger
 from .store import Event, Store
 
 MAX_DIFFERENCES = 50  # violations named per check; the count of the rest follows
@@ -38,7 +39,6 @@ Row = tuple[int, int, str, int, int, str, str, Any]  # block, log index, tx, tx 
 
 _SEL = {sig: "0x" + function_signature_to_4byte_selector(sig).hex()
         for sig in ("isActive(address)", "hasRole(bytes32,address)", "nameOf(address)")}
-ROLE_IDS = {name: value for value, name in ROLE_NAMES.items()}
 
 
 def _canonical(row: Row) -> str:
@@ -106,7 +106,7 @@ def _compare(a: int, b: int, mine: list[Row], theirs: list[Row], fail: Callable[
         fail(f"missing: {_show(t)} is on chain, not in the index", *_ids(t))
 
 
-def check_index(check: Any, store: Store, deployment: Deployment, node: Node, to_block: int,
+def check_index(check: Any, store: Store, deployment: Deployment, node: Rpc, to_block: int,
                 say: Callable[[str], None] = lambda _m: None) -> None:
     """Fills `check` (a verify Check): the index against fresh `eth_getLogs` over the deployment's blocks
     up to `to_block` (the index's cursor)."""
@@ -191,13 +191,13 @@ def well_typed(events: Iterable[Event], decoder: Decoder, anomalies: list[Anomal
                                      f"log {e.log_index}: {why}; left out of the replay"))
 
 
-def check_members(check: Any, ledger: Ledger, node: Node, block: int) -> None:
+def check_members(check: Any, ledger: Ledger, node: Rpc, block: int) -> None:
     """Fills `check`: every member the events name, its activity, roles and name against the chain."""
     consortium = ledger.addresses.get("Consortium")
     if consortium is None:
         return
     members = sorted(ledger.members.values(), key=lambda m: m.address)
-    roles = dict(ROLE_IDS)
+    roles = {name: "0x" + value.hex() for name, value in ROLE_IDS.items()}
     for m in members:  # roles the events name that this scfchain has no name for
         roles.update({r: r for r in m.roles if r.startswith("0x")})
     calls: list[tuple[str, str]] = []

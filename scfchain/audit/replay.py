@@ -10,22 +10,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from eth_utils import keccak
-
-from ..errors import ROLE_NAMES as _ROLES
+from ..constants import DAY, ROLE_IDS, ROOT_STATUS, YEAR
 from .store import Event, Store
 
 ZERO = "0x0000000000000000000000000000000000000000"
-DAY = 86_400
-YEAR = 365 * DAY
-STATUS = {0: "none", 1: "active", 2: "paid", 3: "defaulted"}
-ROLE_NAMES = {"0x" + "00" * 32: "DEFAULT_ADMIN_ROLE"}
-for _r in _ROLES:
-    ROLE_NAMES["0x" + keccak(text=_r).hex()] = _r
+_ROLE_BY_HEX = {"0x" + value.hex(): name for name, value in ROLE_IDS.items()}  # event args carry role ids as hex
 
 
 def role_name(value: str) -> str:
-    return ROLE_NAMES.get(value.lower(), value)
+    return _ROLE_BY_HEX.get(value.lower(), value)
 
 
 @dataclass
@@ -570,7 +563,7 @@ class Ledger:
         root = self._root(a["rootId"], "closing")
         if root is None:
             return
-        root.status = STATUS.get(a["status"], str(a["status"]))
+        root.status = ROOT_STATUS.get(a["status"], str(a["status"]))
         root.recovered = a["recovered"]
         root.closed = e.time
         self._outstanding[root.debtor] -= root.face

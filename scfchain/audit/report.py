@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import render
-from ..render import money, write_tree
+from ..constants import money
+from ..render import write_tree
 from .credit import credit_profile
 from .replay import Ledger
 from .trace import box_lines, day, tree_node, when

@@ -10,8 +10,8 @@ from typing import Callable, TextIO
 
 from ..deploy import Deployment, default_deployment_path, load_deployment
 from ..errors import ScfError
+from ..rpc import Rpc
 from .index import DEFAULT_CHUNK, DEFAULT_CONFIRMATIONS, IndexResult, Progress, index
-from .node import Node
 from .replay import Anomaly, Ledger, load
 from .store import Store, db_path
 
@@ -51,7 +51,7 @@ class Session:
     deployment: Deployment
     deployment_file: Path
     store: Store
-    node: Node | None
+    node: Rpc | None
 
     def update(self, confirmations: int = DEFAULT_CONFIRMATIONS, chunk: int = DEFAULT_CHUNK,
                to_block: int | None = None, progress: Callable[[Progress], None] | None = None) -> IndexResult:
@@ -79,7 +79,7 @@ class Session:
 
 
 def open_session(deployment: str | None, rpc_url: str | None, db: str | None, create: bool = True) -> Session:
-    node = Node(rpc_url) if rpc_url else None
+    node = Rpc(rpc_url) if rpc_url else None
     if deployment:
         path = Path(deployment)
     elif node is not None:

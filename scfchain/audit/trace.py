@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from ..errors import ScfError
 from ..lifecycle import Certificate, TreeNode
-from ..render import money
+from ..constants import money
 from .replay import Cert, Ledger
 
 

@@ -10,10 +10,11 @@ from typing import Any, Callable
 from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector
 
+from ..constants import ROOT_STATUS, YEAR
 from ..deploy import Deployment
+from ..rpc import Rpc
 from .integrity import check_index, check_members
-from .node import Node
-from .replay import STATUS, Ledger
+from .replay import Ledger
 from .store import Store
 
 CHECKS = {
@@ -131,7 +132,7 @@ def _words(hexdata: str) -> list[int]:
 class OnChain:
     """Batched read-only calls at one block."""
 
-    def __init__(self, node: Node, block: int):
+    def __init__(self, node: Rpc, block: int):
         self.node, self.block = node, hex(block)
 
     def calls(self, requests: list[tuple[str, str]]) -> list[list[int] | None]:
@@ -143,7 +144,7 @@ def _enc(types: list[str], values: list[Any]) -> str:
     return abi_encode(types, values).hex()
 
 
-def verify(ledger: Ledger, node: Node, block: int | None = None,
+def verify(ledger: Ledger, node: Rpc, block: int | None = None,
            progress: Callable[[str], None] | None = None, store: Store | None = None,
            deployment: Deployment | None = None) -> Verdict:
     """Every check against the chain at `block`; given the index (`store`) and its `deployment`, also that
@@ -287,8 +288,8 @@ def verify(ledger: Ledger, node: Node, block: int | None = None,
         status = root.status if root else "none"
         if got is None or len(got) < 7:
             cl.fail(f"certificate {i}: certificate() gave no answer", i)
-        elif tuple(got[:6]) != want or STATUS.get(got[6]) != status:
-            have = f"root {got[0]}, parent {got[1]}, tier {got[2]}, amount {got[3]}, status {STATUS.get(got[6])}"
+        elif tuple(got[:6]) != want or ROOT_STATUS.get(got[6]) != status:
+            have = f"root {got[0]}, parent {got[1]}, tier {got[2]}, amount {got[3]}, status {ROOT_STATUS.get(got[6])}"
             cl.fail(f"certificate {i}: events say root {want[0]}, parent {want[1]}, tier {want[2]}, amount "
                     f"{want[3]}, status {status}; chain says {have}", i)
     ch = checks["holdings"]
@@ -322,7 +323,7 @@ def verify(ledger: Ledger, node: Node, block: int | None = None,
     return Verdict(block, ledger.events, len(ledger.roots), len(ledger.certs), checks)
 
 
-def _integrity(ledger: Ledger, node: Node, block: int, checks: dict[str, Check], store: Store | None,
+def _integrity(ledger: Ledger, node: Rpc, block: int, checks: dict[str, Check], store: Store | None,
                deployment: Deployment | None, say: Callable[[str], None]) -> None:
     """Membership against the chain; the index against the chain's logs (only when the index is given)."""
     say("reading membership on-chain")
@@ -550,4 +551,4 @@ def _loan_debts(ledger: Ledger, check: Check) -> None:
 def _max_debt(loan: Any) -> int:
     """The most a loan's debt can reach: its principal with interest over the whole span to maturity."""
     span = max(loan.maturity - loan.funded_at, 0)
-    return loan.principal + -(-loan.principal * loan.rate_bps * span // (10_000 * 365 * 86_400))
+    return loan.principal + -(-loan.principal * loan.rate_bps * span // (10_000 * YEAR))

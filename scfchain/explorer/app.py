@@ -21,10 +21,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from .. import render
-from ..audit.node import Node
 from ..audit.trace import box_lines, tree_node
 from ..audit.verify import SEL_CERT, OnChain
+from ..constants import money
 from ..errors import ScfError
+from ..rpc import RetryPolicy, Rpc
 from . import views
 from .follow import Follower, Snapshot
 
@@ -55,7 +56,8 @@ class Explorer:
     def __init__(self, follower: Follower, rpc_url: str):
         self.follower = follower
         self.rpc_url = rpc_url
-        self.node = Node(rpc_url, timeout=10, retries=1)  # on-chain confirmations of a lineage, on request
+        # on-chain confirmations of a lineage, on request: a page waits for the node a few seconds at most
+        self.node = Rpc(rpc_url, timeout=10, retry=RetryPolicy(budget=0.5))
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals.update(when=_when, day=_day,
                                           count=lambda n, word: f"{n} {word}" + ("" if n == 1 else "s"))
@@ -72,7 +74,7 @@ class Explorer:
         ledger = snap.ledger
 
         def m(units: int | None) -> str:
-            return "-" if units is None else render.money(units, ledger.decimals)
+            return "-" if units is None else money(units, ledger.decimals)
 
         def who(address: str | None) -> Markup:
             """A member by name, linked to its page where the full address is shown (also on hover)."""

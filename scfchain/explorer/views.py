@@ -14,10 +14,9 @@ from ..audit.store import Event
 from ..audit.trace import trace_json
 from ..errors import ScfError
 from ..lifecycle import checked_address
-from ..render import money
+from ..constants import DEFAULT_ADMIN_ROLE, ROLES, money
 
-ROLE_ORDER = ["CORE_ENTERPRISE_ROLE", "SUPPLIER_ROLE", "FINANCIER_ROLE", "GUARANTOR_ROLE", "CLEARING_ROLE",
-              "OPERATOR_ROLE", "DEFAULT_ADMIN_ROLE"]
+ROLE_ORDER = [*ROLES, DEFAULT_ADMIN_ROLE]
 # Events that only accompany a business event (the ERC-1155 and ERC-20 legs, approvals, role grants of an
 # onboarding): the live feed shows them on request.
 MINOR_EVENTS = {"TransferSingle", "TransferBatch", "Transfer", "Approval", "ApprovalForAll", "RoleGranted", "URI",
