@@ -18,9 +18,8 @@ import json
 from typing import Any, Callable
 
 from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
-from eth_utils import function_signature_to_4byte_selector
 
+from ..abi import Calls
 from ..deploy import Deployment
 from .index import Indexer
 from .node import Node
@@ -31,8 +30,6 @@ MAX_DIFFERENCES = 50  # violations named per check; the count of the rest follow
 ID_KEYS = ("rootId", "certId", "id", "parentId")
 Row = tuple[int, int, str, int, int, str, str, Any]  # block, log index, tx, tx index, time, contract, event, args
 
-_SEL = {sig: "0x" + function_signature_to_4byte_selector(sig).hex()
-        for sig in ("isActive(address)", "hasRole(bytes32,address)", "nameOf(address)")}
 ROLE_IDS = {name: value for value, name in ROLE_NAMES.items()}
 
 
@@ -131,7 +128,7 @@ def check_index(check: Any, store: Store, deployment: Deployment, node: Node, to
         check.fail(f"… and {violations - MAX_DIFFERENCES} more differences")
 
 
-def check_members(check: Any, ledger: Ledger, node: Node, block: int) -> None:
+def check_members(check: Any, ledger: Ledger, node: Node, block: int, abi: Calls) -> None:
     """Fills `check`: every member the events name, its activity, roles and name against the chain."""
     consortium = ledger.addresses.get("Consortium")
     if consortium is None:
@@ -142,11 +139,11 @@ def check_members(check: Any, ledger: Ledger, node: Node, block: int) -> None:
         roles.update({r: r for r in m.roles if r.startswith("0x")})
     calls: list[tuple[str, str]] = []
     for m in members:
-        who = abi_encode(["address"], [m.address]).hex()
-        calls.append((_SEL["isActive(address)"] + who, "isActive"))
-        calls.append((_SEL["nameOf(address)"] + who, "nameOf"))
+        calls.append((abi.data("Consortium", "isActive", m.address), "isActive"))
+        calls.append((abi.data("Consortium", "nameOf", m.address), "nameOf"))
         for role in roles.values():
-            calls.append((_SEL["hasRole(bytes32,address)"] + role[2:].rjust(64, "0") + who, "hasRole"))
+            calls.append((abi.data("Consortium", "hasRole", bytes.fromhex(role[2:].rjust(64, "0")), m.address),
+                          "hasRole"))
     answers = node.batch([("eth_call", [{"to": consortium, "data": data}, hex(block)]) for data, _ in calls])
     at = 0
     for m in members:

@@ -134,7 +134,7 @@ class Cert:
     moves: list[Move] = field(default_factory=list)
     financings: list[Financing] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
-    seen: dict[str, None] = field(default_factory=dict)  # every account that ever held units, in the order they first did
+    seen: dict[str, None] = field(default_factory=dict)  # every account that ever held units, first holder first
 
     @property
     def live(self) -> int:
