@@ -114,7 +114,7 @@ class Scf:
         self.token = deployment.contract(w3, "PaymentToken")
         # Deployments written before the LoanDesk existed still work for everything else.
         self._loan_desk = deployment.contract(w3, "LoanDesk") if "LoanDesk" in deployment.contracts else None
-        self._events: "Decoder | None" = None
+        self._decoder: "Decoder | None" = None
 
     @property
     def loan_desk(self) -> Any:
@@ -129,11 +129,11 @@ class Scf:
     @property
     def decoder(self) -> "Decoder":
         """The auditor's event decoder for this deployment (every event read here goes through it)."""
-        if self._events is None:
+        if self._decoder is None:
             from .audit.events import Decoder
 
-            self._events = Decoder(self.deployment)
-        return self._events
+            self._decoder = Decoder(self.deployment)
+        return self._decoder
 
     def _receipt_events(self, contract: Any, name: str, receipt: Any) -> list[dict[str, Any]]:
         """The arguments of each `name` event `contract` emitted in the transaction of `receipt`."""
