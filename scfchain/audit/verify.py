@@ -302,19 +302,20 @@ def verify(ledger: Ledger, node: Node, block: int | None = None,
             ids = [r.id for r in roots if r.debtor == d and r.status == "active"]
             cs.fail(f"debtor {d}: outstanding {got[0] if got else '?'} on-chain, {ledger.outstanding(d)} by the "
                     "events", *ids)
-    _integrity(ledger, node, block, checks, store, deployment, say)
+    _integrity(ledger, chain, checks, store, deployment, say)
     return Verdict(block, ledger.events, len(ledger.roots), len(ledger.certs), checks)
 
 
-def _integrity(ledger: Ledger, node: Node, block: int, checks: dict[str, Check], store: Store | None,
-               deployment: Deployment | None, say: Callable[[str], None]) -> None:
+def _integrity(ledger: Ledger, chain: OnChain, checks: dict[str, Check], store: Store | None,
+               deployment: Deployment, say: Callable[[str], None]) -> None:
     """Membership against the chain; the index against the chain's logs (only when the index is given)."""
     say("reading membership on-chain")
-    check_members(checks["members"], ledger, node, block, chain.abi)
-    if store is None or deployment is None:
+    block = int(chain.block, 16)
+    check_members(checks["members"], ledger, chain.node, block, chain.abi)
+    if store is None:
         del checks["index-complete"]
         return
-    check_index(checks["index-complete"], store, deployment, node, block, say)
+    check_index(checks["index-complete"], store, deployment, chain.node, block, say)
 
 
 def _balances(ledger: Ledger, chain: OnChain, checks: dict[str, Check], escrow: str | None, desk: str | None,
