@@ -15,7 +15,7 @@ from .anvil import Anvil
 from .chain import Chain, connect
 from .deploy import deploy, deployment_on_chain
 from .errors import ScfError
-from .lifecycle import Scf, role_id
+from .lifecycle import Scf, holders_of, role_id
 from .constants import DAY, money
 from .render import svg_tree, text_tree
 
@@ -120,12 +120,6 @@ def _resumable(w3: Any, path: Path, operator: str) -> Any:
     return deployment if deployment and deployment.deployer.lower() == operator.lower() else None
 
 
-def _events(scf: Scf, contract: Any, name: str, **match: Any) -> list[Any]:
-    """The `name` events of this deployment whose arguments equal `match` (what a step already did)."""
-    logs = getattr(contract.events, name).get_logs(from_block=scf.deployment.block)
-    return [e["args"] for e in logs if all(e["args"][k] == v for k, v in match.items())]
-
-
 def _travel_to(scf: Scf, timestamp: int) -> None:
     """Moves the clock to `timestamp` unless it is already past it (travel is not repeated on a resume)."""
     now = scf.now()
@@ -134,7 +128,7 @@ def _travel_to(scf: Scf, timestamp: int) -> None:
 
 
 def _split_once(scf: Scf, holder: str, parent: int, to: list[str], amounts: list[int]) -> list[int]:
-    done = _events(scf, scf.certificates, "CertificateSplit", parentId=parent, holder=holder)
+    done = scf.events(scf.certificates, "CertificateSplit", parentId=parent, holder=holder)
     return list(done[0]["childIds"]) if done else scf.split(holder, parent, to, amounts)
 
 
@@ -156,7 +150,7 @@ def _tell(s: Story) -> dict[str, Any]:
 
     s.step("Funding participants with demo dCNY")
     for key, amount in (("core", 2_000_000), ("factor", 1_000_000), ("bank", 1_000_000), ("guarantor", 500_000)):
-        minted = sum(e["value"] for e in _events(scf, scf.token, "Transfer", to=a[key]) if int(e["from"], 16) == 0)
+        minted = sum(e["value"] for e in scf.events(scf.token, "Transfer", to=a[key]) if int(e["from"], 16) == 0)
         if minted < amount * UNIT:
             scf.mint(op, a[key], amount * UNIT - minted)
         say(f"  {s.name(a[key]):34} {money(amount * UNIT)} dCNY")
@@ -165,7 +159,7 @@ def _tell(s: Story) -> dict[str, Any]:
     # The story's clock starts when the first run did; a resumed run reads it back from the invoice's due date.
     now = docs.invoice_due(invoice) - 90 * DAY if invoice else scf.now()
     s.step("Credit enhancement and credit line")
-    provided = _events(scf, scf.guarantee, "GuaranteeProvided", guarantor=a["guarantor"], debtor=a["core"])
+    provided = scf.events(scf.guarantee, "GuaranteeProvided", guarantor=a["guarantor"], debtor=a["core"])
     gid = provided[0]["guaranteeId"] if provided else scf.provide_guarantee(
         a["guarantor"], a["core"], 300_000 * UNIT, now + 200 * DAY)
     say(f"  {s.name(a['guarantor'])} guarantees {s.name(a['core'])}: 300,000.00 (guarantee #{gid}, 200 days)")
@@ -190,7 +184,7 @@ def _tell(s: Story) -> dict[str, Any]:
     s.step("A tier-2 supplier passes part down to a tier-3 small business with no contract with the core")
     (c_sme,) = _split_once(scf, a["tier2a"], c_2a, [a["sme"]], [150_000 * UNIT])
     say(f"  #{c_sme} 150,000.00 → {s.name(a['sme'])} (tier {scf.certificate(c_sme).tier})")
-    if not _events(scf, scf.certificates, "TransferSingle", **{"from": a["tier2b"], "to": a["tier2a"], "id": c_2b}):
+    if not scf.events(scf.certificates, "TransferSingle", **{"from": a["tier2b"], "to": a["tier2a"], "id": c_2b}):
         scf.transfer(a["tier2b"], a["tier2a"], c_2b, 50_000 * UNIT)
     say(f"  {s.name(a['tier2b'])} pays {s.name(a['tier2a'])} 50,000.00 of #{c_2b} by transfer")
 
@@ -221,7 +215,7 @@ def _tell(s: Story) -> dict[str, Any]:
         scf.repay(a["core"], root2, 100_000 * UNIT)
     grace = scf.escrow.functions.gracePeriod().call()
     _travel_to(scf, maturity + grace)
-    declared = _events(scf, scf.escrow, "DefaultDeclared", rootId=root2)
+    declared = scf.events(scf.escrow, "DefaultDeclared", rootId=root2)
     paid2, covered = (declared[0]["paid"], declared[0]["covered"]) if declared else scf.declare_default(
         a["clearing"], root2)
     say(f"  paid {money(paid2)}, guarantee covered {money(covered)} → holders recover "
@@ -230,8 +224,9 @@ def _tell(s: Story) -> dict[str, Any]:
 
     s.step("Clearing: holders claim, the clearing house pushes the rest")
     payouts: list[dict[str, Any]] = []
-    holders = scf.holders()
-    ids = [i for i in sorted(holders) if scf.certificate(i).root_id in (root, root2)]
+    ledger = scf.ledger()
+    holders = holders_of(ledger)
+    ids = [i for i in sorted(holders) if ledger.certs[i].root_id in (root, root2)]
     pull = [(i, h) for i in ids for h in holders[i] if h == a["tier1"]]
     push = [(i, h) for i in ids for h in holders[i] if h != a["tier1"]]
     before = {h: scf.token_balance(h) for _, h in pull + push}
@@ -243,8 +238,7 @@ def _tell(s: Story) -> dict[str, Any]:
         "the loan desk included)")
     _settle_loan(s, loan_id)
     # Every payout of the two receivables, from the Claimed events (whichever run made it).
-    for ev in scf.escrow.events.Claimed.get_logs(from_block=scf.deployment.block):
-        e = ev["args"]
+    for e in scf.events(scf.escrow, "Claimed"):
         if e["rootId"] in (root, root2):
             payouts.append({"id": e["id"], "rootId": e["rootId"], "holder": e["holder"], "name": s.name(e["holder"]),
                             "units": e["units"], "payout": e["payout"]})
@@ -287,12 +281,12 @@ def _discounting(s: Story, cert_id: int) -> None:
     """A tier-2 supplier sells part of its certificate to the bank for instant cash (a true sale)."""
     scf, a, say = s.scf, s.a, s.say
     s.step("Discounting: a tier-2 supplier sells part of its certificate to the bank for instant cash")
-    posted = _events(scf, scf.desk, "OfferPosted", financier=a["bank"], debtor=a["core"])
+    posted = scf.events(scf.desk, "OfferPosted", financier=a["bank"], debtor=a["core"])
     offer = posted[0]["offerId"] if posted else scf.post_offer(
         a["bank"], a["core"], 500, 500_000 * UNIT, 10_000 * UNIT, scf.now() + 30 * DAY)
     say(f"  {s.name(a['bank'])} offer #{offer}: 5.00% a year, budget 500,000.00")
     amount = 100_000 * UNIT
-    sold = _events(scf, scf.desk, "Financed", offerId=offer, certId=cert_id, seller=a["tier2b"])
+    sold = scf.events(scf.desk, "Financed", offerId=offer, certId=cert_id, seller=a["tier2b"])
     t0 = time.monotonic()
     if sold:  # a resumed run: the sale went through before (at the price quoted then)
         quote = proceeds = sold[0]["proceeds"]
@@ -341,7 +335,7 @@ def _loan_application(s: Story, cert_id: int, invoice: Any) -> int:
     scf, a, say = s.scf, s.a, s.say
     sme, lender = a["sme"], a["factor"]
     s.step("The tier-3 business applies for a loan against its certificate")
-    asked = [e for e in _events(scf, scf.loan_desk, "LoanRequested", borrower=sme, certId=cert_id)]
+    asked = [e for e in scf.events(scf.loan_desk, "LoanRequested", borrower=sme, certId=cert_id)]
     loan_id = asked[0]["loanId"] if asked else scf.request_loan(
         sme, cert_id, LOAN["units"], LOAN["principal"], LOAN["rateBps"], lender, scf.now() + 7 * DAY)
     say(f"  loan #{loan_id}: {s.name(sme)} pledges {money(LOAN['units'])} of #{cert_id} (the units move into the "
@@ -393,7 +387,7 @@ def _repay_on_demand(s: Story, loan_id: int, when: int) -> None:
     scf, a, say = s.scf, s.a, s.say
     s.step("On demand: the business repays part of its loan")
     _travel_to(scf, when)
-    done = _events(scf, scf.loan_desk, "LoanRepaid", loanId=loan_id, payer=a["sme"])
+    done = scf.events(scf.loan_desk, "LoanRepaid", loanId=loan_id, payer=a["sme"])
     if done:
         taken, left = done[0]["amount"], done[0]["remainingDebt"]
     else:
@@ -408,7 +402,7 @@ def _settle_loan(s: Story, loan_id: int) -> None:
     """The clearing has paid the pledged units' payout to the desk: settling the loan pays the lender first
     (its debt) and the business the rest, in one transaction."""
     scf, a, say = s.scf, s.a, s.say
-    done = _events(scf, scf.loan_desk, "LoanSettled", loanId=loan_id)
+    done = scf.events(scf.loan_desk, "LoanSettled", loanId=loan_id)
     if done:
         settled = {"payout": done[0]["payout"], "toLender": done[0]["toLender"], "toBorrower": done[0]["toBorrower"]}
         debt = settled["toLender"]

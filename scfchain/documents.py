@@ -278,11 +278,10 @@ def certificate_document(scf: Any, cert_id: int) -> OnChainDocument:
     cert = scf.certificate(cert_id)
     if not cert.exists:
         raise DocumentError(f"certificate {cert_id} does not exist")
-    logs = scf.certificates.events.ReceivableIssued.get_logs(
-        from_block=scf.deployment.block, argument_filters={"rootId": cert.root_id})
-    if len(logs) != 1:
-        raise DocumentError(f"receivable #{cert.root_id} has {len(logs)} ReceivableIssued events on this node")
-    doc = bytes(logs[0]["args"]["documentHash"])
+    issued = scf.events(scf.certificates, "ReceivableIssued", rootId=cert.root_id)
+    if len(issued) != 1:
+        raise DocumentError(f"receivable #{cert.root_id} has {len(issued)} ReceivableIssued events on this node")
+    doc = bytes.fromhex(issued[0]["documentHash"][2:])
     if scf.certificates.functions.receivableOf(doc).call() != cert.root_id:
         raise DocumentError(f"receivableOf(0x{doc.hex()}) is not receivable #{cert.root_id}")
     return OnChainDocument(cert_id, cert.root_id, cert.tier, cert.debtor, cert.maturity, doc)

@@ -102,10 +102,17 @@ class ErrorDecoder:
 
     def __init__(self, abis: Iterable[list[dict[str, Any]]]):
         self._errors: dict[bytes, dict[str, Any]] = {}
+        self._functions: dict[str, str] = {}  # selector (hex, no 0x) -> function name, to say what reverted
         for abi in abis:
             for item in abi:
                 if item.get("type") == "error":
                     self._errors[function_abi_to_4byte_selector(item)] = item
+                elif item.get("type") == "function":
+                    self._functions[function_abi_to_4byte_selector(item).hex()] = item["name"]
+
+    def function(self, calldata: str) -> str:
+        """The name of the function `calldata` (0x-hex) calls, or its selector when no ABI has it."""
+        return self._functions.get(calldata[2:10], calldata[:10])
 
     def decode(self, data: bytes | str | None) -> ContractError:
         if isinstance(data, str):

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from eth_utils import is_address, to_checksum_address
 from web3 import Web3
-from web3.logs import DISCARD
 
 from .chain import Chain, Signer, address_of
 from .constants import DAY, LOAN_STATES, ROLE_IDS, ROLES, ROOT_STATUS
 from .deploy import Deployment
 from .errors import ScfError
+
+if TYPE_CHECKING:  # imported where used: scfchain.audit imports this module's types
+    from .audit.events import Decoder
+    from .audit.replay import Ledger
 
 ZERO_ADDRESS = "0x" + "00" * 20
 MAX_UINT = 2**256 - 1
@@ -109,6 +112,7 @@ class Scf:
         self.token = deployment.contract(w3, "PaymentToken")
         # Deployments written before the LoanDesk existed still work for everything else.
         self._loan_desk = deployment.contract(w3, "LoanDesk") if "LoanDesk" in deployment.contracts else None
+        self._decoder: "Decoder | None" = None
 
     @property
     def loan_desk(self) -> Any:
@@ -120,12 +124,46 @@ class Scf:
     def _send(self, fn: Any, signer: Signer, label: str) -> Any:
         return self.chain.transact(fn, signer, label)
 
-    @staticmethod
-    def _event(contract: Any, name: str, receipt: Any) -> Any:
-        events = getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD)
+    @property
+    def decoder(self) -> "Decoder":
+        """The auditor's event decoder for this deployment (every event read here goes through it)."""
+        if self._decoder is None:
+            from .audit.events import Decoder
+
+            self._decoder = Decoder(self.deployment)
+        return self._decoder
+
+    def _receipt_events(self, contract: Any, name: str, receipt: Any) -> list[dict[str, Any]]:
+        """The arguments of each `name` event `contract` emitted in the transaction of `receipt`."""
+        address = contract.address.lower()
+        found = (self.decoder.args(log, name) for log in receipt["logs"] if log["address"].lower() == address)
+        return [args for args in found if args is not None]
+
+    def _event(self, contract: Any, name: str, receipt: Any) -> dict[str, Any]:
+        events = self._receipt_events(contract, name, receipt)
         if not events:
-            raise ScfError(f"expected a {name} event in transaction {receipt['transactionHash'].hex()}")
-        return events[0]["args"]
+            raise ScfError(f"expected a {name} event in transaction 0x{bytes(receipt['transactionHash']).hex()}")
+        return events[0]
+
+    def events(self, contract: Any, name: str, **match: Any) -> list[dict[str, Any]]:
+        """The arguments of every `name` event of `contract` since the deployment whose arguments equal `match`
+        (one eth_getLogs, decoded by the auditor's decoder)."""
+        topic = self.decoder.topic(contract.address, name)
+        logs = self.chain.rpc(lambda: self.w3.eth.get_logs(
+            {"address": contract.address, "topics": [topic], "fromBlock": self.deployment.block, "toBlock": "latest"}))
+        found = (self.decoder.args(log, name) for log in logs)
+        return [a for a in found if a is not None and all(a[k] == v for k, v in match.items())]
+
+    def ledger(self, from_block: int | None = None) -> "Ledger":
+        """The auditor's Ledger of the deployment's events (one eth_getLogs over its contracts): certificates with
+        their lineage and holders, receivables, loans, as `scfchain audit` replays them."""
+        from .audit.replay import chain_ledger
+
+        start = self.deployment.block if from_block is None else from_block
+        addresses = [entry["address"] for entry in self.deployment.contracts.values()]
+        logs = self.chain.rpc(lambda: self.w3.eth.get_logs(
+            {"address": addresses, "fromBlock": start, "toBlock": "latest"}))
+        return chain_ledger(self.deployment, logs)
 
     def _ensure_allowance(self, signer: Signer, spender: str, amount: int) -> None:
         owner = address_of(signer)
@@ -267,15 +305,13 @@ class Scf:
     def claim(self, holder: Signer, ids: Iterable[int]) -> int:
         """Claims the holder's balance of each id; returns the total payout."""
         receipt = self._send(self.escrow.functions.claim(list(ids)), holder, "claim")
-        events = self.escrow.events.Claimed().process_receipt(receipt, errors=DISCARD)
-        return sum(e["args"]["payout"] for e in events)
+        return sum(e["payout"] for e in self._receipt_events(self.escrow, "Claimed", receipt))
 
     def settle(self, clearing: Signer, ids: Sequence[int], holders: Sequence[str]) -> int:
         """Pushes payouts to holders; returns the total paid out."""
         holders = [checked_address(h, "holder") for h in holders]
         receipt = self._send(self.escrow.functions.settle(list(ids), holders), clearing, "settle")
-        events = self.escrow.events.Claimed().process_receipt(receipt, errors=DISCARD)
-        return sum(e["args"]["payout"] for e in events)
+        return sum(e["payout"] for e in self._receipt_events(self.escrow, "Claimed", receipt))
 
     # ------------------------------------------------------------ loans against certificates
     def _approve_certificates(self, holder: Signer, operator: str, label: str) -> None:
@@ -350,13 +386,12 @@ class Scf:
         `account` is the borrower or the lender, or those pledging one of `cert_ids`, when given."""
         if self._loan_desk is None:
             return []
-        logs = self.loan_desk.events.LoanRequested.get_logs(from_block=self.deployment.block)
         wanted = None if cert_ids is None else set(cert_ids)
         out = []
-        for e in sorted(logs, key=lambda e: e["args"]["loanId"]):
-            if wanted is not None and e["args"]["certId"] not in wanted:
+        for e in sorted(self.events(self._loan_desk, "LoanRequested"), key=lambda e: e["loanId"]):
+            if wanted is not None and e["certId"] not in wanted:
                 continue
-            loan = self.loan(e["args"]["loanId"])
+            loan = self.loan(e["loanId"])
             if account is None or checked_address(account) in (loan.borrower, loan.lender):
                 out.append(loan)
         return out
@@ -373,50 +408,32 @@ class Scf:
         return self.token.functions.balanceOf(checked_address(holder)).call()
 
     def holders(self, from_block: int | None = None) -> dict[int, dict[str, int]]:
-        """Current balances of every certificate, rebuilt from TransferSingle/TransferBatch events."""
-        start = self.deployment.block if from_block is None else from_block
-        balances: dict[int, dict[str, int]] = {}
-
-        def move(frm: str, to: str, cid: int, value: int) -> None:
-            book = balances.setdefault(cid, {})
-            zero = "0x" + "00" * 20
-            if int(frm, 16):
-                book[frm] = book.get(frm, 0) - value
-            if int(to, 16) and to != zero:
-                book[to] = book.get(to, 0) + value
-
-        single = self.certificates.events.TransferSingle.get_logs(from_block=start)
-        batch = self.certificates.events.TransferBatch.get_logs(from_block=start)
-        logs = sorted(list(single) + list(batch), key=lambda e: (e["blockNumber"], e["logIndex"]))
-        for e in logs:
-            a = e["args"]
-            if e["event"] == "TransferSingle":
-                move(a["from"], a["to"], a["id"], a["value"])
-            else:
-                for cid, value in zip(a["ids"], a["values"]):
-                    move(a["from"], a["to"], cid, value)
-        return {cid: {h: v for h, v in book.items() if v} for cid, book in balances.items()}
+        """Current balances of every certificate (holders in the order they first received units), from the
+        auditor's Ledger of the events."""
+        return holders_of(self.ledger(from_block))
 
     def holdings(self, account: str) -> dict[int, int]:
         account = checked_address(account)
         return {cid: book[account] for cid, book in self.holders().items() if book.get(account)}
 
     def tree(self, root_id: int) -> TreeNode:
-        """The certificate tree of a root with current holders, from CertificateSplit events."""
+        """The certificate tree of a root with current holders, from the auditor's Ledger of the events (one
+        eth_getLogs scan, not a call per certificate)."""
         root = self.certificate(root_id)
         if not root.exists or root.root_id != root_id:
             raise ScfError(f"{root_id} is not a root certificate")
-        splits = self.certificates.events.CertificateSplit.get_logs(
-            from_block=self.deployment.block, argument_filters={"rootId": root_id}
-        )
-        children: dict[int, list[int]] = {}
-        for e in splits:
-            children.setdefault(e["args"]["parentId"], []).extend(e["args"]["childIds"])
-        holders = self.holders()
+        ledger = self.ledger()
+        holders = holders_of(ledger)
 
         def build(cid: int) -> TreeNode:
-            node = TreeNode(self.certificate(cid), holders.get(cid, {}))
-            node.children = [build(c) for c in children.get(cid, [])]
-            return node
+            c = ledger.certs[cid]
+            status = ledger.roots[c.root_id].status
+            cert = Certificate(cid, c.root_id, c.parent_id, c.tier, c.amount, c.debtor, c.maturity, status)
+            return TreeNode(cert, holders[cid], [build(child) for child in c.children])
 
         return build(root_id)
+
+
+def holders_of(ledger: "Ledger") -> dict[int, dict[str, int]]:
+    """Each certificate's live balances, holders in the order they first received units."""
+    return {cid: {h: c.balances[h] for h in c.seen if h in c.balances} for cid, c in ledger.certs.items()}

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from eth_account import Account
-from eth_utils import function_signature_to_4byte_selector as selector
 from eth_utils import keccak
 
+from .abi import Calls
 from .anvil import Anvil
+from .audit.replay import chain_ledger
 from .chain import Chain, connect, mined_hash
 from .constants import DAY
 from .deploy import Deployment, deploy, deployment_on_chain
@@ -36,20 +37,8 @@ from .rpc import Rpc, RpcError
 FACE = 1_024_000  # divisible by 2**10: halving down ten tiers leaves no rounding dust
 LOAN_UNITS = FACE // 2  # the tier-1 holder's remainder after its split, pledged
 LOAN_PRINCIPAL = FACE // 4
-TOPIC_ISSUED = "0x" + keccak(text="ReceivableIssued(uint256,address,address,uint256,uint64,bytes32)").hex()
-TOPIC_SPLIT = "0x" + keccak(text="CertificateSplit(uint256,uint256,address,uint256[],address[],uint256[])").hex()
-TOPIC_REPAID = "0x" + keccak(text="Repaid(uint256,address,uint256,uint256)").hex()
-TOPIC_CLAIMED = "0x" + keccak(text="Claimed(uint256,uint256,address,uint256,uint256)").hex()
-TOPIC_FINANCED = "0x" + keccak(text="Financed(uint256,uint256,address,address,uint256,uint256)").hex()
-TOPIC_OFFER = "0x" + keccak(text="OfferPosted(uint256,address,address,uint256,uint256,uint256,uint64)").hex()
-TOPIC_TRANSFER = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
-TOPIC_LOAN_REQUESTED = "0x" + keccak(
-    text="LoanRequested(uint256,address,uint256,uint256,uint256,uint256,address,uint64)").hex()
-TOPIC_LOAN_FUNDED = "0x" + keccak(text="LoanFunded(uint256,address,uint256)").hex()
-TOPIC_LOAN_REPAID = "0x" + keccak(text="LoanRepaid(uint256,address,uint256,uint256)").hex()
-TOPIC_LOAN_SETTLED = "0x" + keccak(text="LoanSettled(uint256,uint256,uint256,uint256)").hex()
 LOAN_RATE_BPS = 700
-ZERO_TOPIC = "0x" + "00" * 32
+ZERO = "0x" + "00" * 20
 PENDING_TIMEOUT = 120.0  # how long a resumed run waits for the earlier run's transactions to be mined
 CLAIM_BATCH = 40
 # The embedded node seals blocks on demand: each phase goes out, then the load mines it (`evm_mine`), as a
@@ -60,53 +49,8 @@ CLAIM_BATCH = 40
 SEALED_GAS_LIMIT = 2_000_000_000  # one block holds a phase of ~10,000 transactions
 SEALED_NODE_ARGS = ["--gas-limit", str(SEALED_GAS_LIMIT)]
 
-SEL = {
-    "issue": selector("issue(address,uint256,uint64,bytes32)"),
-    "split": selector("split(uint256,address[],uint256[])"),
-    "finance": selector("finance(uint256,uint256,uint256,uint256,uint256)"),
-    "repay": selector("repay(uint256,uint256)"),
-    "claim": selector("claim(uint256[])"),
-    "certificate": selector("certificate(uint256)"),
-    "balanceOf": selector("balanceOf(address,uint256)"),
-    "tokenBalance": selector("balanceOf(address)"),
-    "totalSupply": selector("totalSupply()"),
-    "nextId": selector("nextId()"),
-    "offerCount": selector("offerCount()"),
-    "requestLoan": selector("requestLoan(uint256,uint256,uint256,uint256,address,uint64)"),
-    "fundLoan": selector("fundLoan(uint256)"),
-    "repayLoan": selector("repayLoan(uint256,uint256)"),
-    "settleLoan": selector("settleLoan(uint256)"),
-    "loan": selector("loan(uint256)"),
-    "loanCount": selector("loanCount()"),
-}
-FUNCTION = {sel.hex(): name for name, sel in SEL.items()}  # selector (hex, no 0x) -> the load's name for it
 GAS = {"issue": 250_000, "split": 250_000, "finance": 300_000, "repay": 200_000, "requestLoan": 300_000,
        "fundLoan": 200_000, "repayLoan": 250_000, "settleLoan": 300_000}
-
-
-# The load encodes a few thousand calls a second: a minimal ABI coder for its static words and one-level
-# arrays (eth_abi's general coder took a third of the client's time, which the node then waited on).
-def _word(value: int | str | bytes) -> str:
-    if isinstance(value, bytes):
-        return value.hex().rjust(64, "0")
-    return (value[2:].lower() if isinstance(value, str) else f"{value:x}").rjust(64, "0")
-
-
-def _data(name: str, *args: int | str | bytes | list[Any]) -> str:
-    """Calldata for `SEL[name]` with static arguments (ints, addresses, bytes32) and arrays of them."""
-    head, tail = [], []
-    for arg in args:
-        if isinstance(arg, list):
-            head.append(_word(32 * len(args) + 32 * len(tail)))
-            tail += [_word(len(arg)), *map(_word, arg)]
-        else:
-            head.append(_word(arg))
-    return "0x" + SEL[name].hex() + "".join(head) + "".join(tail)
-
-
-def _read(data: str, index: int) -> int:
-    """The `index`-th 32-byte word of hex `data` as an integer."""
-    return int(data[2 + 64 * index : 66 + 64 * index], 16)
 
 
 @dataclass
@@ -275,7 +219,7 @@ class Pipeline:
             first = reverted[0]
             sender, to, data, _ = txs[hashes.index(first)]
             raise ScfError(f"{len(reverted)} of {len(txs)} transactions reverted; the first, {first} "
-                           f"({FUNCTION.get(data[2:10], data[:10])} from {sender} to {to}): {self.why(first)}")
+                           f"({self.decoder.function(data)} from {sender} to {to}): {self.why(first)}")
         self.sent += len(txs)
         return [logs[h] for h in hashes]
 
@@ -431,52 +375,41 @@ class OnChain:
 
     @classmethod
     def read(cls, rpc: Rpc, deployment: Deployment) -> "OnChain":
-        first, last = deployment.block, int(rpc.call("eth_blockNumber"), 16)
-        cert, desk, escrow, token, loan_desk = (deployment.address(name) for name in (
-            "ReceivableCertificate", "FinancingDesk", "SettlementEscrow", "PaymentToken", "LoanDesk"))
-
-        def logs(address: str, *topics: Any) -> list[dict[str, Any]]:
-            return _logs(rpc, address, list(topics), first, last)
-
-        def addr(topic: str) -> str:
-            return "0x" + topic[-40:].lower()
-
+        """Replays every log of the deployment (one eth_getLogs) through the auditor's Ledger and reads it."""
+        last = int(rpc.call("eth_blockNumber"), 16)
+        addresses = [entry["address"] for entry in deployment.contracts.values()]
+        ledger = chain_ledger(deployment, _logs(rpc, addresses, [], deployment.block, last))
         found = cls(block=last)
-        for log in logs(cert, TOPIC_ISSUED):  # data: (faceValue, maturity, documentHash)
-            found.roots[log["data"][2 + 128 : 2 + 192]] = int(log["topics"][1], 16)
-        for log in logs(cert, TOPIC_SPLIT):  # data: (childIds, recipients, amounts); the load makes one child
-            d = log["data"]
-            found.children[int(log["topics"][1], 16)] = _read(d, _read(d, 0) // 32 + 1)
-        for log in logs(desk, TOPIC_FINANCED):  # data: (financier, amount, proceeds)
-            found.financed[int(log["topics"][2], 16)] = _read(log["data"], 2)
-        repaid = 0
-        for log in logs(escrow, TOPIC_REPAID):  # data: (amount, totalPaid)
-            root = int(log["topics"][1], 16)
-            found.repaid[root] = max(found.repaid.get(root, 0), _read(log["data"], 1))
-            repaid += _read(log["data"], 0)
-        for log in logs(escrow, TOPIC_CLAIMED):  # data: (units, payout)
-            key = (addr(log["topics"][3]), int(log["topics"][1], 16))
-            found.claimed[key] = found.claimed.get(key, 0) + _read(log["data"], 1)
-        offers = logs(desk, TOPIC_OFFER)  # data: (annualRateBps, budget, minAmount, expiry)
-        for log in offers:
-            found.offers.setdefault((addr(log["topics"][2]), addr(log["topics"][3])), int(log["topics"][1], 16))
-        for log in logs(token, TOPIC_TRANSFER, ZERO_TOPIC):
-            to = addr(log["topics"][2])
-            found.minted[to] = found.minted.get(to, 0) + _read(log["data"], 0)
-        for log in logs(loan_desk, TOPIC_LOAN_REQUESTED):  # topics: loanId, borrower, certId
-            found.loans[int(log["topics"][3], 16)] = int(log["topics"][1], 16)
-        found.funded = {int(log["topics"][1], 16) for log in logs(loan_desk, TOPIC_LOAN_FUNDED)}
-        found.loans_repaid = {int(log["topics"][1], 16) for log in logs(loan_desk, TOPIC_LOAN_REPAID)
-                              if _read(log["data"], 1) == 0}  # data: (amount, remainingDebt)
-        for log in logs(loan_desk, TOPIC_LOAN_SETTLED):  # data: (payout, toLender, toBorrower)
-            found.loans_settled[int(log["topics"][1], 16)] = _read(log["data"], 0)
+        for doc, ids in ledger.documents.items():
+            found.roots[doc[2:]] = ids[-1]
+        for cert in ledger.certs.values():
+            if cert.splits:  # the load makes one child a split
+                found.children[cert.id] = cert.splits[-1].child_ids[0]
+        found.financed = {f.cert_id: f.proceeds for f in ledger.financings}
+        found.repaid = {root.id: max(r.total for r in root.repayments) for root in ledger.roots.values()
+                        if root.repayments}
+        for c in ledger.claims:
+            key = (c.holder.lower(), c.id)
+            found.claimed[key] = found.claimed.get(key, 0) + c.payout
+        for offer in ledger.offers.values():
+            found.offers.setdefault((offer.financier.lower(), offer.debtor.lower()), offer.id)
+        for moves in ledger.token_moves.values():
+            for frm, to, value in moves:
+                if frm == ZERO:
+                    found.minted[to.lower()] = found.minted.get(to.lower(), 0) + value
+        loans = ledger.loans.values()
+        found.loans = {ln.cert_id: ln.id for ln in loans}
+        found.funded = {ln.id for ln in loans if ln.funded_tx}
+        found.loans_repaid = {ln.id for ln in loans if any(r.remaining == 0 for r in ln.repayments)}
+        found.loans_settled = {ln.id: ln.payout for ln in loans if ln.payout is not None}
         found.events = {
             "loans": len(found.loans),
             "certificates": len(found.roots) + len(found.children),
-            "offers": len(offers),
+            "offers": len(ledger.offers),
             "minted": sum(found.minted.values()),
-            "desk": sum(_read(log["data"], 1) for log in offers) - sum(found.financed.values()),
-            "escrow": repaid - sum(found.claimed.values()),
+            "desk": sum(o.budget for o in ledger.offers.values()) - sum(found.financed.values()),
+            "escrow": sum(r.amount for root in ledger.roots.values() for r in root.repayments)
+            - sum(found.claimed.values()),
         }
         return found
 
@@ -486,12 +419,13 @@ class OnChain:
         what the events moved. On a node whose history lacks events its state shows (an Anvil restarted from a
         `--state` dump written while it was mining can keep the state of a block whose events it lost), a resumed
         run would repeat actions or trip over them."""
-        cert, desk, escrow, token, loan_desk = (deployment.address(name) for name in (
-            "ReceivableCertificate", "FinancingDesk", "SettlementEscrow", "PaymentToken", "LoanDesk"))
-        calls = {"loans": (loan_desk, _data("loanCount")),
-                 "certificates": (cert, _data("nextId")), "offers": (desk, _data("offerCount")),
-                 "minted": (token, _data("totalSupply")), "desk": (token, _data("tokenBalance", desk)),
-                 "escrow": (token, _data("tokenBalance", escrow))}
+        abi = Calls(deployment.contracts)
+        desk, escrow = deployment.address("FinancingDesk"), deployment.address("SettlementEscrow")
+        calls = {"loans": abi.call("LoanDesk", "loanCount"),
+                 "certificates": abi.call("ReceivableCertificate", "nextId"),
+                 "offers": abi.call("FinancingDesk", "offerCount"), "minted": abi.call("PaymentToken", "totalSupply"),
+                 "desk": abi.call("PaymentToken", "balanceOf", desk),
+                 "escrow": abi.call("PaymentToken", "balanceOf", escrow)}
         answers = rpc.batch([("eth_call", [{"to": to, "data": data}, hex(self.block)]) for to, data in calls.values()])
         state = {}
         for name, answer in zip(calls, answers):
@@ -578,6 +512,15 @@ def _drive(
     cert, desk, escrow = scf.certificates.address, scf.desk.address, scf.escrow.address
     loan_desk = scf.loan_desk.address
     done = found or OnChain()
+    enc = Calls(scf.deployment.contracts).data
+    events = scf.decoder
+
+    def topic(contract: Any, event: str) -> str:
+        return events.topic(contract.address, event)
+
+    def arg(log: dict[str, Any], name: str) -> Any:
+        return events.args(log)[name]  # type: ignore[index]  # the phase's logs are of its event
+
     pipe = Pipeline(rpc_url, scf.chain.fees().get("maxPriorityFeePerGas", 0), seal, decoder=scf.chain.decoder)
     if seal:  # set-up ran with automine; from here the load seals its blocks
         pipe.rpc.call("evm_setAutomine", [False])
@@ -606,11 +549,12 @@ def _drive(
     roots = [done.roots.get(d.hex(), 0) for d in docs]
     todo = [i for i in range(n) if not roots[i]]
     logs = phase("issue", [
-        (lane_of[i].core, cert, _data("issue", lane_of[i].holders[0], FACE, maturity, docs[i]), GAS["issue"])
+        (lane_of[i].core, cert, enc("ReceivableCertificate", "issue", lane_of[i].holders[0], FACE, maturity, docs[i]),
+         GAS["issue"])
         for i in todo
-    ], TOPIC_ISSUED, n - len(todo))
+    ], topic(scf.certificates, "ReceivableIssued"), n - len(todo))
     for i, tx_logs in zip(todo, logs):
-        roots[i] = int(tx_logs[0]["topics"][1], 16)
+        roots[i] = arg(tx_logs[0], "rootId")
     current = list(roots)  # the certificate the current tier holds, per receivable
     held: dict[str, list[int]] = {}
     amount = FACE
@@ -619,26 +563,24 @@ def _drive(
         after = [done.children.get(c, 0) for c in current]
         todo = [i for i in range(n) if not after[i]]
         logs = phase(f"split tier {k + 1}→{k + 2}", [
-            (lane_of[i].holders[k], cert, _data("split", current[i], [lane_of[i].holders[k + 1]], [amount]),
-             GAS["split"])
+            (lane_of[i].holders[k], cert,
+             enc("ReceivableCertificate", "split", current[i], [lane_of[i].holders[k + 1]], [amount]), GAS["split"])
             for i in todo
-        ], TOPIC_SPLIT, n - len(todo))
-        # CertificateSplit's data: (childIds, holders, amounts); the one child is the first word of childIds.
+        ], topic(scf.certificates, "CertificateSplit"), n - len(todo))
         for i, tx_logs in zip(todo, logs):
-            d = tx_logs[0]["data"]
-            after[i] = _read(d, _read(d, 0) // 32 + 1)
+            after[i] = arg(tx_logs[0], "childIds")[0]
         for c, lane in zip(current, lane_of):
             held.setdefault(lane.holders[k], []).append(c)
         current = after
     deadline = now + 3650 * DAY
     todo = [i for i in range(n) if current[i] not in done.financed]
     logs = phase("finance", [
-        (lane_of[i].holders[-1], desk, _data("finance", lane_of[i].offer, current[i], amount, 1, deadline),
+        (lane_of[i].holders[-1], desk,
+         enc("FinancingDesk", "finance", lane_of[i].offer, current[i], amount, 1, deadline),
          GAS["finance"])
         for i in todo
-    ], TOPIC_FINANCED, n - len(todo))
-    # Financed: (seller, units, proceeds)
-    proceeds = sum(done.financed.get(c, 0) for c in current) + sum(_read(tx_logs[0]["data"], 2) for tx_logs in logs)
+    ], topic(scf.desk, "Financed"), n - len(todo))
+    proceeds = sum(done.financed.get(c, 0) for c in current) + sum(arg(tx_logs[0], "proceeds") for tx_logs in logs)
     for c, lane in zip(current, lane_of):
         held.setdefault(lane.factor, []).append(c)
     # Loans: the tier-1 holder pledges the remainder of its root to the lane's factor; the even-numbered loans are
@@ -650,27 +592,31 @@ def _drive(
         loan_ids = [done.loans.get(r, 0) for r in roots]
         todo = [i for i in range(n) if not loan_ids[i]]
         logs = phase("request loan", [
-            (lane_of[i].holders[0], loan_desk, _data("requestLoan", roots[i], LOAN_UNITS, LOAN_PRINCIPAL,
-                                                     LOAN_RATE_BPS, lane_of[i].factor, now + 30 * DAY),
-             GAS["requestLoan"]) for i in todo], TOPIC_LOAN_REQUESTED, n - len(todo))
+            (lane_of[i].holders[0], loan_desk, enc("LoanDesk", "requestLoan", roots[i], LOAN_UNITS, LOAN_PRINCIPAL,
+                                                   LOAN_RATE_BPS, lane_of[i].factor, now + 30 * DAY),
+             GAS["requestLoan"]) for i in todo], topic(scf.loan_desk, "LoanRequested"), n - len(todo))
         for i, tx_logs in zip(todo, logs):
-            loan_ids[i] = int(tx_logs[0]["topics"][1], 16)
+            loan_ids[i] = arg(tx_logs[0], "loanId")
         todo = [i for i in range(n) if loan_ids[i] not in done.funded]
-        phase("fund loan", [(lane_of[i].factor, loan_desk, _data("fundLoan", loan_ids[i]), GAS["fundLoan"])
-                            for i in todo], TOPIC_LOAN_FUNDED, n - len(todo))
+        phase("fund loan", [(lane_of[i].factor, loan_desk, enc("LoanDesk", "fundLoan", loan_ids[i]), GAS["fundLoan"])
+                            for i in todo], topic(scf.loan_desk, "LoanFunded"), n - len(todo))
         todo = [i for i in early if loan_ids[i] not in done.loans_repaid]
         # twice the principal offered: the desk takes the debt only
-        phase("repay loan", [(lane_of[i].holders[0], loan_desk, _data("repayLoan", loan_ids[i], 2 * LOAN_PRINCIPAL),
-                              GAS["repayLoan"]) for i in todo], TOPIC_LOAN_REPAID, len(early) - len(todo))
+        phase("repay loan", [(lane_of[i].holders[0], loan_desk, enc("LoanDesk", "repayLoan", loan_ids[i],
+                                                                    2 * LOAN_PRINCIPAL),
+                              GAS["repayLoan"]) for i in todo], topic(scf.loan_desk, "LoanRepaid"),
+              len(early) - len(todo))
     todo = [i for i in range(n) if done.repaid.get(roots[i], 0) < FACE]
-    phase("repay", [(lane_of[i].core, escrow, _data("repay", roots[i], FACE - done.repaid.get(roots[i], 0)),
-                     GAS["repay"]) for i in todo], TOPIC_REPAID, n - len(todo))
+    phase("repay", [(lane_of[i].core, escrow, enc("SettlementEscrow", "repay", roots[i],
+                                                     FACE - done.repaid.get(roots[i], 0)),
+                     GAS["repay"]) for i in todo], topic(scf.escrow, "Repaid"), n - len(todo))
     todo = [i for i in late if loan_ids[i] not in done.loans_settled]
-    logs = phase("settle loan", [(lane_of[i].factor, loan_desk, _data("settleLoan", loan_ids[i]), GAS["settleLoan"])
-                                 for i in todo], TOPIC_LOAN_SETTLED, len(late) - len(todo)) if tiers > 1 else []
-    # LoanSettled: (payout, toLender, toBorrower); the desk claimed the pledged units' payout itself
+    logs = phase("settle loan", [(lane_of[i].factor, loan_desk, enc("LoanDesk", "settleLoan", loan_ids[i]),
+                                  GAS["settleLoan"]) for i in todo], topic(scf.loan_desk, "LoanSettled"),
+                 len(late) - len(todo)) if tiers > 1 else []
+    # the desk claimed the pledged units' payout itself
     loan_payouts = sum(done.loans_settled.get(loan_ids[i], 0) for i in late) + sum(
-        _read(tx_logs[0]["data"], 0) for tx_logs in logs)
+        arg(tx_logs[0], "payout") for tx_logs in logs)
     settled_roots = {(lane_of[i].holders[0], roots[i]) for i in late}
     held = {h: [c for c in ids if (h, c) not in settled_roots] for h, ids in held.items()}
     claims = []
@@ -681,13 +627,13 @@ def _drive(
         unclaimed += len(ids)
         for i in range(0, len(ids), CLAIM_BATCH):
             part = ids[i : i + CLAIM_BATCH]
-            claims.append((holder, escrow, _data("claim", part), 60_000 + 45_000 * len(part)))
-    logs = phase("claim", claims, TOPIC_CLAIMED, n * tiers - len(settled_roots) - unclaimed)
+            claims.append((holder, escrow, enc("SettlementEscrow", "claim", part), 60_000 + 45_000 * len(part)))
+    logs = phase("claim", claims, topic(scf.escrow, "Claimed"), n * tiers - len(settled_roots) - unclaimed)
     elapsed = time.monotonic() - started
-    # Claimed: (units, payout); the earlier runs' payouts and this run's
-    # (the desk's claims of pledged units are in the loan payouts, counted once there)
+    # the earlier runs' payouts and this run's (the desk's claims of pledged units are in the loan payouts, counted
+    # once there)
     paid_out = sum(v for (h, _c), v in done.claimed.items() if h != loan_desk.lower()) + sum(
-        _read(log["data"], 1) for tx_logs in logs for log in tx_logs)
+        arg(log, "payout") for tx_logs in logs for log in tx_logs)
     say("checking …")
     checks = _audit(scf, pipe.rpc, roots, held, n, paid_out + loan_payouts, proceeds,
                     {loan_ids[i]: 3 for i in early} | {loan_ids[i]: 4 for i in late}, [roots[i] for i in late])
@@ -701,25 +647,28 @@ def _audit(scf: Scf, rpc: Rpc, roots: list[int], held: dict[str, list[int]], n: 
     payouts = face values, every loan in the state it was driven to (`loans`: id → 3 repaid or 4 settled), and
     every contract's token balance what the accounting says."""
     token = scf.token.functions
-    statuses = rpc.batch([("eth_call", [{"to": scf.certificates.address,
-                                         "data": _data("certificate", r)}, "latest"])
-                          for r in roots])
-    all_paid = all(_read(s, 6) == 2 for s in statuses)  # certificate(): the 7th word is the status
+    abi = Calls(scf.deployment.contracts)
+
+    def read(contract: str, function: str, *args: Any) -> list[Any]:
+        """`function` of each argument tuple in `args`, in one batch of eth_calls: the values each returned."""
+        answers = rpc.batch([("eth_call", [dict(zip(("to", "data"), abi.call(contract, function, *a))), "latest"])
+                             for a in args])
+        return [abi.result(contract, function, answer, len(a)) for answer, a in zip(answers, args)]
+
+    statuses = [c[6] for c in read("ReceivableCertificate", "certificate", *((r,) for r in roots))]
+    all_paid = all(status == 2 for status in statuses)  # PAID
     pairs = [(h, i) for h, ids in held.items() for i in ids] + [(scf.loan_desk.address, r) for r in pledged]
-    states = rpc.batch([("eth_call", [{"to": scf.loan_desk.address, "data": _data("loan", i)}, "latest"])
-                        for i in loans])
-    balances = rpc.batch([("eth_call", [{"to": scf.certificates.address,
-                                         "data": _data("balanceOf", h, i)}, "latest"])
-                          for h, i in pairs])
+    states = [ln[7] for ln in read("LoanDesk", "loan", *((i,) for i in loans))]
+    balances = [b[0] for b in read("ReceivableCertificate", "balanceOf", *pairs)]
     return {
         "every receivable closed as paid": all_paid and len(roots) == n,
-        "every certificate unit burned": all(int(b, 16) == 0 for b in balances),
+        "every certificate unit burned": all(b == 0 for b in balances),
         "payouts equal face values": paid_out == FACE * n,
         "escrow holds exactly the unclaimed payouts (none)": token.balanceOf(scf.escrow.address).call() == 0,
         "desk holds the unspent budget": token.balanceOf(scf.desk.address).call() == FACE * n - proceeds,
         "guarantee contract holds no stray tokens": token.balanceOf(scf.guarantee.address).call() == 0,
         "every loan repaid or settled, the loan desk holding no tokens": all(
-            _read(s, 7) == want for s, want in zip(states, loans.values()))  # loan(): the 8th word is the state
+            state == want for state, want in zip(states, loans.values()))
         and token.balanceOf(scf.loan_desk.address).call() == 0,
     }
 

@@ -82,15 +82,16 @@ def test_bench_failedTransaction_namesItAndWhy(monkeypatch):
     """A chain the benchmark cannot build stops with the transaction and its decoded reason."""
     import pytest
 
-    from scfchain import load as load_module
+    from scfchain.abi import Calls
     from scfchain.errors import ScfError
 
-    data = load_module._data
+    data = Calls.data
 
-    def zero_face(name, *args):  # issue(supplier, 0, …) is sent (the pipeline does not estimate) and reverts
-        return data(name, args[0], 0, *args[2:]) if name == "issue" else data(name, *args)
+    def zero_face(self, contract, name, *args):  # issue(supplier, 0, …) is sent (the pipeline does not estimate)
+        args = (args[0], 0, *args[2:]) if name == "issue" else args  # and reverts
+        return data(self, contract, name, *args)
 
-    monkeypatch.setattr(load_module, "_data", zero_face)
+    monkeypatch.setattr(Calls, "data", zero_face)
     with pytest.raises(ScfError) as err:
         run(certificates=40, rounds=1, say=lambda _m: None, engines=("sqlite",))
     message = str(err.value)

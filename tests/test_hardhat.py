@@ -10,8 +10,9 @@ import pytest
 from eth_account import Account
 
 from scfchain import Chain, ContractError, HardhatNode, Scf, ScfError, connect, load_deployment
+from scfchain.abi import Calls
 from scfchain.constants import DAY
-from scfchain.load import GAS, TOPIC_ISSUED, Pipeline, _data
+from scfchain.load import GAS, Pipeline
 from tests.test_cli_actions import ROOT, SCFCHAIN, cli, ok
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
@@ -186,9 +187,11 @@ def test_pipeline_revertedTransactions_nameTheFirstAndWhy(node):
     pipe = Pipeline(node["url"], 10**9, decoder=scf.chain.decoder)
     maturity = scf.now() + 30 * DAY
     # core is onboarded with a credit line by the lifecycle test above (one node and deployment for the module)
-    txs = [(core, cert, _data("issue", t1, 0, maturity, bytes([i]) * 32), GAS["issue"]) for i in (7, 8)]
+    abi = Calls(scf.deployment.contracts)
+    txs = [(core, cert, abi.data("ReceivableCertificate", "issue", t1, 0, maturity, bytes([i]) * 32), GAS["issue"])
+           for i in (7, 8)]
     with pytest.raises(ScfError) as err:
-        pipe.run(txs, TOPIC_ISSUED)
+        pipe.run(txs, scf.decoder.topic(cert, "ReceivableIssued"))
     message = str(err.value)
     assert message.startswith("2 of 2 transactions reverted; the first, 0x"), message
     assert f"(issue from {core} to {cert})" in message and "InvalidFaceValue" in message, message

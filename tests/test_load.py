@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 from eth_abi import encode
+from eth_utils import function_abi_to_4byte_selector
+from eth_utils import keccak
 
 from scfchain import Anvil, Chain, Scf, ScfError, connect, load_deployment
-from scfchain.load import (FACE, LOAN_PRINCIPAL, SEALED_NODE_ARGS, SEL, TOPIC_CLAIMED, TOPIC_FINANCED, TOPIC_ISSUED, TOPIC_LOAN_FUNDED,
-                           TOPIC_LOAN_REPAID, TOPIC_LOAN_REQUESTED, TOPIC_LOAN_SETTLED, TOPIC_OFFER, TOPIC_REPAID,
-                           TOPIC_SPLIT, ZERO_TOPIC, Pipeline, _data, _read, await_pool_drained, raw_throughput,
-                           run_load)
+from scfchain.abi import Calls
+from scfchain.load import FACE, LOAN_PRINCIPAL, SEALED_NODE_ARGS, Pipeline, await_pool_drained, raw_throughput, run_load
 from scfchain.rpc import Rpc
+from scfchain.toolchain import compile_contracts
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -26,6 +27,28 @@ pytestmark = pytest.mark.tooling
 ROOT = Path(__file__).resolve().parent.parent
 SCFCHAIN = str(Path(sys.executable).parent / "scfchain")
 TOPIC_TRANSFER = "0x" + "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"  # ERC-20 Transfer
+
+
+def _topic(signature: str) -> str:
+    return "0x" + keccak(text=signature).hex()
+
+
+TOPIC_ISSUED = _topic("ReceivableIssued(uint256,address,address,uint256,uint64,bytes32)")
+TOPIC_SPLIT = _topic("CertificateSplit(uint256,uint256,address,uint256[],address[],uint256[])")
+TOPIC_REPAID = _topic("Repaid(uint256,address,uint256,uint256)")
+TOPIC_CLAIMED = _topic("Claimed(uint256,uint256,address,uint256,uint256)")
+TOPIC_FINANCED = _topic("Financed(uint256,uint256,address,address,uint256,uint256)")
+TOPIC_OFFER = _topic("OfferPosted(uint256,address,address,uint256,uint256,uint256,uint64)")
+TOPIC_LOAN_REQUESTED = _topic("LoanRequested(uint256,address,uint256,uint256,uint256,uint256,address,uint64)")
+TOPIC_LOAN_FUNDED = _topic("LoanFunded(uint256,address,uint256)")
+TOPIC_LOAN_REPAID = _topic("LoanRepaid(uint256,address,uint256,uint256)")
+TOPIC_LOAN_SETTLED = _topic("LoanSettled(uint256,uint256,uint256,uint256)")
+ZERO_TOPIC = "0x" + "00" * 32
+
+
+def _read(data: str, index: int) -> int:
+    """The `index`-th 32-byte word of a log's hex data."""
+    return int(data[2 + 64 * index : 66 + 64 * index], 16)
 
 
 # A load of 24 receivables down 3 tiers, as mined: each phase's function and how many times the story calls it.
@@ -66,11 +89,20 @@ def test_revert_load_badTiers():
 
 
 def test_calldata_matchesAbiEncoding():
+    """The load's calldata (scfchain.abi, from the compiled ABIs) against selectors hashed from the signatures."""
+    art = compile_contracts()
+    abi = Calls({name: {"address": "0x" + "00" * 20, "abi": art[name]["abi"]}
+                 for name in ("ReceivableCertificate", "SettlementEscrow")})
     a = "0x" + "ab" * 20
-    assert _data("split", 7, [a], [5]) == "0x" + (SEL["split"] + encode(["uint256", "address[]", "uint256[]"], [7, [a], [5]])).hex()
-    assert _data("claim", [1, 2, 3]) == "0x" + (SEL["claim"] + encode(["uint256[]"], [[1, 2, 3]])).hex()
-    assert _data("issue", a, 5, 9, b"\x01" * 32) == "0x" + (
-        SEL["issue"] + encode(["address", "uint256", "uint64", "bytes32"], [a, 5, 9, b"\x01" * 32])).hex()
+
+    def want(signature: str, types: list[str], values: list) -> str:
+        return "0x" + (keccak(text=signature)[:4] + encode(types, values)).hex()
+
+    assert abi.data("ReceivableCertificate", "split", 7, [a], [5]) == want(
+        "split(uint256,address[],uint256[])", ["uint256", "address[]", "uint256[]"], [7, [a], [5]])
+    assert abi.data("SettlementEscrow", "claim", [1, 2, 3]) == want("claim(uint256[])", ["uint256[]"], [[1, 2, 3]])
+    assert abi.data("ReceivableCertificate", "issue", a, 5, 9, b"\x01" * 32) == want(
+        "issue(address,uint256,uint64,bytes32)", ["address", "uint256", "uint64", "bytes32"], [a, 5, 9, b"\x01" * 32])
 
 
 def _transfers(rpc: Rpc, senders: list[str], per_sender: int) -> list[tuple[str, str, str, int]]:
@@ -177,7 +209,9 @@ def _mined_phase_calls(node: Anvil, out: Path) -> dict[str, int]:
     blocks = rpc.batch([("eth_getBlockByNumber", [hex(b), True]) for b in range(dep["block"], head + 1)])
     targets = {dep["contracts"][c]["address"].lower() for c in ("ReceivableCertificate", "FinancingDesk", "LoanDesk",
                                                                   "SettlementEscrow")}
-    selectors = {"0x" + SEL[name].hex(): name for name in PHASE_FUNCTIONS}
+    selectors = {"0x" + function_abi_to_4byte_selector(f).hex(): f["name"]  # from the deployment's ABIs
+                 for c in ("ReceivableCertificate", "FinancingDesk", "LoanDesk", "SettlementEscrow")
+                 for f in dep["contracts"][c]["abi"] if f["type"] == "function" and f["name"] in PHASE_FUNCTIONS}
     calls = [tx for block in blocks for tx in block["transactions"]
              if (tx["to"] or "").lower() in targets and tx["input"][:10] in selectors]
     receipts = rpc.batch([("eth_getTransactionReceipt", [tx["hash"]]) for tx in calls])

@@ -1,7 +1,10 @@
-"""Decoding raw logs of the seven contracts from their ABIs (the deployment file's), fast.
+"""Decoding raw logs of the seven contracts from their ABIs (the deployment file's), fast: the one event decoder
+of scfchain (the indexer, and every view that reads events straight from the chain: `Scf`'s receipts and views,
+the demo's and the load's resume).
 
 Static event data is sliced word by word; only events with dynamic fields (arrays, strings) go through
-eth_abi. Values come out JSON-ready: integers, checksummed addresses, 0x-hex for bytes, bools."""
+eth_abi. Values come out JSON-ready: integers, checksummed addresses, 0x-hex for bytes, bools. Logs may be as
+JSON-RPC gives them (hex strings) or as web3 formats them (HexBytes, ints)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,12 +17,22 @@ from eth_utils import event_abi_to_log_topic, to_checksum_address
 
 from ..constants import SYSTEM
 from ..deploy import Deployment
+from .store import Event
 
 
 
 @lru_cache(maxsize=None)
 def checksum(lower_hex40: str) -> str:
     return to_checksum_address("0x" + lower_hex40)
+
+
+def _hex(value: Any) -> str:
+    """0x-hex of a JSON-RPC hex string or of web3's HexBytes."""
+    return value if isinstance(value, str) else "0x" + bytes(value).hex()
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) else int(value, 16)
 
 
 def _word(kind: str, word: str) -> Any:
@@ -232,6 +245,41 @@ class Decoder:
     def events(self) -> Iterable[EventSpec]:
         return self.specs.values()
 
+    def topic(self, address: str, event: str) -> str:
+        """topic0 of `event` of the contract at `address`."""
+        address = address.lower()
+        for (at, topic), spec in self.specs.items():
+            if at == address and spec.name == event:
+                return topic
+        raise KeyError(f"no event {event} on {self.addresses.get(address, address)}")
+
+    def args(self, log: dict[str, Any], event: str | None = None) -> dict[str, Any] | None:
+        """The arguments of a log (raw or web3-formatted) of this deployment, or None (another contract's log, or
+        not `event` when given)."""
+        decoded = self.decode({"address": log["address"], "topics": [_hex(t) for t in log["topics"]],
+                               "data": _hex(log["data"])})
+        if decoded is None or (event is not None and decoded[0].name != event):
+            return None
+        return decoded[1]
+
+    def to_events(self, logs: Iterable[dict[str, Any]]) -> list[Event]:
+        """The logs of this deployment among `logs` (eth_getLogs' answer, raw or web3-formatted, in chain order) as
+        the index's events; a log without `blockTimestamp` (Hardhat) gets time 0."""
+        out = []
+        for log in logs:
+            if log.get("removed"):
+                continue
+            topics = [_hex(t) for t in log["topics"]]
+            decoded = self.decode({"address": log["address"], "topics": topics, "data": _hex(log["data"])})
+            if decoded is None:
+                continue
+            spec, args = decoded
+            stamp = log.get("blockTimestamp")
+            out.append(Event(_int(log["blockNumber"]), _int(log["logIndex"]), _hex(log["transactionHash"]),
+                             _int(log["transactionIndex"]), 0 if stamp is None else _int(stamp), spec.contract,
+                             spec.name, args))
+        return out
+
     def decode_json(self, log: dict[str, Any]) -> tuple[EventSpec, str] | None:
         """The event and its arguments as compact JSON text (what `json.dumps(args)` would give, with
         `separators=(",", ":")`), built straight from the hex; None for a log not of this deployment."""
@@ -273,6 +321,12 @@ class Decoder:
             for i, (name, kind) in enumerate(spec.data):
                 args[name] = _word(kind, data[64 * i : 64 * i + 64])
         else:
+            fn = self.compiled[(log["address"].lower(), topics[0])][1]
+            if fn is not None:  # the generated decoder's JSON, parsed: five times quicker than eth_abi's
+                try:
+                    return spec, json.loads(fn(topics, log["data"]))
+                except (ValueError, IndexError, TypeError):
+                    return None
             try:
                 values = abi_decode([t for _, t in spec.data], bytes.fromhex(data))
             except Exception:  # noqa: BLE001 — malformed data: not one of ours

@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterator
 
 from eth_abi import decode as abi_decode
 
+from ..abi import Calls
 from ..deploy import Deployment
 from ..errors import ScfError
 from ..rpc import NodeError, Rpc
@@ -84,11 +85,14 @@ def bind(store: Store, deployment: Deployment) -> None:
         raise ScfError(f"{store.path} indexes another deployment (chain {have_chain}); use another --db or --rebuild")
 
 
-def _token_meta(node: Rpc, token: str) -> tuple[int, str]:
+def _token_meta(node: Rpc, deployment: Deployment) -> tuple[int, str]:
     decimals, symbol = 2, "?"
+    abi = Calls(deployment.contracts)
     try:
-        decimals = int(node.call("eth_call", [{"to": token, "data": "0x313ce567"}, "latest"]), 16)
-        raw = node.call("eth_call", [{"to": token, "data": "0x95d89b41"}, "latest"])
+        token, data = abi.call("PaymentToken", "decimals")
+        decimals = int(node.call("eth_call", [{"to": token, "data": data}, "latest"]), 16)
+        token, data = abi.call("PaymentToken", "symbol")
+        raw = node.call("eth_call", [{"to": token, "data": data}, "latest"])
         (symbol,) = abi_decode(["string"], bytes.fromhex(raw[2:]))
     except (NodeError, ValueError, TypeError, Exception):  # noqa: BLE001 — a token without metadata
         pass
@@ -323,7 +327,7 @@ class Indexer:
                            f"the deployment is for {self.deployment.chain_id}")
         bind(store, self.deployment)
         if store.get("decimals") is None:
-            decimals, symbol = _token_meta(node, self.deployment.address("PaymentToken"))
+            decimals, symbol = _token_meta(node, self.deployment)
             store.set("decimals", decimals)
             store.set("symbol", symbol)
         first = self.deployment.block

@@ -22,9 +22,8 @@ import re
 from typing import Any, Callable, Iterable, Iterator
 
 from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
-from eth_utils import function_signature_to_4byte_selector
 
+from ..abi import Calls
 from ..constants import ROLE_IDS
 from ..deploy import Deployment
 from ..rpc import Rpc
@@ -37,8 +36,6 @@ MAX_DIFFERENCES = 50  # violations named per check; the count of the rest follow
 ID_KEYS = ("rootId", "certId", "id", "parentId")
 Row = tuple[int, int, str, int, int, str, str, Any]  # block, log index, tx, tx index, time, contract, event, args
 
-_SEL = {sig: "0x" + function_signature_to_4byte_selector(sig).hex()
-        for sig in ("isActive(address)", "hasRole(bytes32,address)", "nameOf(address)")}
 
 
 def _canonical(row: Row) -> str:
@@ -191,7 +188,7 @@ def well_typed(events: Iterable[Event], decoder: Decoder, anomalies: list[Anomal
                                      f"log {e.log_index}: {why}; left out of the replay"))
 
 
-def check_members(check: Any, ledger: Ledger, node: Rpc, block: int) -> None:
+def check_members(check: Any, ledger: Ledger, node: Rpc, block: int, abi: Calls) -> None:
     """Fills `check`: every member the events name, its activity, roles and name against the chain."""
     consortium = ledger.addresses.get("Consortium")
     if consortium is None:
@@ -202,11 +199,11 @@ def check_members(check: Any, ledger: Ledger, node: Rpc, block: int) -> None:
         roles.update({r: r for r in m.roles if r.startswith("0x")})
     calls: list[tuple[str, str]] = []
     for m in members:
-        who = abi_encode(["address"], [m.address]).hex()
-        calls.append((_SEL["isActive(address)"] + who, "isActive"))
-        calls.append((_SEL["nameOf(address)"] + who, "nameOf"))
+        calls.append((abi.data("Consortium", "isActive", m.address), "isActive"))
+        calls.append((abi.data("Consortium", "nameOf", m.address), "nameOf"))
         for role in roles.values():
-            calls.append((_SEL["hasRole(bytes32,address)"] + role[2:].rjust(64, "0") + who, "hasRole"))
+            calls.append((abi.data("Consortium", "hasRole", bytes.fromhex(role[2:].rjust(64, "0")), m.address),
+                          "hasRole"))
     answers = node.batch([("eth_call", [{"to": consortium, "data": data}, hex(block)]) for data, _ in calls])
     at = 0
     for m in members:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..constants import DAY, ROLE_IDS, ROOT_STATUS, YEAR
+from ..deploy import Deployment
+from .events import Decoder
 from .store import Event, Store
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -125,7 +127,7 @@ class Cert:
     moves: list[Move] = field(default_factory=list)
     financings: list[Financing] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)  # every account that ever held units
+    seen: dict[str, None] = field(default_factory=dict)  # every account that ever held units, first holder first
 
     @property
     def live(self) -> int:
@@ -469,7 +471,7 @@ class Ledger:
             self.tx_burns[(e.tx_hash, cid)].append((sender, units))
         else:
             cert.balances[recipient] = cert.balances.get(recipient, 0) + units
-            cert.seen.add(recipient)
+            cert.seen.setdefault(recipient)
         if sender != ZERO and recipient != ZERO:
             m = Move(cid, sender, recipient, units, e.time, e.block, e.tx_hash)
             sale = (e.tx_hash, cid, sender, recipient)
@@ -816,6 +818,15 @@ def _apply_tx(ledger: Ledger, group: list[Event]) -> None:
     for e in group:
         ledger.apply(e)
     ledger.end_tx()
+
+
+def chain_ledger(deployment: Deployment, logs: Iterable[dict[str, Any]]) -> Ledger:
+    """The ledger of a deployment's logs as eth_getLogs (or web3's `get_logs`) gives them, in chain order: what the
+    views reading the chain directly (`Scf.holders`/`tree`, the load's resume) see is what the auditor replays."""
+    addresses = {name: entry["address"] for name, entry in deployment.contracts.items()}
+    ledger = replay(Decoder(deployment).to_events(logs), addresses)
+    ledger.deployer = deployment.deployer
+    return ledger
 
 
 def load(store: Store, events: Iterable[Event] | None = None) -> Ledger:

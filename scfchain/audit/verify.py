@@ -7,11 +7,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from eth_abi import encode as abi_encode
-from eth_utils import function_signature_to_4byte_selector
-
+from ..abi import Calls
 from ..constants import ROOT_STATUS, YEAR
 from ..deploy import Deployment
+from ..errors import ScfError
 from ..rpc import Rpc
 from .integrity import check_index, check_members
 from .replay import Ledger
@@ -38,21 +37,6 @@ CHECKS = {
 MAX_IDS = 12
 
 
-def _sel(sig: str) -> str:
-    return "0x" + function_signature_to_4byte_selector(sig).hex()
-
-
-SEL_CERT = _sel("certificate(uint256)")
-SEL_BAL1155 = _sel("balanceOf(address,uint256)")
-SEL_BAL20 = _sel("balanceOf(address)")
-SEL_PAID = _sel("paid(uint256)")
-SEL_RECOVERED = _sel("recovered(uint256)")
-SEL_OUTSTANDING = _sel("outstanding(address)")
-SEL_RECEIVABLE_OF = _sel("receivableOf(bytes32)")
-SEL_LOAN = _sel("loan(uint256)")
-SEL_OWED = _sel("owed(address)")
-SEL_DEBT = _sel("debt(uint256)")
-SEL_CUSTODY = _sel("custody(uint256)")
 LOAN_STATE = {"none": 0, "requested": 1, "funded": 2, "repaid": 3, "settled": 4, "cancelled": 5}
 
 
@@ -130,18 +114,14 @@ def _words(hexdata: str) -> list[int]:
 
 
 class OnChain:
-    """Batched read-only calls at one block."""
+    """Batched read-only calls at one block; `abi` encodes them (the deployment's ABIs)."""
 
-    def __init__(self, node: Rpc, block: int):
-        self.node, self.block = node, hex(block)
+    def __init__(self, node: Rpc, block: int, abi: Calls):
+        self.node, self.block, self.abi = node, hex(block), abi
 
     def calls(self, requests: list[tuple[str, str]]) -> list[list[int] | None]:
         results = self.node.batch([("eth_call", [{"to": to, "data": data}, self.block]) for to, data in requests])
         return [None if isinstance(r, Exception) or not r or r == "0x" else _words(r) for r in results]
-
-
-def _enc(types: list[str], values: list[Any]) -> str:
-    return abi_encode(types, values).hex()
 
 
 def verify(ledger: Ledger, node: Rpc, block: int | None = None,
@@ -154,7 +134,10 @@ def verify(ledger: Ledger, node: Rpc, block: int | None = None,
     checks = {name: Check(name) for name in CHECKS}
     for a in ledger.anomalies:
         checks[a.check].fail(a.message, *a.ids)
-    chain = OnChain(node, block)
+    if deployment is None:
+        raise ScfError("verify needs the deployment (its ABIs encode the calls that read the chain)")
+    chain = OnChain(node, block, Calls(deployment.contracts))
+    enc = chain.abi.data
     addr = ledger.addresses
     escrow, desk, guarantee = addr.get("SettlementEscrow"), addr.get("FinancingDesk"), addr.get("CreditGuarantee")
     cert_addr, token = addr.get("ReceivableCertificate"), addr.get("PaymentToken")
@@ -164,10 +147,10 @@ def verify(ledger: Ledger, node: Rpc, block: int | None = None,
     ids = sorted(ledger.certs)
     top = max(ids, default=0)
     probe = list(range(1, top + 2))  # every id up to one past the last: gaps and unseen ids show up
-    onchain = dict(zip(probe, chain.calls([(cert_addr, SEL_CERT + _enc(["uint256"], [i])) for i in probe])))
+    onchain = dict(zip(probe, chain.calls([(cert_addr, enc("ReceivableCertificate", "certificate", i)) for i in probe])))
     pairs = [(c.id, h) for c in ledger.certs.values() for h in sorted(c.seen)]
     say("reading holdings on-chain")
-    bal = dict(zip(pairs, chain.calls([(cert_addr, SEL_BAL1155 + _enc(["address", "uint256"], [h, i]))
+    bal = dict(zip(pairs, chain.calls([(cert_addr, enc("ReceivableCertificate", "balanceOf", h, i))
                                        for i, h in pairs])))
 
     # ---------------------------------------------------------------- invariant 1
@@ -247,7 +230,8 @@ def verify(ledger: Ledger, node: Rpc, block: int | None = None,
     # ---------------------------------------------------------------- invariant 4
     c4 = checks["inv4-documents"]
     docs = sorted(ledger.documents)
-    backed = chain.calls([(cert_addr, SEL_RECEIVABLE_OF + doc[2:].rjust(64, "0")) for doc in docs])
+    backed = chain.calls([(cert_addr, enc("ReceivableCertificate", "receivableOf",
+                                          bytes.fromhex(doc[2:].rjust(64, "0")))) for doc in docs])
     for doc, got in zip(docs, backed):
         roots = ledger.documents[doc]
         c4.checked += 1
@@ -302,8 +286,8 @@ def verify(ledger: Ledger, node: Rpc, block: int | None = None,
     # ---------------------------------------------------------------- settlement state
     cs = checks["settlement-state"]
     roots = sorted(ledger.roots.values(), key=lambda r: r.id)
-    reads = chain.calls([(escrow, SEL_PAID + _enc(["uint256"], [r.id])) for r in roots]
-                        + [(escrow, SEL_RECOVERED + _enc(["uint256"], [r.id])) for r in roots])
+    reads = chain.calls([(escrow, enc("SettlementEscrow", "paid", r.id)) for r in roots]
+                        + [(escrow, enc("SettlementEscrow", "recovered", r.id)) for r in roots])
     for r, paid, rec in zip(roots, reads[: len(roots)], reads[len(roots):]):
         cs.checked += 1
         if paid is None or paid[0] != r.paid:
@@ -312,26 +296,27 @@ def verify(ledger: Ledger, node: Rpc, block: int | None = None,
             cs.fail(f"receivable {r.id}: recovered {rec[0] if rec else '?'} on-chain, {r.recovered} by the events",
                     r.id)
     debtors = sorted({r.debtor for r in roots})
-    outs = chain.calls([(cert_addr, SEL_OUTSTANDING + _enc(["address"], [d])) for d in debtors])
+    outs = chain.calls([(cert_addr, enc("ReceivableCertificate", "outstanding", d)) for d in debtors])
     for d, got in zip(debtors, outs):
         cs.checked += 1
         if got is None or got[0] != ledger.outstanding(d):
             ids = [r.id for r in roots if r.debtor == d and r.status == "active"]
             cs.fail(f"debtor {d}: outstanding {got[0] if got else '?'} on-chain, {ledger.outstanding(d)} by the "
                     "events", *ids)
-    _integrity(ledger, node, block, checks, store, deployment, say)
+    _integrity(ledger, chain, checks, store, deployment, say)
     return Verdict(block, ledger.events, len(ledger.roots), len(ledger.certs), checks)
 
 
-def _integrity(ledger: Ledger, node: Rpc, block: int, checks: dict[str, Check], store: Store | None,
-               deployment: Deployment | None, say: Callable[[str], None]) -> None:
+def _integrity(ledger: Ledger, chain: OnChain, checks: dict[str, Check], store: Store | None,
+               deployment: Deployment, say: Callable[[str], None]) -> None:
     """Membership against the chain; the index against the chain's logs (only when the index is given)."""
     say("reading membership on-chain")
-    check_members(checks["members"], ledger, node, block)
-    if store is None or deployment is None:
+    block = int(chain.block, 16)
+    check_members(checks["members"], ledger, chain.node, block, chain.abi)
+    if store is None:
         del checks["index-complete"]
         return
-    check_index(checks["index-complete"], store, deployment, node, block, say)
+    check_index(checks["index-complete"], store, deployment, chain.node, block, say)
 
 
 def _balances(ledger: Ledger, chain: OnChain, checks: dict[str, Check], escrow: str | None, desk: str | None,
@@ -368,7 +353,8 @@ def _balances(ledger: Ledger, chain: OnChain, checks: dict[str, Check], escrow: 
     for f in ledger.financings:
         want("desk", f.tx, desk or "", f.seller, f.proceeds, f.cert_id, -1)
 
-    onchain = chain.calls([(token or "", SEL_BAL20 + _enc(["address"], [a])) for a in (escrow, desk, guarantee)])
+    onchain = chain.calls([(token or "", chain.abi.data("PaymentToken", "balanceOf", a))
+                           for a in (escrow, desk, guarantee)])
     for kind, address, real in zip(("escrow", "desk", "guarantee"), (escrow, desk, guarantee), onchain):
         check = checks[f"balance-{kind}"]
         if address is None:
@@ -399,10 +385,10 @@ def _balances(ledger: Ledger, chain: OnChain, checks: dict[str, Check], escrow: 
 def _loan_state(ledger: Ledger, chain: OnChain, check: Check, block_time: int) -> None:
     """loan() of every id up to one past the last (unseen ids show up) and debt() of every loan, against the
     events; debt() is the interest rule replayed (simple, per second, rounded up, stopping at maturity)."""
-    desk = ledger.loan_desk
+    desk, enc = ledger.loan_desk, chain.abi.data
     probe = list(range(1, max(ledger.loans, default=0) + 2))
-    reads = chain.calls([(desk, SEL_LOAN + _enc(["uint256"], [i])) for i in probe]
-                        + [(desk, SEL_DEBT + _enc(["uint256"], [i])) for i in probe[:-1]])
+    reads = chain.calls([(desk, enc("LoanDesk", "loan", i)) for i in probe]
+                        + [(desk, enc("LoanDesk", "debt", i)) for i in probe[:-1]])
     loans, debts = reads[: len(probe)], reads[len(probe):]
     for i, got in zip(probe, loans):
         mine = ledger.loans.get(i)
@@ -435,15 +421,15 @@ def _loan_custody(ledger: Ledger, chain: OnChain, check: Check, cert_addr: str, 
     funded loans until the clearing redeems them (then none), plus the worthless units of loans redeemed for
     nothing; custody() agrees; its tokens are the pooled payouts not yet taken by the loans on them, every token
     movement of the desk is a payout in or a share out, and a pool whose loans are all done is empty."""
-    desk = ledger.loan_desk
+    desk, enc = ledger.loan_desk, chain.abi.data
     by_cert: dict[int, list[Any]] = defaultdict(list)
     for loan in ledger.loans.values():
         by_cert[loan.cert_id].append(loan)
     held = {cid for cid, c in ledger.certs.items() if c.balances.get(desk)}
     ids = sorted(set(by_cert) | held)
-    real = chain.calls([(cert_addr, SEL_BAL1155 + _enc(["address", "uint256"], [desk, i])) for i in ids]
-                       + [(token, SEL_BAL20 + _enc(["address"], [desk]))])
-    custody = dict(zip(ids, chain.calls([(desk, SEL_CUSTODY + _enc(["uint256"], [i])) for i in ids])))
+    real = chain.calls([(cert_addr, enc("ReceivableCertificate", "balanceOf", desk, i)) for i in ids]
+                       + [(token, enc("PaymentToken", "balanceOf", desk))])
+    custody = dict(zip(ids, chain.calls([(desk, enc("LoanDesk", "custody", i)) for i in ids])))
     for cid, got in zip(ids, real):
         check.checked += 1
         loans = by_cert.get(cid, [])
@@ -511,7 +497,8 @@ def _loan_custody(ledger: Ledger, chain: OnChain, check: Check, cert_addr: str, 
         check.fail(f"the desk holds {by_tokens} payment-token units by the token's transfers, payouts pushed to it for "
                    f"loans not yet settled are {unsettled} and payments held for payees {held}")
     payees = sorted(ledger.loan_owed)
-    for payee, got in zip(payees, [] if not payees else chain.calls([(desk, SEL_OWED + _enc(["address"], [p])) for p in payees])):
+    owed = chain.calls([(desk, enc("LoanDesk", "owed", p)) for p in payees]) if payees else []
+    for payee, got in zip(payees, owed):
         check.checked += 1
         if got is None or got[0] != ledger.loan_owed[payee]:
             check.fail(f"the desk owes {payee} {got[0] if got else '?'} on-chain (owed()), "

@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from eth_abi import encode as abi_encode
 from markupsafe import Markup, escape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -22,8 +21,10 @@ from starlette.templating import Jinja2Templates
 
 from .. import render
 from ..audit.trace import box_lines, tree_node
-from ..audit.verify import SEL_CERT, OnChain
+from ..abi import Calls
+from ..audit.verify import OnChain
 from ..constants import money
+from ..deploy import load_deployment
 from ..errors import ScfError
 from ..rpc import RetryPolicy, Rpc
 from . import views
@@ -55,6 +56,7 @@ class Explorer:
 
     def __init__(self, follower: Follower, rpc_url: str):
         self.follower = follower
+        self._abi: Calls | None = None
         self.rpc_url = rpc_url
         # on-chain confirmations of a lineage, on request: a page waits for the node a few seconds at most
         self.node = Rpc(rpc_url, timeout=10, retry=RetryPolicy(budget=0.5))
@@ -149,8 +151,10 @@ class Explorer:
         path = ledger.lineage(cert_id)
         cert_addr = ledger.addresses.get("ReceivableCertificate", "")
         try:
-            answers = OnChain(self.node, ledger.last_block).calls(
-                [(cert_addr, SEL_CERT + abi_encode(["uint256"], [i]).hex()) for i in path])
+            if self._abi is None:  # the deployment's ABIs encode the calls
+                self._abi = Calls(load_deployment(self.follower.deployment_file).contracts)
+            answers = OnChain(self.node, ledger.last_block, self._abi).calls(
+                [(cert_addr, self._abi.data("ReceivableCertificate", "certificate", i)) for i in path])
         except Exception as exc:  # noqa: BLE001 — the node is away: say so, the index's answer stands
             return {"checked": False, "block": ledger.last_block, "error": str(exc).splitlines()[0]}
         mismatches = []
