@@ -40,21 +40,45 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     uint256 private constant MAX_RATE_BPS = 10_000;
     uint256 private constant RATE_DENOMINATOR = 10_000 * 365 days;
 
-    /// @dev Four slots. A request writes the first three, funding rewrites only the second, repayments write
-    ///      the fourth. Units and principal fit 112 bits; a request whose interest to maturity would not fit
-    ///      104 bits is refused (`LoanTooLarge`), so no repayment can ever overflow.
+    /// @dev Four slots, one struct each, so that every action reads only the slots it needs and writes each
+    ///      slot it changes with one SSTORE (a whole-struct assignment). A request writes the first three
+    ///      (`Pledge`, `Status`, `Terms`); funding rewrites only `Status`; repayments write only `Repayment`;
+    ///      the closing actions rewrite only `Status`. A partial repayment reads `Status`, `Terms` and
+    ///      `Repayment` (not `Pledge`), funding reads `Pledge`, `Status` and `Terms`. Units and principal fit
+    ///      112 bits; a request whose interest to maturity would not fit 104 bits is refused (`LoanTooLarge`),
+    ///      so no repayment can ever overflow.
     struct Loan {
+        Pledge pledge;
+        Status status;
+        Terms terms;
+        Repayment repayment;
+    }
+
+    /// @dev Who pledged what, and until when the request can be funded. Written by `requestLoan` only.
+    struct Pledge {
         address borrower;
         uint48 certId;
+        uint40 expiry;
+    }
+
+    /// @dev The loan's lender (named, then the funder) and state, with the two times the interest needs.
+    struct Status {
+        address lender;
+        uint40 fundedAt;
         /// @dev The certificate's maturity (times past 2**40-1, year 36812, are kept as that: never reached).
         uint40 maturity;
-        address lender;
-        uint40 expiry;
-        uint40 fundedAt;
         uint8 state;
+    }
+
+    /// @dev The terms agreed. Written by `requestLoan` only.
+    struct Terms {
         uint112 units;
         uint112 principal;
         uint16 rateBps;
+    }
+
+    /// @dev Zero until the first repayment, and written by repayments only.
+    struct Repayment {
         uint112 principalRepaid;
         /// @dev Interest paid in the current period (a period of constant principal ends when principal is
         ///      repaid), so that a payment smaller than the interest neither loses nor re-counts its rounding-up.
@@ -122,21 +146,12 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
             c.counted = true;
         }
         loanId = ++_count;
-        _loans[loanId] = Loan({
-            borrower: msg.sender,
-            certId: certId.toUint48(),
-            maturity: maturity,
-            lender: lender,
-            expiry: _time40(expiry),
-            fundedAt: 0,
-            state: LoanState.REQUESTED,
-            units: units112,
-            principal: principal.toUint112(), // <= units
-            rateBps: annualRateBps.toUint16(), // <= MAX_RATE_BPS
-            principalRepaid: 0,
-            interestPaid: 0,
-            periodStart: 0
-        });
+        Loan storage l = _loans[loanId];
+        _store(l.pledge, msg.sender, certId.toUint48(), _time40(expiry));
+        _store(l.status, lender, 0, maturity, LoanState.REQUESTED);
+        // principal <= units, annualRateBps <= MAX_RATE_BPS
+        _store(l.terms, units112, principal.toUint112(), annualRateBps.toUint16());
+        // `repayment` stays zero: nothing to write until the first repayment.
         emit LoanRequested(loanId, msg.sender, certId, units, principal, annualRateBps, lender, expiry);
         // The certificate checks approval, balance, pause and that the borrower is active, and lets the desk
         // (as operator) be the recipient.
@@ -146,13 +161,15 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     /// @inheritdoc ILoanDesk
     function cancelLoanRequest(uint256 loanId) external nonReentrant {
         Loan storage l = _loans[loanId];
-        uint8 state = l.state;
+        Status storage s = l.status;
+        uint8 state = s.state;
         if (state != LoanState.REQUESTED) _revertState(loanId, state);
-        address borrower = l.borrower;
+        Pledge storage p = l.pledge;
+        address borrower = p.borrower;
         if (msg.sender != borrower) revert NotBorrower(loanId, msg.sender);
-        uint256 certId = l.certId;
-        uint256 units = l.units;
-        l.state = LoanState.CANCELLED;
+        uint256 certId = p.certId;
+        uint256 units = l.terms.units;
+        s.state = LoanState.CANCELLED;
         (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(certId);
         if (status == RootStatus.ACTIVE) {
             _release(certId, units);
@@ -177,19 +194,22 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         }
         if (_certificates.paused()) revert IReceivableCertificate.EnforcedPause();
         Loan storage l = _loans[loanId];
-        uint8 state = l.state;
+        Status storage s = l.status;
+        uint8 state = s.state;
         if (state != LoanState.REQUESTED) _revertState(loanId, state);
-        address named = l.lender;
+        address named = s.lender;
         if (named != address(0) && named != msg.sender) revert NotNamedLender(loanId, named, msg.sender);
-        uint40 expiry = l.expiry;
+        uint40 maturity = s.maturity;
+        Pledge storage p = l.pledge;
+        uint40 expiry = p.expiry;
         if (block.timestamp >= expiry) revert LoanRequestExpired(loanId, expiry);
-        _openCertificate(l.certId);
-        l.lender = msg.sender;
-        l.fundedAt = _time40(block.timestamp);
-        l.state = LoanState.FUNDED;
-        uint256 principal = l.principal;
+        address borrower = p.borrower;
+        _openCertificate(p.certId);
+        // block.timestamp < maturity (_openCertificate), a time of 40 bits here
+        _store(s, msg.sender, SafeCast.toUint40(block.timestamp), maturity, LoanState.FUNDED);
+        uint256 principal = l.terms.principal;
         emit LoanFunded(loanId, msg.sender, principal);
-        _token.safeTransferFrom(msg.sender, l.borrower, principal);
+        _token.safeTransferFrom(msg.sender, borrower, principal);
     }
 
     // ---------------------------------------------------------------- repayment and settlement
@@ -197,61 +217,77 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     /// @inheritdoc ILoanDesk
     function repayLoan(uint256 loanId, uint256 amount) external nonReentrant returns (uint256 remainingDebt) {
         Loan storage l = _loans[loanId];
-        Loan memory m = l;
-        if (m.state != LoanState.FUNDED) _revertState(loanId, m.state);
+        Status storage s = l.status;
+        uint8 state = s.state;
+        if (state != LoanState.FUNDED) _revertState(loanId, state);
         if (amount == 0) revert InvalidAmount(amount);
-        (uint256 outstanding, uint256 interest) = _debtParts(m);
+        (uint256 outstanding, uint256 interest) = _debtParts(l);
         uint256 due = outstanding + interest;
         uint256 pay = Math.min(amount, due);
         remainingDebt = due - pay;
-        if (pay <= interest) {
-            // Still inside the period: what is paid counts against the period's (rounded-up) interest.
-            l.interestPaid = SafeCast.toUint104(uint256(m.interestPaid) + pay); // <= the period's interest < 2**104 (LoanTooLarge)
-        } else {
-            // The period's interest is paid and principal falls: a new period starts (at maturity at the latest).
-            l.principalRepaid = SafeCast.toUint112(uint256(m.principalRepaid) + pay - interest); // <= principal
-            l.interestPaid = 0;
-            l.periodStart = SafeCast.toUint40(Math.min(block.timestamp, m.maturity));
-        }
+        address lender = s.lender;
         if (remainingDebt != 0) {
+            Repayment storage r = l.repayment;
+            if (pay <= interest) {
+                // Still inside the period: what is paid counts against the period's (rounded-up) interest.
+                r.interestPaid = SafeCast.toUint104(uint256(r.interestPaid) + pay); // <= the period's interest < 2**104 (LoanTooLarge)
+            } else {
+                // The period's interest is paid and principal falls (pay - interest < outstanding): a new period
+                // starts, at maturity at the latest.
+                _store(
+                    r,
+                    SafeCast.toUint112(uint256(r.principalRepaid) + pay - interest),
+                    0,
+                    SafeCast.toUint40(Math.min(block.timestamp, s.maturity))
+                );
+            }
             emit LoanRepaid(loanId, msg.sender, pay, remainingDebt);
-            _collect(loanId, msg.sender, m.lender, pay);
+            _collect(loanId, msg.sender, lender, pay);
             return remainingDebt;
         }
-        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(m.certId);
+        // Repaid in full: the loan leaves FUNDED, after which nothing reads its repayment record (`debt` and
+        // `debtParts` are 0), so only its state is written.
+        Pledge storage p = l.pledge;
+        uint256 certId = p.certId;
+        address borrower = p.borrower;
+        uint256 units = l.terms.units;
+        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(certId);
         if (status == RootStatus.ACTIVE) {
-            l.state = LoanState.REPAID;
-            _release(m.certId, m.units);
+            s.state = LoanState.REPAID;
+            _release(certId, units);
             emit LoanRepaid(loanId, msg.sender, pay, 0);
-            _collect(loanId, msg.sender, m.lender, pay);
-            _certificates.safeTransferFrom(address(this), m.borrower, m.certId, m.units, "");
+            _collect(loanId, msg.sender, lender, pay);
+            _certificates.safeTransferFrom(address(this), borrower, certId, units, "");
         } else {
-            l.state = LoanState.SETTLED;
-            (uint256 payout, bool claim) = _takeShare(m.certId, rootId, m.units);
+            s.state = LoanState.SETTLED;
+            (uint256 payout, bool claim) = _takeShare(certId, rootId, units);
             emit LoanRepaid(loanId, msg.sender, pay, 0);
             emit LoanSettled(loanId, payout, 0, payout);
-            if (claim) _claim(m.certId);
-            _collect(loanId, msg.sender, m.lender, pay);
-            if (payout != 0) _pay(loanId, m.borrower, payout);
+            if (claim) _claim(certId);
+            _collect(loanId, msg.sender, lender, pay);
+            if (payout != 0) _pay(loanId, borrower, payout);
         }
     }
 
     /// @inheritdoc ILoanDesk
     function settleLoan(uint256 loanId) external nonReentrant {
         Loan storage l = _loans[loanId];
-        Loan memory m = l;
-        if (m.state != LoanState.FUNDED) _revertState(loanId, m.state);
-        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(m.certId);
+        Status storage s = l.status;
+        uint8 state = s.state;
+        if (state != LoanState.FUNDED) _revertState(loanId, state);
+        Pledge storage p = l.pledge;
+        uint256 certId = p.certId;
+        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(certId);
         if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
-        (uint256 outstanding, uint256 interest) = _debtParts(m);
-        l.state = LoanState.SETTLED;
-        (uint256 payout, bool claim) = _takeShare(m.certId, rootId, m.units);
+        (uint256 outstanding, uint256 interest) = _debtParts(l);
+        s.state = LoanState.SETTLED;
+        (uint256 payout, bool claim) = _takeShare(certId, rootId, l.terms.units);
         uint256 toLender = Math.min(payout, outstanding + interest);
         uint256 toBorrower = payout - toLender;
         emit LoanSettled(loanId, payout, toLender, toBorrower);
-        if (claim) _claim(m.certId);
-        if (toLender != 0) _pay(loanId, m.lender, toLender);
-        if (toBorrower != 0) _pay(loanId, m.borrower, toBorrower);
+        if (claim) _claim(certId);
+        if (toLender != 0) _pay(loanId, s.lender, toLender);
+        if (toBorrower != 0) _pay(loanId, p.borrower, toBorrower);
     }
 
     /// @inheritdoc ILoanDesk
@@ -313,23 +349,26 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
             uint8 state
         )
     {
-        Loan memory m = _loans[loanId];
-        return (m.borrower, m.lender, m.certId, m.units, m.principal, m.rateBps, m.fundedAt, m.state);
+        Loan storage l = _loans[loanId];
+        Pledge memory p = l.pledge;
+        Status memory s = l.status;
+        Terms memory t = l.terms;
+        return (p.borrower, s.lender, p.certId, t.units, t.principal, t.rateBps, s.fundedAt, s.state);
     }
 
     /// @inheritdoc ILoanDesk
     function debt(uint256 loanId) external view returns (uint256) {
-        Loan memory m = _loans[loanId];
-        if (m.state != LoanState.FUNDED) return 0;
-        (uint256 outstanding, uint256 interest) = _debtParts(m);
+        Loan storage l = _loans[loanId];
+        if (l.status.state != LoanState.FUNDED) return 0;
+        (uint256 outstanding, uint256 interest) = _debtParts(l);
         return outstanding + interest;
     }
 
     /// @inheritdoc ILoanDesk
     function debtParts(uint256 loanId) external view returns (uint256 principalOutstanding, uint256 interest) {
-        Loan memory m = _loans[loanId];
-        if (m.state != LoanState.FUNDED) return (0, 0);
-        return _debtParts(m);
+        Loan storage l = _loans[loanId];
+        if (l.status.state != LoanState.FUNDED) return (0, 0);
+        return _debtParts(l);
     }
 
     /// @inheritdoc ILoanDesk
@@ -372,14 +411,18 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
 
     /// @dev Principal outstanding and the current period's unpaid interest:
     ///      `ceil(outstanding * rate * (min(now, maturity) - periodStart) / (10000 * 365 days)) - paidInPeriod`.
-    function _debtParts(Loan memory m) private view returns (uint256 outstanding, uint256 interest) {
-        outstanding = uint256(m.principal) - m.principalRepaid;
-        uint256 start = m.periodStart == 0 ? m.fundedAt : m.periodStart;
-        uint256 end = Math.min(block.timestamp, m.maturity);
+    function _debtParts(Loan storage l) private view returns (uint256 outstanding, uint256 interest) {
+        Status storage s = l.status;
+        Terms storage t = l.terms;
+        Repayment storage r = l.repayment;
+        outstanding = uint256(t.principal) - r.principalRepaid;
+        uint256 periodStart = r.periodStart;
+        uint256 start = periodStart == 0 ? s.fundedAt : periodStart;
+        uint256 end = Math.min(block.timestamp, s.maturity);
         // A period starts at funding (before maturity) or at a repayment (capped at maturity): end >= start.
         uint256 accrued =
-            Math.mulDiv(outstanding, uint256(m.rateBps) * (end - start), RATE_DENOMINATOR, Math.Rounding.Ceil);
-        interest = accrued - m.interestPaid;
+            Math.mulDiv(outstanding, uint256(t.rateBps) * (end - start), RATE_DENOMINATOR, Math.Rounding.Ceil);
+        interest = accrued - r.interestPaid;
     }
 
     /// @dev Units of a live loan leave custody while the root is open (cancel, full repayment).
@@ -457,6 +500,52 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     /// @dev A timestamp in 40 bits, saturated: every time past 2**40-1 (year 36812) means "never" alike.
     function _time40(uint256 t) private pure returns (uint40) {
         return SafeCast.toUint40(Math.min(t, type(uint40).max));
+    }
+
+    // One SSTORE per slot. Assigning a struct (or its members one by one) makes the compiler write it member by
+    // member, one SSTORE each; these write the packed word of each one-slot struct whole, in Solidity's own
+    // layout (the first member in the lowest bits), which every read (`l.status` etc.) decodes.
+
+    function _store(Pledge storage slot, address borrower, uint48 certId, uint40 expiry) private {
+        assembly ("memory-safe") {
+            sstore(
+                slot.slot,
+                or(shr(96, shl(96, borrower)), or(shl(160, shr(208, shl(208, certId))), shl(208, shr(216, shl(216, expiry)))))
+            )
+        }
+    }
+
+    function _store(Status storage slot, address lender, uint40 fundedAt, uint40 maturity, uint8 state) private {
+        assembly ("memory-safe") {
+            sstore(
+                slot.slot,
+                or(
+                    or(shr(96, shl(96, lender)), shl(160, shr(216, shl(216, fundedAt)))),
+                    or(shl(200, shr(216, shl(216, maturity))), shl(240, and(state, 0xff)))
+                )
+            )
+        }
+    }
+
+    function _store(Terms storage slot, uint112 units, uint112 principal, uint16 rateBps) private {
+        assembly ("memory-safe") {
+            sstore(
+                slot.slot,
+                or(or(shr(144, shl(144, units)), shl(112, shr(144, shl(144, principal)))), shl(224, and(rateBps, 0xffff)))
+            )
+        }
+    }
+
+    function _store(Repayment storage slot, uint112 principalRepaid, uint104 interestPaid, uint40 periodStart) private {
+        assembly ("memory-safe") {
+            sstore(
+                slot.slot,
+                or(
+                    or(shr(144, shl(144, principalRepaid)), shl(112, shr(152, shl(152, interestPaid)))),
+                    shl(216, shr(216, shl(216, periodStart)))
+                )
+            )
+        }
     }
 
     function _revertState(uint256 loanId, uint8 state) private pure {
