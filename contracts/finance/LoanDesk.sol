@@ -280,14 +280,16 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(certId);
         if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
         (uint256 outstanding, uint256 interest) = _debtParts(l);
+        address lender = s.lender;
+        address borrower = p.borrower;
         s.state = LoanState.SETTLED;
         (uint256 payout, bool claim) = _takeShare(certId, rootId, l.terms.units);
         uint256 toLender = Math.min(payout, outstanding + interest);
         uint256 toBorrower = payout - toLender;
         emit LoanSettled(loanId, payout, toLender, toBorrower);
         if (claim) _claim(certId);
-        if (toLender != 0) _pay(loanId, s.lender, toLender);
-        if (toBorrower != 0) _pay(loanId, p.borrower, toBorrower);
+        if (toLender != 0) _pay(loanId, lender, toLender);
+        if (toBorrower != 0) _pay(loanId, borrower, toBorrower);
     }
 
     /// @inheritdoc ILoanDesk
@@ -420,8 +422,8 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 start = periodStart == 0 ? s.fundedAt : periodStart;
         uint256 end = Math.min(block.timestamp, s.maturity);
         // A period starts at funding (before maturity) or at a repayment (capped at maturity): end >= start.
-        uint256 accrued =
-            Math.mulDiv(outstanding, uint256(t.rateBps) * (end - start), RATE_DENOMINATOR, Math.Rounding.Ceil);
+        // outstanding < 2**112, rate < 2**16, end - start < 2**40: the product fits 256 bits.
+        uint256 accrued = Math.ceilDiv(outstanding * t.rateBps * (end - start), RATE_DENOMINATOR);
         interest = accrued - r.interestPaid;
     }
 
