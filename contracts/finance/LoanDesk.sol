@@ -101,6 +101,8 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     ISettlementEscrow private immutable _escrow;
     IERC20 private immutable _token;
     uint256 private _count;
+    // Written slot by slot by `_store` (inline assembly: one SSTORE a slot), which Slither does not follow.
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 loanId => Loan) private _loans;
     mapping(uint256 certId => Custody) private _custody;
     /// @dev Payments the token refused to a lender or borrower, held here until the payee withdraws them.
@@ -218,14 +220,13 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     function repayLoan(uint256 loanId, uint256 amount) external nonReentrant returns (uint256 remainingDebt) {
         Loan storage l = _loans[loanId];
         Status storage s = l.status;
-        uint8 state = s.state;
+        (uint8 state, address lender, uint256 fundedAt, uint256 maturity) = (s.state, s.lender, s.fundedAt, s.maturity);
         if (state != LoanState.FUNDED) _revertState(loanId, state);
         if (amount == 0) revert InvalidAmount(amount);
-        (uint256 outstanding, uint256 interest) = _debtParts(l);
+        (uint256 outstanding, uint256 interest) = _debtParts(l, fundedAt, maturity);
         uint256 due = outstanding + interest;
         uint256 pay = Math.min(amount, due);
         remainingDebt = due - pay;
-        address lender = s.lender;
         if (remainingDebt != 0) {
             Repayment storage r = l.repayment;
             if (pay <= interest) {
@@ -238,7 +239,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
                     r,
                     SafeCast.toUint112(uint256(r.principalRepaid) + pay - interest),
                     0,
-                    SafeCast.toUint40(Math.min(block.timestamp, s.maturity))
+                    SafeCast.toUint40(Math.min(block.timestamp, maturity))
                 );
             }
             emit LoanRepaid(loanId, msg.sender, pay, remainingDebt);
@@ -279,7 +280,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 certId = p.certId;
         (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(certId);
         if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
-        (uint256 outstanding, uint256 interest) = _debtParts(l);
+        (uint256 outstanding, uint256 interest) = _debtParts(l, s.fundedAt, s.maturity);
         address lender = s.lender;
         address borrower = p.borrower;
         s.state = LoanState.SETTLED;
@@ -362,7 +363,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     function debt(uint256 loanId) external view returns (uint256) {
         Loan storage l = _loans[loanId];
         if (l.status.state != LoanState.FUNDED) return 0;
-        (uint256 outstanding, uint256 interest) = _debtParts(l);
+        (uint256 outstanding, uint256 interest) = _debtParts(l, l.status.fundedAt, l.status.maturity);
         return outstanding + interest;
     }
 
@@ -370,7 +371,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     function debtParts(uint256 loanId) external view returns (uint256 principalOutstanding, uint256 interest) {
         Loan storage l = _loans[loanId];
         if (l.status.state != LoanState.FUNDED) return (0, 0);
-        return _debtParts(l);
+        return _debtParts(l, l.status.fundedAt, l.status.maturity);
     }
 
     /// @inheritdoc ILoanDesk
@@ -413,14 +414,18 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
 
     /// @dev Principal outstanding and the current period's unpaid interest:
     ///      `ceil(outstanding * rate * (min(now, maturity) - periodStart) / (10000 * 365 days)) - paidInPeriod`.
-    function _debtParts(Loan storage l) private view returns (uint256 outstanding, uint256 interest) {
-        Status storage s = l.status;
+    /// @dev `fundedAt` and `maturity` are the loan's (`l.status`), passed by callers that have read them.
+    function _debtParts(Loan storage l, uint256 fundedAt, uint256 maturity)
+        private
+        view
+        returns (uint256 outstanding, uint256 interest)
+    {
         Terms storage t = l.terms;
         Repayment storage r = l.repayment;
         outstanding = uint256(t.principal) - r.principalRepaid;
         uint256 periodStart = r.periodStart;
-        uint256 start = periodStart == 0 ? s.fundedAt : periodStart;
-        uint256 end = Math.min(block.timestamp, s.maturity);
+        uint256 start = periodStart == 0 ? fundedAt : periodStart;
+        uint256 end = Math.min(block.timestamp, maturity);
         // A period starts at funding (before maturity) or at a repayment (capped at maturity): end >= start.
         // outstanding < 2**112, rate < 2**16, end - start < 2**40: the product fits 256 bits.
         uint256 accrued = Math.ceilDiv(outstanding * t.rateBps * (end - start), RATE_DENOMINATOR);
