@@ -192,14 +192,14 @@ def measure_loans(
 
 # ---------------------------------------------------------------- floors of the desks' rows
 # What a row must cost, by the gas schedule (EIP-2929 cold access, EIP-2200/3529 storage, the yellow paper's LOG
-# and calldata prices), counting only the writes, events, calls and calldata SPEC makes the action do. Required
-# cold reads (roles, membership, pause, the root's status, the loan's own slots) are left out, as the issue's
-# floor does: the floor is what no implementation of the same SPEC can go below.
+# and calldata prices), counting only what SPEC makes the action do: its writes, events, calls, calldata, and the
+# cold reads of the state its checks must look at (a read the same slot's write already pays for is not counted
+# twice). Execution (arithmetic, ABI coding, jumps) is not counted: no implementation of the same SPEC goes below.
 BASE = 21_000            # every transaction
 COLD_ACCOUNT = 2_600     # first call into a contract, or first look at an account's code, in the transaction
 NEW_SLOT = 22_100        # a cold slot written from zero (2,100 cold access + 20,000)
 UPDATE = 5_000           # a cold slot changed from non-zero (2,100 + 2,900)
-COLD_READ = 2_100        # used only for the token's allowance check, part of the ERC-20's own transferFrom
+COLD_READ = 2_100        # a cold slot read and not written
 
 
 def log_gas(topics: int, data_words: int) -> int:
@@ -215,49 +215,59 @@ def calldata_gas(w3: Any, receipt: Any) -> int:
 
 def erc20_transfer(to_new: bool, from_allowance: bool = False) -> int:
     """OpenZeppelin's ERC-20 moving tokens: the sender's balance changes, the recipient's is new or changes, one
-    Transfer (3 topics, 1 word); transferFrom also checks the allowance (unlimited here: checked, not written)."""
+    Transfer (3 topics, 1 word); transferFrom also reads the allowance (unlimited here: read, not written)."""
     return UPDATE + (NEW_SLOT if to_new else UPDATE) + log_gas(3, 1) + (COLD_READ if from_allowance else 0)
 
 
 def erc1155_transfer(to_new: bool) -> int:
-    """One certificate id moving: the sender's balance changes, the recipient's is new or changes, one
-    TransferSingle (4 topics, 2 words)."""
-    return UPDATE + (NEW_SLOT if to_new else UPDATE) + log_gas(4, 2)
+    """One certificate id moving between members: the sender's balance changes, the recipient's is new or changes,
+    one TransferSingle (4 topics, 2 words); the certificate reads the operator's approval, the pause flag and both
+    ends' membership (SPEC: movements only between active members, never while paused)."""
+    return UPDATE + (NEW_SLOT if to_new else UPDATE) + log_gas(4, 2) + 4 * COLD_READ
 
 
 def desk_floors(calldata: dict[str, int]) -> dict[str, int]:
     """The floor of each FinancingDesk and LoanDesk row measured (`calldata`: that row's calldata gas)."""
-    # Contracts every such action must call: the certificate (lineage, root, units), the consortium (the
+    # Contracts such actions must call: the certificate (lineage, root, units), the consortium (the
     # certificate's membership check of both ends, or the desk's role check), the payment token, the escrow.
     cert, consortium, token, escrow = (COLD_ACCOUNT,) * 4
+    # The certificate's lineage and root slots: known id, root active, debtor, maturity.
+    root = 2 * COLD_READ
+    # LoanDesk settlement of one loan: the loan's state (changed), its pledge, terms and repayment record (read);
+    # the root's status; the escrow's recovered amount; the escrow's claim of the desk's units: the certificate
+    # checks its caller is the escrow (read), burns the units (TransferSingle), the escrow emits Claimed (4 topics,
+    # 2 words) and pays the desk (the escrow's balance changes); the desk pays the lender and the borrower (both
+    # hold tokens); LoanSettled (2 topics, 3 words).
+    settle = (cert + escrow + token + UPDATE + 3 * COLD_READ + root + COLD_READ + log_gas(2, 3)
+              + COLD_READ + UPDATE + 2 * log_gas(4, 2) + UPDATE + 3 * log_gas(3, 1) + 2 * UPDATE)
+    # LoanDesk funding: the funder's role and membership, the pause flag, the root, the loan's pledge and terms
+    # (read) and its lender/time/state slot (changed); LoanFunded (3 topics, 1 word); the principal, lender to
+    # borrower.
+    fund = consortium + cert + token + 2 * COLD_READ + COLD_READ + root + 2 * COLD_READ + UPDATE + log_gas(3, 1)
+    # LoanDesk repayment: the loan's state/lender/times and terms (read), LoanRepaid (3 topics, 2 words), the
+    # payment from payer to lender.
+    repay = token + 2 * COLD_READ + log_gas(3, 2) + erc20_transfer(to_new=False, from_allowance=True)
     terms: dict[str, int] = {
-        # Offer budget falls; Financed (4 topics, 3 words); the units go to the financier (a new holder), whose
-        # code the certificate must look at (ERC-1155 acceptance check); the proceeds to the seller (its first).
-        "finance": cert + consortium + token + COLD_ACCOUNT + UPDATE + log_gas(4, 3)
-        + erc1155_transfer(to_new=True) + erc20_transfer(to_new=True),
-        # The loan counter; the request's terms (borrower, lender, id, units, principal, rate, expiry, state:
-        # 696 bits, three new slots); LoanRequested (4 topics, 5 words); the units into custody (the desk's first
-        # of this id).
-        "requestLoan (not the desk's first; new id)": cert + consortium + UPDATE + 3 * NEW_SLOT + log_gas(4, 5)
-        + erc1155_transfer(to_new=True),
-        # The loan's funder, time and state; LoanFunded (3 topics, 1 word); the principal, lender to borrower.
-        "fundLoan (borrower holds tokens)": consortium + cert + token + UPDATE + log_gas(3, 1)
-        + erc20_transfer(to_new=False, from_allowance=True),
-        "fundLoan (borrower's first tokens)": consortium + cert + token + UPDATE + log_gas(3, 1)
-        + erc20_transfer(to_new=True, from_allowance=True),
-        # The loan's repayment record (new at the first repayment: 4 slots are needed in all, the request fills
-        # three); LoanRepaid (3 topics, 2 words); the payment, payer to lender.
-        "repayLoan (partial, first)": token + NEW_SLOT + log_gas(3, 2) + erc20_transfer(False, from_allowance=True),
-        "repayLoan (partial, again)": token + UPDATE + log_gas(3, 2) + erc20_transfer(False, from_allowance=True),
-        # The loan's state; LoanSettled (2 topics, 3 words); the escrow's claim of the pool: the desk's units
-        # burnt (TransferSingle), Claimed (4 topics, 2 words), the payout to the desk; the desk pays the lender
-        # and the borrower (both hold tokens). The desk's token balance goes from zero and back to zero (written,
-        # refunded): only its cold access counts.
-        "settleLoan (claims the pool)": cert + escrow + token + UPDATE + log_gas(2, 3) + UPDATE + log_gas(4, 2)
-        + log_gas(4, 2) + UPDATE + COLD_READ + 3 * log_gas(3, 1) + 2 * UPDATE,
-        # As above, and the pool's count changes; the other loan's share stays in the desk (a new balance).
-        "settleLoan (claims a pool of 2 loans)": cert + escrow + token + 2 * UPDATE + log_gas(2, 3) + UPDATE
-        + 2 * log_gas(4, 2) + UPDATE + NEW_SLOT + 3 * log_gas(3, 1) + 2 * UPDATE,
+        # The offer's terms (two slots read: financier, expiry, rate, open; debtor, minimum) and budget (changed);
+        # the root; Financed (4 topics, 3 words); the units to the financier (a new holder), whose code the
+        # certificate must look at (ERC-1155 acceptance check); the proceeds to the seller (its first tokens).
+        "finance": cert + consortium + token + 2 * COLD_READ + UPDATE + root + log_gas(4, 3)
+        + erc1155_transfer(to_new=True) + COLD_ACCOUNT + erc20_transfer(to_new=True),
+        # The root; the loan counter; the request's terms (borrower, lender, id, units, principal, rate, expiry,
+        # state: 696 bits, three new slots); LoanRequested (4 topics, 5 words); the units into custody, the desk's
+        # first of this id (the desk is no member: the certificate reads its custodian's address).
+        "requestLoan (not the desk's first; new id)": cert + consortium + root + UPDATE + 3 * NEW_SLOT
+        + log_gas(4, 5) + erc1155_transfer(to_new=True) + COLD_READ,
+        "fundLoan (borrower holds tokens)": fund + erc20_transfer(to_new=False, from_allowance=True),
+        "fundLoan (borrower's first tokens)": fund + erc20_transfer(to_new=True, from_allowance=True),
+        # The repayment record is new at the first repayment: a loan needs four slots (992 bits), and the
+        # request's terms alone (696 bits) fill three.
+        "repayLoan (partial, first)": repay + NEW_SLOT,
+        "repayLoan (partial, again)": repay + UPDATE,
+        # The desk's token balance goes from zero and back (written, then refunded): its cold access counts.
+        "settleLoan (claims the pool)": settle + COLD_READ + COLD_READ,
+        # The id's pool (read, then its count changes); the other loan's share stays in the desk (a new balance).
+        "settleLoan (claims a pool of 2 loans)": settle + UPDATE + NEW_SLOT,
     }
     return {name: BASE + calldata[name] + cost for name, cost in terms.items() if name in calldata}
 
