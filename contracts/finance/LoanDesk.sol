@@ -220,7 +220,8 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     function repayLoan(uint256 loanId, uint256 amount) external nonReentrant returns (uint256 remainingDebt) {
         Loan storage l = _loans[loanId];
         Status storage s = l.status;
-        (uint8 state, address lender, uint256 fundedAt, uint256 maturity) = (s.state, s.lender, s.fundedAt, s.maturity);
+        (uint8 state, address lender, uint256 fundedAt, uint256 maturity) =
+            (s.state, s.lender, s.fundedAt, s.maturity);
         if (state != LoanState.FUNDED) _revertState(loanId, state);
         if (amount == 0) revert InvalidAmount(amount);
         (uint256 outstanding, uint256 interest) = _debtParts(l, fundedAt, maturity);
@@ -231,7 +232,8 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
             Repayment storage r = l.repayment;
             if (pay <= interest) {
                 // Still inside the period: what is paid counts against the period's (rounded-up) interest.
-                r.interestPaid = SafeCast.toUint104(uint256(r.interestPaid) + pay); // <= the period's interest < 2**104 (LoanTooLarge)
+                // <= the period's interest < 2**104 (LoanTooLarge)
+                r.interestPaid = SafeCast.toUint104(uint256(r.interestPaid) + pay);
             } else {
                 // The period's interest is paid and principal falls (pay - interest < outstanding): a new period
                 // starts, at maturity at the latest.
@@ -246,21 +248,26 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
             _collect(loanId, msg.sender, lender, pay);
             return remainingDebt;
         }
-        // Repaid in full: the loan leaves FUNDED, after which nothing reads its repayment record (`debt` and
-        // `debtParts` are 0), so only its state is written.
+        _closeRepaid(loanId, l, pay, lender);
+    }
+
+    /// @dev A repayment of `pay` brought the debt to zero: the loan leaves FUNDED, after which nothing reads its
+    ///      repayment record (`debt` and `debtParts` are 0), so only its state is written. Its units go back to
+    ///      the borrower, or their payout if the root closed.
+    function _closeRepaid(uint256 loanId, Loan storage l, uint256 pay, address lender) private {
         Pledge storage p = l.pledge;
         uint256 certId = p.certId;
         address borrower = p.borrower;
         uint256 units = l.terms.units;
         (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(certId);
         if (status == RootStatus.ACTIVE) {
-            s.state = LoanState.REPAID;
+            l.status.state = LoanState.REPAID;
             _release(certId, units);
             emit LoanRepaid(loanId, msg.sender, pay, 0);
             _collect(loanId, msg.sender, lender, pay);
             _certificates.safeTransferFrom(address(this), borrower, certId, units, "");
         } else {
-            s.state = LoanState.SETTLED;
+            l.status.state = LoanState.SETTLED;
             (uint256 payout, bool claim) = _takeShare(certId, rootId, units);
             emit LoanRepaid(loanId, msg.sender, pay, 0);
             emit LoanSettled(loanId, payout, 0, payout);
@@ -274,18 +281,29 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     function settleLoan(uint256 loanId) external nonReentrant {
         Loan storage l = _loans[loanId];
         Status storage s = l.status;
-        uint8 state = s.state;
-        if (state != LoanState.FUNDED) _revertState(loanId, state);
+        // Scoped so that the legacy code generator (the coverage build, without viaIR) fits the stack.
+        {
+            uint8 state = s.state;
+            if (state != LoanState.FUNDED) _revertState(loanId, state);
+        }
         Pledge storage p = l.pledge;
         uint256 certId = p.certId;
-        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(certId);
-        if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
-        (uint256 outstanding, uint256 interest) = _debtParts(l, s.fundedAt, s.maturity);
+        uint256 rootId;
+        {
+            uint8 status;
+            (rootId,,,,,, status) = _certificates.certificate(certId);
+            if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
+        }
+        uint256 debtNow;
+        {
+            (uint256 outstanding, uint256 interest) = _debtParts(l, s.fundedAt, s.maturity);
+            debtNow = outstanding + interest;
+        }
         address lender = s.lender;
         address borrower = p.borrower;
         s.state = LoanState.SETTLED;
         (uint256 payout, bool claim) = _takeShare(certId, rootId, l.terms.units);
-        uint256 toLender = Math.min(payout, outstanding + interest);
+        uint256 toLender = Math.min(payout, debtNow);
         uint256 toBorrower = payout - toLender;
         emit LoanSettled(loanId, payout, toLender, toBorrower);
         if (claim) _claim(certId);
@@ -517,7 +535,10 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         assembly ("memory-safe") {
             sstore(
                 slot.slot,
-                or(shr(96, shl(96, borrower)), or(shl(160, shr(208, shl(208, certId))), shl(208, shr(216, shl(216, expiry)))))
+                or(
+                    shr(96, shl(96, borrower)),
+                    or(shl(160, shr(208, shl(208, certId))), shl(208, shr(216, shl(216, expiry))))
+                )
             )
         }
     }
@@ -538,7 +559,10 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         assembly ("memory-safe") {
             sstore(
                 slot.slot,
-                or(or(shr(144, shl(144, units)), shl(112, shr(144, shl(144, principal)))), shl(224, and(rateBps, 0xffff)))
+                or(
+                    or(shr(144, shl(144, units)), shl(112, shr(144, shl(144, principal)))),
+                    shl(224, and(rateBps, 0xffff))
+                )
             )
         }
     }
