@@ -207,7 +207,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         if (block.timestamp >= expiry) revert LoanRequestExpired(loanId, expiry);
         address borrower = p.borrower;
         _openCertificate(p.certId);
-        // block.timestamp < maturity (_openCertificate), a time of 40 bits here
+        // A time of 40 bits (until the year 36812, like every time the desk keeps)
         _store(s, msg.sender, SafeCast.toUint40(block.timestamp), maturity, LoanState.FUNDED);
         uint256 principal = l.terms.principal;
         emit LoanFunded(loanId, msg.sender, principal);
