@@ -14,7 +14,8 @@ from .anvil import Anvil
 from .chain import Chain, connect
 from .deploy import deploy
 from .lifecycle import Scf
-from .toolchain import ROOT, compile_contracts
+from .toolchain import ROOT
+from tools.toolchain import compile_contracts  # the dev toolchain: run from the checkout (`make bench`)
 
 DAY = 24 * 3600
 ZERO = "0x" + "00" * 20
