@@ -112,8 +112,8 @@ fuzz: setup
 	FUZZ_SEED=$$seed FUZZ_SECONDS=$${FUZZ_SECONDS:-3600} $(VENV)/bin/pytest tests/test_fuzz_stateful.py -q --capture=sys $(FUZZ_ARGS)
 
 bench: setup
-	$(VENV)/bin/python -m scfchain.bench
-	$(VENV)/bin/python -m scfchain.audit.bench
+	$(VENV)/bin/python -m tools.bench_gas
+	$(VENV)/bin/python -m tools.bench_audit
 
 clean:
 	rm -rf build reports dist bench/*.json $(ARTIFACTS)

@@ -72,7 +72,7 @@ def test_revert_sourceChanged_withoutCompiler_oneLineNamingMakeSetup_nothingDepl
     source = co / "contracts" / "token" / "ReceivableCertificate.sol"
     source.write_text(source.read_text() + "\n// an edit after the build\n")
     with Anvil() as anvil:
-        r = subprocess.run([sys.executable, "-m", "scfchain.cli", "deploy", "--rpc-url", anvil.url, "--out",
+        r = subprocess.run([sys.executable, "-m", "scfchain.apps.cli", "deploy", "--rpc-url", anvil.url, "--out",
                             str(tmp_path / "dep.json")], cwd=co, capture_output=True, text=True,
                            env={**os.environ, "PYTHONPATH": str(co), "SCFCHAIN_PRIVATE_KEY": ANVIL_KEY})
         assert r.returncode == 1

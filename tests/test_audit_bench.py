@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from scfchain.audit.bench import TARGET, main, run
+from tools.bench_audit import TARGET, main, run
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -41,7 +41,7 @@ def test_bench_failedTransaction_namesItAndWhy(monkeypatch):
     """A chain the benchmark cannot build stops with the transaction and its decoded reason."""
     import pytest
 
-    from scfchain import load as load_module
+    from scfchain.apps import load as load_module
     from scfchain.errors import ScfError
 
     data = load_module._data

@@ -10,7 +10,7 @@ import pytest
 from eth_account import Account
 
 from scfchain import Chain, ContractError, HardhatNode, Scf, ScfError, connect, load_deployment
-from scfchain.load import GAS, TOPIC_ISSUED, Pipeline, _data
+from scfchain.apps.load import GAS, TOPIC_ISSUED, Pipeline, _data
 from tests.test_cli_actions import ROOT, SCFCHAIN, cli, ok
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to

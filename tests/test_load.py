@@ -12,7 +12,7 @@ import pytest
 from eth_abi import encode
 
 from scfchain import Anvil, ScfError
-from scfchain.load import (SEALED_NODE_ARGS, SEL, TOPIC_CLAIMED, TOPIC_FINANCED, TOPIC_ISSUED, TOPIC_LOAN_FUNDED,
+from scfchain.apps.load import (SEALED_NODE_ARGS, SEL, TOPIC_CLAIMED, TOPIC_FINANCED, TOPIC_ISSUED, TOPIC_LOAN_FUNDED,
                            TOPIC_LOAN_REPAID, TOPIC_LOAN_REQUESTED, TOPIC_LOAN_SETTLED, TOPIC_OFFER, TOPIC_REPAID,
                            TOPIC_SPLIT, ZERO_TOPIC, Pipeline, _data, _read, await_pool_drained, raw_throughput,
                            run_load)
@@ -80,7 +80,7 @@ def test_pipeline_droppedTransactions_areSentAgainOnce():
         rpc.call("evm_setAutomine", [False])
         senders = rpc.call("eth_accounts")
         pipe = Pipeline(node.url, 10**9, seal=True)
-        import scfchain.load as load
+        import scfchain.apps.load as load
 
         original = load.send_rounds
         lost = []
@@ -285,7 +285,7 @@ def test_load_nodeKilledMidRun_exit1WithOneLine_thenResumesOrRefusesWithoutRepea
 def test_load_cutInsidePhases_eachResumeSendsOnlyTheRest(tmp_path, monkeypatch):
     """Cut inside a phase (half its transactions sent) twice, in the sales and in the claims (two certificates
     a claim: a holder's claims are cut in half too); the third run completes, each action once."""
-    import scfchain.load as load
+    import scfchain.apps.load as load
 
     out = tmp_path / "load.json"
     original = Pipeline.run

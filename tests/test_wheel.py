@@ -75,7 +75,7 @@ def wheel_env(tmp_path_factory):
     assert r.returncode == 0, r.stderr
     (wheel,) = (tmp / "dist").glob("scfchain-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "scfchain/data/contracts.json" in names and "scfchain/explorer/templates/base.html" in names
+    assert "scfchain/data/contracts.json" in names and "scfchain/apps/explorer/templates/base.html" in names
 
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)

@@ -20,11 +20,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from .. import render
-from ..audit.node import Node
-from ..audit.trace import box_lines, tree_node
-from ..audit.verify import SEL_CERT, OnChain
-from ..errors import ScfError
+from scfchain import render
+from scfchain.audit.node import Node
+from scfchain.audit.trace import box_lines, tree_node
+from scfchain.audit.verify import SEL_CERT, OnChain
+from scfchain.errors import ScfError
 from . import views
 from .follow import Follower, Snapshot
 
@@ -136,7 +136,7 @@ class Explorer:
     def _chart(self, snap: Snapshot) -> bytes:
         key = ("chart", snap.version)
         if key not in snap.cache:
-            from ..audit.report import outstanding_chart
+            from scfchain.audit.report import outstanding_chart
 
             snap.cache[key] = outstanding_chart(snap.ledger)
         return snap.cache[key]

@@ -11,12 +11,12 @@ from typing import Any, Callable
 from eth_utils import keccak
 
 from . import demo_documents as docs
-from .anvil import Anvil
-from .chain import Chain, connect
-from .deploy import deploy, deployment_on_chain
-from .errors import ScfError
-from .lifecycle import Scf, role_id
-from .render import money, svg_tree, text_tree
+from scfchain.anvil import Anvil
+from scfchain.chain import Chain, connect
+from scfchain.deploy import deploy, deployment_on_chain
+from scfchain.errors import ScfError
+from scfchain.lifecycle import Scf, role_id
+from scfchain.render import money, svg_tree, text_tree
 
 DAY = 24 * 3600
 UNIT = 100  # dCNY has 2 decimals
@@ -317,8 +317,8 @@ def _lineage(scf: Scf, cert_id: int) -> list[int]:
 def _credit_profile(s: Story, member: str) -> dict[str, Any]:
     """The member's credit profile as the auditor rebuilds it from the chain's events (its index beside
     deployment.json, brought up to date)."""
-    from .audit.credit import credit_profile
-    from .audit.session import open_session
+    from scfchain.audit.credit import credit_profile
+    from scfchain.audit.session import open_session
 
     assert s.out is not None
     session = open_session(str(s.out / "deployment.json"), s.rpc_url, f"sqlite:///{s.out / AUDIT_DB}")

@@ -10,11 +10,11 @@ from typing import Any, Callable
 
 from eth_utils import keccak
 
-from .anvil import Anvil
-from .chain import Chain, connect
-from .deploy import deploy
-from .lifecycle import Scf
-from .toolchain import ROOT
+from scfchain.anvil import Anvil
+from scfchain.chain import Chain, connect
+from scfchain.deploy import deploy
+from scfchain.lifecycle import Scf
+from scfchain.toolchain import ROOT
 from tools.toolchain import compile_contracts  # the dev toolchain: run from the checkout (`make bench`)
 
 DAY = 24 * 3600
@@ -246,7 +246,7 @@ def throughput(receivables: int, tiers: int) -> dict[str, float]:
     """Raw Anvil throughput and the load's, measured in the same run on fresh nodes set up alike (the load's
     embedded node: blocks sealed on demand). Raw is measured before and after the load and the higher figure is
     compared, so noise on a shared machine cannot flatter the ratio; raw with automine is printed for reference."""
-    from .load import SEALED_NODE_ARGS, print_progress, raw_throughput, run_load
+    from scfchain.apps.load import SEALED_NODE_ARGS, print_progress, raw_throughput, run_load
 
     def raw(seal: bool) -> float:
         with Anvil(extra_args=SEALED_NODE_ARGS if seal else None) as node:

@@ -25,12 +25,12 @@ from eth_account import Account
 from eth_utils import function_signature_to_4byte_selector as selector
 from eth_utils import keccak
 
-from .anvil import Anvil
-from .chain import Chain, RpcError, connect, mined_hash
-from .deploy import Deployment, deploy, deployment_on_chain
-from .errors import ErrorDecoder, ScfError
-from .lifecycle import Scf, role_id
-from .rpc import BatchRpc
+from scfchain.anvil import Anvil
+from scfchain.chain import Chain, RpcError, connect, mined_hash
+from scfchain.deploy import Deployment, deploy, deployment_on_chain
+from scfchain.errors import ErrorDecoder, ScfError
+from scfchain.lifecycle import Scf, role_id
+from scfchain.rpc import BatchRpc
 
 DAY = 24 * 3600
 FACE = 1_024_000  # divisible by 2**10: halving down ten tiers leaves no rounding dust
