@@ -44,13 +44,14 @@ def _pip(*args: str) -> subprocess.CompletedProcess:
 
 
 def _stripped_path(shim: Path) -> str:
-    """This PATH without node, npm, brownie, Anvil and the like: the test's venv and node_modules folders are left
-    out, and every other folder holding a forbidden name is replaced by one of links to all its other programs."""
+    """This PATH without node, npm, brownie, Anvil and the like: virtual environments (this test's) and node_modules
+    folders are left out, and every other folder holding a forbidden name is replaced by one of links to all its
+    other programs."""
     keep: list[str] = []
     shim.mkdir()
     for folder in os.environ["PATH"].split(os.pathsep):
         d = Path(folder)
-        if not d.is_dir() or d.resolve() == Path(sys.executable).parent.resolve() or "node_modules" in d.parts:
+        if not d.is_dir() or (d.parent / "pyvenv.cfg").exists() or "node_modules" in d.parts:
             continue
         if not any((d / name).exists() for name in FORBIDDEN):
             keep.append(folder)
