@@ -23,6 +23,7 @@ from typing import Any
 from eth_utils import keccak
 from web3.logs import DISCARD
 
+from tools.toolchain import compile_contracts
 from tests.audit_scenario import DAY, U, deployed_with_members, travel
 
 
@@ -115,8 +116,6 @@ def run_held_payment_scenario(w3: Any) -> dict[str, Any]:
     for who in ("core", "factor", "bank", "t2a"):
         scf.mint(a["op"], a[who], 1_000_000 * U)
     scf.set_credit_line(a["bank"], a["core"], 2_000_000 * U)
-    from tools.toolchain import compile_contracts  # the dev toolchain: imported here, the coverage copy has no tools/
-
     art = compile_contracts()["BlocklistToken"]
     factory = w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
     probe = chain.transact(factory.constructor(a["op"]), a["op"])["contractAddress"]
