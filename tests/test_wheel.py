@@ -40,7 +40,9 @@ INVOICE = {"invoice": "INV-W-1", "buyer": {"name": "Core Co."}, "amount": 10000,
 
 
 def _pip(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
+    # without PYTHONPATH: a checkout on it (its scfchain.egg-info) would count as scfchain already installed
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True, env=env)
 
 
 def _stripped_path(shim: Path) -> str:
@@ -80,9 +82,13 @@ def wheel_env(tmp_path_factory):
 
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    constraints = tmp / "constraints.txt"  # the versions this venv's tests run with
-    constraints.write_text("".join(f"{d.metadata['Name']}=={d.version}\n" for d in metadata.distributions()
-                                   if d.metadata["Name"] and d.metadata["Name"].lower() != "scfchain"))
+    pins: dict[str, str] = {}  # the versions this venv's tests run with (the first found, as imports resolve)
+    for d in metadata.distributions():
+        name = (d.metadata["Name"] or "").lower()
+        if name and name != "scfchain":
+            pins.setdefault(name, f"{name}=={d.version}\n")
+    constraints = tmp / "constraints.txt"
+    constraints.write_text("".join(pins.values()))
     install = ["--python", str(venv / "bin" / "python"), "install", "--quiet", "--no-compile", "--no-index",
                "--find-links", str(WHEELHOUSE), "-c", str(constraints), str(wheel)]
     if _pip(*install).returncode != 0:  # first run, or a dependency changed: fetch the wheels from PyPI once
