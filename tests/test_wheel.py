@@ -5,8 +5,8 @@ Oracles: the chain (balances, getters, events decoded by web3 with the checkout'
 sent, coincurve for the public key.
 
 The dependencies come from PyPI once into build/wheelhouse (pinned to this venv's versions), then install from
-there with --no-index (setup: wheel, venv and install, ~40 s). The run is ~45 CLI processes of 2-4 s each (an
-import of web3 alone is ~1 s): about 3.5 minutes in all on this 2-core machine under a load of 10."""
+there with --no-index (setup: wheel, venv and install, 20-65 s; the first download ~40 s more). The run is ~45 CLI
+processes of 2-4 s each (an import of web3 alone is ~1 s): 130-170 s on this 2-core machine under a load of 8-10."""
 from __future__ import annotations
 
 import json
