@@ -8,9 +8,12 @@ ANVIL_DIR := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin
 SOLCX_DIR := $(CURDIR)/.solcx
 SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
-.PHONY: setup demo test test-plain fuzz lint coverage bench clean distclean
+ARTIFACTS := scfchain/data/contracts.json
+CONTRACT_SOURCES := $(shell find contracts -name '*.sol')
 
-setup: $(VENV)/.system-packages $(VENV)/.installed node_modules/.installed $(SOLCX_DIR)/solc-v$(SOLC_VERSION) $(VENV)/.toolchain $(VENV)/.postgresql
+.PHONY: setup demo test test-plain fuzz lint coverage bench wheel clean distclean
+
+setup: $(VENV)/.system-packages $(VENV)/.installed node_modules/.installed $(SOLCX_DIR)/solc-v$(SOLC_VERSION) $(VENV)/.toolchain $(VENV)/.postgresql $(ARTIFACTS)
 
 # Debian packages: graphviz (its `dot` lays out the certificate trees), the DejaVu fonts the pictures name, and
 # chromium, the browser the explorer's tests drive through Playwright (which cannot download browsers of its own
@@ -55,6 +58,18 @@ $(VENV)/.toolchain: $(VENV)/.installed Makefile
 	printf '%s\n' "import os; os.environ.setdefault('SOLCX_BINARY_PATH', '$(SOLCX_DIR)'); os.environ['PATH'] = '$(ANVIL_DIR)' + os.pathsep + os.environ.get('PATH', '')" > $(SITE)/scfchain-toolchain.pth
 	touch $@
 
+# The compiled contracts the package ships and deploys (ABI and bytecode of the deployable system, viaIR, the
+# settings of tools/toolchain.py), so that an installed wheel deploys without node, npm or brownie. Rebuilt when a
+# source, OpenZeppelin or the compiler driver changed (a no-op when the fingerprint inside the file still matches).
+$(ARTIFACTS): $(CONTRACT_SOURCES) tools/toolchain.py tools/solc.js package-lock.json node_modules/.installed $(VENV)/.installed
+	$(PY) tools/toolchain.py
+
+# A wheel of the package with its compiled contracts, in dist/ (build/lib is cleared first: setuptools would pack
+# files left there by an earlier build).
+wheel: setup
+	rm -rf build/lib build/bdist.*
+	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
+
 demo: setup
 	$(VENV)/bin/scfchain demo
 	@echo
@@ -97,11 +112,11 @@ fuzz: setup
 	FUZZ_SEED=$$seed FUZZ_SECONDS=$${FUZZ_SECONDS:-3600} $(VENV)/bin/pytest tests/test_fuzz_stateful.py -q --capture=sys $(FUZZ_ARGS)
 
 bench: setup
-	$(VENV)/bin/python -m scfchain.bench
-	$(VENV)/bin/python -m scfchain.audit.bench
+	$(VENV)/bin/python -m tools.bench_gas
+	$(VENV)/bin/python -m tools.bench_audit
 
 clean:
-	rm -rf build reports bench/*.json
+	rm -rf build reports dist bench/*.json $(ARTIFACTS)
 
 distclean: clean
 	rm -rf $(VENV) node_modules $(SOLCX_DIR)

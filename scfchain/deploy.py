@@ -12,11 +12,11 @@ from web3.contract import Contract
 
 from .chain import Chain, Signer, address_of
 from .errors import ErrorDecoder, ScfError
+from . import artifacts as compiled
 from .constants import DAY, SYSTEM
-from .toolchain import ROOT, compile_contracts
 
 DEFAULT_GRACE_PERIOD = 7 * DAY
-DEPLOYMENTS_DIR = ROOT / "deployments"
+DEPLOYMENTS_DIR = Path("deployments")  # relative to the working directory: the package may live anywhere
 
 
 @dataclass
@@ -98,7 +98,7 @@ def deploy(
         raise ScfError(f"grace period must be >= 0 seconds, got {grace_period}")
     if payment_token is not None and not is_address(payment_token):
         raise ScfError(f"not an address: {payment_token!r}")
-    artifacts = compile_contracts()
+    artifacts = compiled.load()
     w3 = chain.w3
     chain.decoder = ErrorDecoder(artifacts[name]["abi"] for name in artifacts)
     admin = address_of(deployer)

@@ -5,7 +5,7 @@ import os
 
 from brownie import web3
 
-from scfchain.demo import run_demo
+from scfchain.apps.demo import run_demo
 
 
 def main():

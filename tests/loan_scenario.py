@@ -23,7 +23,7 @@ from typing import Any
 from eth_utils import keccak
 from web3.logs import DISCARD
 
-from scfchain.toolchain import compile_contracts
+from tools.toolchain import compile_contracts
 from tests.audit_scenario import DAY, U, deployed_with_members, travel
 
 

@@ -8,9 +8,9 @@ import pytest
 from eth_utils import keccak
 
 from scfchain import Anvil
-from scfchain.audit.bench import ENGINES, TARGET, Databases, main, raw_fetch, run
+from tools.bench_audit import ENGINES, TARGET, Databases, main, raw_fetch, run
 from scfchain.deploy import load_deployment
-from scfchain.load import TOPIC_ISSUED
+from scfchain.apps.load import TOPIC_ISSUED
 from scfchain.rpc import BatchRpc
 from tests.audit_support import dump, pg_cluster  # noqa: F401
 

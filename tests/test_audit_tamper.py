@@ -15,7 +15,7 @@ from web3 import Web3
 
 from scfchain import Anvil
 from scfchain.audit.events import Decoder
-from scfchain.cli import main
+from scfchain.apps.cli import main
 from scfchain.lifecycle import role_id
 from tests.audit_scenario import DAY, U, run_scenario, travel
 from tests.audit_support import backend, pg_cluster, sql  # noqa: F401

@@ -3,7 +3,7 @@ import pytest
 import json
 import re
 
-from scfchain.demo import run_demo
+from scfchain.apps.demo import run_demo
 from tests.picture_support import svg_texts
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to

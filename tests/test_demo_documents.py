@@ -12,7 +12,7 @@ import pytest
 
 from scfchain import Anvil, Chain, Scf, connect, load_deployment
 from scfchain import documents as D
-from scfchain.demo import run_demo
+from scfchain.apps.demo import run_demo
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).

@@ -12,7 +12,7 @@ from eth_account import Account
 from scfchain import Chain, ContractError, HardhatNode, Scf, ScfError, connect, load_deployment
 from scfchain.abi import Calls
 from scfchain.constants import DAY
-from scfchain.load import GAS, Pipeline
+from scfchain.apps.load import GAS, Pipeline
 from tests.test_cli_actions import ROOT, SCFCHAIN, cli, ok
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to

@@ -16,7 +16,7 @@ from eth_utils import keccak
 
 from scfchain import Anvil, Chain, Scf, ScfError, connect, load_deployment
 from scfchain.abi import Calls
-from scfchain.load import FACE, LOAN_PRINCIPAL, SEALED_NODE_ARGS, Pipeline, await_pool_drained, raw_throughput, run_load
+from scfchain.apps.load import FACE, LOAN_PRINCIPAL, SEALED_NODE_ARGS, Pipeline, await_pool_drained, raw_throughput, run_load
 from scfchain.rpc import Rpc
 from scfchain.toolchain import compile_contracts
 
@@ -129,7 +129,7 @@ def test_pipeline_droppedTransactions_areSentAgainOnce():
         rpc.call("evm_setAutomine", [False])
         senders = rpc.call("eth_accounts")
         pipe = Pipeline(node.url, 10**9, seal=True)
-        import scfchain.load as load
+        import scfchain.apps.load as load
 
         original = load.send_rounds
         lost = []
@@ -423,7 +423,7 @@ def test_load_nodeKilledMidRun_exit1WithOneLine_thenResumesOrRefusesWithoutRepea
 def test_load_cutInsidePhases_eachResumeSendsOnlyTheRest(tmp_path, monkeypatch):
     """Cut inside a phase (half its transactions sent) twice, in the sales and in the claims (two certificates
     a claim: a holder's claims are cut in half too); the third run completes, each action once."""
-    import scfchain.load as load
+    import scfchain.apps.load as load
 
     out = tmp_path / "load.json"
     original = Pipeline.run

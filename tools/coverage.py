@@ -53,6 +53,7 @@ def prepare() -> None:
     (COPY / "brownie-config.yaml").write_text(config.replace("viaIR: true", "viaIR: false"))
     shutil.copy(ROOT / "pyproject.toml", COPY / "pyproject.toml")
     (COPY / "node_modules").symlink_to(ROOT / "node_modules")
+    (COPY / "tools").symlink_to(ROOT / "tools")  # the dev toolchain and benchmarks some tests import (tools.*)
 
 
 def brownie_home(port: int) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scfchain.toolchain import SETTINGS  # noqa: E402  (the settings compile_contracts and brownie use)
+from tools.toolchain import SETTINGS  # noqa: E402  (the settings compile_contracts and brownie use)
 
 
 def main(out: str) -> None:

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from . import documents as D
+from scfchain import documents as D
 from .cliargs import os_error, whole_number
-from .errors import ScfError
+from scfchain.errors import ScfError
 
 
 _KEYSTORE = ("--keystore", {"help": "encrypted keystore (else $SCFCHAIN_PRIVATE_KEY)"})
@@ -94,7 +94,7 @@ def _run(args: argparse.Namespace) -> None:
                {"root": "0x" + bundle.root.hex(), "recipients": ["0x" + k.hex() for k in dict.fromkeys(keys)],
                 "sealed": args.out})
     elif c == "open":
-        from .chain import load_signer
+        from scfchain.chain import load_signer
 
         text = D.read_text(args.sealed, "sealed")
         signer = load_signer(args.keystore)
@@ -108,7 +108,7 @@ def _run(args: argparse.Namespace) -> None:
         _print(args, json.dumps(document, indent=2, ensure_ascii=False),
                {"root": "0x" + bundle.root.hex(), "document": document})
     else:  # pubkey
-        from .chain import load_signer
+        from scfchain.chain import load_signer
 
         signer = load_signer(args.keystore)
         key = D.public_key_of(bytes(signer.key))
@@ -147,9 +147,9 @@ def _verify(args: argparse.Namespace) -> None:
 
 
 def _scf(args: argparse.Namespace) -> Any:
-    from .chain import Chain, connect
-    from .deploy import default_deployment_path, load_deployment
-    from .lifecycle import Scf
+    from scfchain.chain import Chain, connect
+    from scfchain.deploy import default_deployment_path, load_deployment
+    from scfchain.lifecycle import Scf
 
     chain = Chain(connect(args.rpc_url))
     path = Path(args.deployment) if args.deployment else default_deployment_path(chain.chain_id)

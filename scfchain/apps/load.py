@@ -24,15 +24,15 @@ from typing import Any, Callable, Sequence
 from eth_account import Account
 from eth_utils import keccak
 
-from .abi import Calls
-from .anvil import Anvil
-from .audit.replay import chain_ledger
-from .chain import Chain, connect, mined_hash
-from .constants import DAY
-from .deploy import Deployment, deploy, deployment_on_chain
-from .errors import ErrorDecoder, ScfError
-from .lifecycle import Scf, role_id
-from .rpc import Rpc, RpcError
+from scfchain.abi import Calls
+from scfchain.anvil import Anvil
+from scfchain.audit.replay import chain_ledger
+from scfchain.chain import Chain, connect, mined_hash
+from scfchain.constants import DAY
+from scfchain.deploy import Deployment, deploy, deployment_on_chain
+from scfchain.errors import ErrorDecoder, ScfError
+from scfchain.lifecycle import Scf, role_id
+from scfchain.rpc import Rpc, RpcError
 
 FACE = 1_024_000  # divisible by 2**10: halving down ten tiers leaves no rounding dust
 LOAN_UNITS = FACE // 2  # the tier-1 holder's remainder after its split, pledged

@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Union
 
-from ..audit.credit import credit_profile
-from ..audit.replay import Ledger
-from ..audit.store import Event
-from ..audit.trace import trace_json
-from ..errors import ScfError
-from ..lifecycle import checked_address
-from ..constants import DEFAULT_ADMIN_ROLE, ROLES, money
+from scfchain.audit.credit import credit_profile
+from scfchain.audit.replay import Ledger
+from scfchain.audit.store import Event
+from scfchain.audit.trace import trace_json
+from scfchain.errors import ScfError
+from scfchain.lifecycle import checked_address
+from scfchain.constants import DEFAULT_ADMIN_ROLE, ROLES, money
 
 ROLE_ORDER = [*ROLES, DEFAULT_ADMIN_ROLE]
 # Events that only accompany a business event (the ERC-1155 and ERC-20 legs, approvals, role grants of an
@@ -333,7 +333,7 @@ def member(ledger: Ledger, address: str) -> dict[str, Any]:
 def event_rows(events: Iterable[Event], ledger: Ledger, start: int = 0) -> list[dict[str, Any]]:
     """The live feed's rows: every stored event in chain order, numbered from `start` + 1, described in words,
     with the names of the addresses it mentions (for links)."""
-    from ..audit.export import describe
+    from scfchain.audit.export import describe
 
     rows = []
     for seq, e in enumerate(events, start + 1):

@@ -1,5 +1,5 @@
-"""Indexing throughput (`python -m scfchain.audit.bench`, run by `make bench`): for each size (default 10,000
-and 100,000 certificates) builds a chain on an embedded Anvil with the load's pipeline (`scfchain.load`: its
+"""Indexing throughput (`python -m tools.bench_audit`, run by `make bench`): for each size (default 10,000
+and 100,000 certificates) builds a chain on an embedded Anvil with the load's pipeline (`scfchain.apps.load`: its
 supply-chain lanes, its sending discipline and its checks; a receivable split down four tiers is four
 certificates), then, in the same run, times (a) merely fetching its logs with raw `eth_getLogs` calls over
 the same block ranges and (b) indexing them (fetch + decode + store) into SQLite and into PostgreSQL (a
@@ -17,15 +17,15 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Callable
 
-from ..anvil import Anvil
-from ..deploy import load_deployment
-from ..errors import ScfError
-from ..load import SEALED_NODE_ARGS, run_load
-from ..rpc import Rpc
-from ..toolchain import ROOT
-from .index import Indexer
-from .replay import load
-from .store import Store
+from scfchain.anvil import Anvil
+from scfchain.deploy import load_deployment
+from scfchain.errors import ScfError
+from scfchain.apps.load import SEALED_NODE_ARGS, run_load
+from scfchain.rpc import Rpc
+from scfchain.toolchain import ROOT
+from scfchain.audit.index import Indexer
+from scfchain.audit.replay import load
+from scfchain.audit.store import Store
 
 TARGET = 0.5
 TIERS = 4  # certificates per receivable: the root and one child per further tier
@@ -55,7 +55,7 @@ class Databases:
         self.pg_url = pg_url
         self.pg = None
         if "postgresql" in engines and pg_url is None:
-            from ..pgserver import PgServer
+            from scfchain.pgserver import PgServer
 
             self.pg = stack.enter_context(PgServer())
         self.n = 0
@@ -159,7 +159,7 @@ def _sizes(text: str) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m scfchain.audit.bench", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.bench_audit", description=__doc__.split("\n")[0])
     p.add_argument("--certificates", type=_sizes, default=list(SIZES),
                    help="sizes to build and index, comma-separated (default 10000,100000)")
     p.add_argument("--rounds", type=int, help="index each chain this many times per engine, best time counts "

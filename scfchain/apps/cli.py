@@ -11,14 +11,14 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from .audit.cli import add_audit_commands, cmd_audit
-from .chain import Chain, connect, load_signer
+from .audit_cli import add_audit_commands, cmd_audit
+from scfchain.chain import Chain, connect, load_signer
 from .cliargs import whole_number as _int
 from .document_cli import add_document_commands, cmd_document, issue_document_hash
-from .deploy import DEFAULT_GRACE_PERIOD, default_deployment_path, deploy, load_deployment
-from .errors import ScfError
-from .rpc import TRANSIENT, RpcError, Unreachable
-from .toolchain import ToolchainError
+from scfchain.deploy import DEFAULT_GRACE_PERIOD, default_deployment_path, deploy, load_deployment
+from scfchain.errors import ScfError
+from scfchain.rpc import TRANSIENT, RpcError, Unreachable
+from scfchain.toolchain import ToolchainError
 
 
 class Parser(argparse.ArgumentParser):
@@ -142,7 +142,7 @@ def _emit(args: argparse.Namespace, text: str, data: Any) -> None:
 
 
 def _open(args: argparse.Namespace):
-    from .lifecycle import Scf
+    from scfchain.lifecycle import Scf
 
     w3 = connect(args.rpc_url)
     chain = Chain(w3, confirmations=getattr(args, "confirmations", 1))
@@ -179,7 +179,7 @@ def _demo_serve(args: argparse.Namespace) -> None:
     """The demo with the explorer beside it on the demo's chain; both stay up after the story until Ctrl-C."""
     from contextlib import ExitStack
 
-    from .anvil import Anvil
+    from scfchain.anvil import Anvil
     from .demo import run_demo
     from .explorer import ExplorerServer, listen
 
@@ -217,7 +217,7 @@ def _demo_serve(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     import sqlite3
 
-    from .audit.session import ProgressLine
+    from scfchain.audit.session import ProgressLine
     from .explorer import ExplorerServer
 
     line = ProgressLine(label="indexing")
@@ -262,12 +262,12 @@ def cmd_load(args: argparse.Namespace) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> None:
-    from .render import text_tree
+    from scfchain.render import text_tree
 
     scf = _open(args)
     target = args.target
     if target.startswith("0x") and len(target) == 42:
-        from .lifecycle import checked_address
+        from scfchain.lifecycle import checked_address
 
         target = checked_address(target, "member")
         holdings = scf.holdings(target)
@@ -347,7 +347,7 @@ def _document_hash(text: str) -> bytes:
 
 
 def cmd_action(args: argparse.Namespace) -> None:
-    from .lifecycle import checked_address
+    from scfchain.lifecycle import checked_address
 
     # Inputs are validated (addresses, amounts) before the node is contacted.
     for key in ("account", "debtor", "supplier", "to", "lender"):

@@ -12,8 +12,8 @@ import threading
 from types import TracebackType
 from typing import Any, Callable
 
-from ..audit.index import DEFAULT_CONFIRMATIONS
-from ..errors import ScfError
+from scfchain.audit.index import DEFAULT_CONFIRMATIONS
+from scfchain.errors import ScfError
 from .follow import Follower, Snapshot
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000

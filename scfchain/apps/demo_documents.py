@@ -12,8 +12,8 @@ from typing import Any
 
 from eth_account import Account
 
-from . import documents as D
-from .errors import ScfError
+from scfchain import documents as D
+from scfchain.errors import ScfError
 
 BUNDLE_FILE = "invoice-bundle.json"
 DISCLOSED = ("buyer.name", "amount", "dueDate")

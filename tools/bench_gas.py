@@ -14,12 +14,12 @@ from typing import Any, Callable, Mapping
 
 from eth_utils import keccak
 
-from .anvil import Anvil
-from .chain import Chain, connect
-from .constants import DAY
-from .deploy import deploy
-from .lifecycle import Scf
-from .toolchain import ROOT, compile_contracts
+from scfchain.anvil import Anvil
+from scfchain.chain import Chain, connect
+from scfchain.constants import DAY
+from scfchain.deploy import deploy
+from scfchain.lifecycle import Scf
+from scfchain.toolchain import ROOT, compile_contracts
 
 ZERO = "0x" + "00" * 20
 
@@ -530,7 +530,7 @@ def throughput(receivables: int, tiers: int) -> dict[str, float]:
     """Raw Anvil throughput and the load's, measured in the same run on fresh nodes set up alike (the load's
     embedded node: blocks sealed on demand). Raw is measured before and after the load and the higher figure is
     compared, so noise on a shared machine cannot flatter the ratio; raw with automine is printed for reference."""
-    from .load import SEALED_NODE_ARGS, print_progress, raw_throughput, run_load
+    from scfchain.apps.load import SEALED_NODE_ARGS, print_progress, raw_throughput, run_load
 
     def raw(seal: bool) -> float:
         with Anvil(extra_args=SEALED_NODE_ARGS if seal else None) as node:
@@ -548,7 +548,7 @@ def throughput(receivables: int, tiers: int) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m scfchain.bench", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.bench_gas", description=__doc__.split("\n")[0])
     p.add_argument("--gas-only", action="store_true", help="the gas table only, without the load's throughput")
     p.add_argument("--floors", action="store_true", help="print the floor model (each action's terms) and stop")
     args = p.parse_args(argv)

@@ -19,14 +19,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from .. import render
-from ..audit.trace import box_lines, tree_node
-from ..abi import Calls
-from ..audit.verify import OnChain
-from ..constants import money
-from ..deploy import load_deployment
-from ..errors import ScfError
-from ..rpc import RetryPolicy, Rpc
+from scfchain import render
+from scfchain.audit.trace import box_lines, tree_node
+from scfchain.abi import Calls
+from scfchain.audit.verify import OnChain
+from scfchain.constants import money
+from scfchain.deploy import load_deployment
+from scfchain.errors import ScfError
+from scfchain.rpc import RetryPolicy, Rpc
 from . import views
 from .follow import Follower, Snapshot
 
@@ -140,7 +140,7 @@ class Explorer:
     def _chart(self, snap: Snapshot) -> bytes:
         key = ("chart", snap.version)
         if key not in snap.cache:
-            from ..audit.report import outstanding_chart
+            from scfchain.audit.report import outstanding_chart
 
             snap.cache[key] = outstanding_chart(snap.ledger)
         return snap.cache[key]

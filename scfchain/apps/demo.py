@@ -11,13 +11,13 @@ from typing import Any, Callable
 from eth_utils import keccak
 
 from . import demo_documents as docs
-from .anvil import Anvil
-from .chain import Chain, connect
-from .deploy import deploy, deployment_on_chain
-from .errors import ScfError
-from .lifecycle import Scf, holders_of, role_id
-from .constants import DAY, money
-from .render import svg_tree, text_tree
+from scfchain.anvil import Anvil
+from scfchain.chain import Chain, connect
+from scfchain.deploy import deploy, deployment_on_chain
+from scfchain.errors import ScfError
+from scfchain.lifecycle import Scf, holders_of, role_id
+from scfchain.constants import DAY, money
+from scfchain.render import svg_tree, text_tree
 
 UNIT = 100  # dCNY has 2 decimals
 AUDIT_DB = "deployment.audit.sqlite"  # the auditor's index of the demo's chain (beside deployment.json)
@@ -313,9 +313,9 @@ def _lineage(scf: Scf, cert_id: int) -> list[int]:
 def _credit_profile(s: Story, member: str, before: int | None = None) -> dict[str, Any]:
     """The member's credit profile as the auditor rebuilds it from the chain's events (its index beside
     deployment.json, brought up to date); only from the events of blocks before `before`, if given."""
-    from .audit.credit import credit_profile
-    from .audit.replay import load
-    from .audit.session import open_session
+    from scfchain.audit.credit import credit_profile
+    from scfchain.audit.replay import load
+    from scfchain.audit.session import open_session
 
     assert s.out is not None
     session = open_session(str(s.out / "deployment.json"), s.rpc_url, f"sqlite:///{s.out / AUDIT_DB}")

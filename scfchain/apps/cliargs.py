@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .errors import ScfError
+from scfchain.errors import ScfError
 
 
 def whole_number(text: str) -> int:

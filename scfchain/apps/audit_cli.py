@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cliargs import os_error, whole_number
-from ..errors import ScfError
-from .index import DEFAULT_CHUNK, DEFAULT_CONFIRMATIONS
-from .session import ProgressLine, Session, open_session
-from .store import db_errors
+from .cliargs import os_error, whole_number
+from scfchain.errors import ScfError
+from scfchain.audit.index import DEFAULT_CHUNK, DEFAULT_CONFIRMATIONS
+from scfchain.audit.session import ProgressLine, Session, open_session
+from scfchain.audit.store import db_errors
 
 
 def add_audit_commands(sub: Any) -> None:
@@ -96,7 +96,7 @@ def _run(args: argparse.Namespace) -> None:
         _update(s, args, quiet=json_mode or c == "export" and not args.out)
         ledger = s.ledger(checked=c == "verify" or c == "report" and not args.no_verify)
         if c == "trace":
-            from .trace import trace_json, trace_text, tree_node
+            from scfchain.audit.trace import trace_json, trace_text, tree_node
 
             data = trace_json(ledger, args.id)
             if args.out:
@@ -104,7 +104,7 @@ def _run(args: argparse.Namespace) -> None:
                 data["picture"] = args.out
             print(json.dumps(data, indent=2) if json_mode else trace_text(ledger, args.id))
         elif c == "verify":
-            from .verify import verify
+            from scfchain.audit.verify import verify
 
             verdict = verify(ledger, s.node, store=s.store, deployment=s.deployment)  # type: ignore[arg-type]
             print(json.dumps(verdict.to_json(), indent=2) if json_mode else verdict.text())
@@ -113,7 +113,7 @@ def _run(args: argparse.Namespace) -> None:
                     f"{ch.name}" + (f" (ids {', '.join(map(str, ch.ids[:12]))})" if ch.ids else "")
                     for ch in verdict.failed))
         elif c == "export":
-            from .export import rows, to_csv, to_json
+            from scfchain.audit.export import rows, to_csv, to_json
 
             table = rows(s.store.events(), ledger)
             text = to_csv(table) if args.format == "csv" else to_json(table)
@@ -123,16 +123,16 @@ def _run(args: argparse.Namespace) -> None:
             else:
                 sys.stdout.write(text)
         elif c == "credit":
-            from .credit import credit_profile, credit_text
+            from scfchain.audit.credit import credit_profile, credit_text
 
             profile = credit_profile(ledger, args.address)
             print(json.dumps(profile, indent=2) if json_mode else credit_text(profile, ledger.decimals))
         elif c == "report":
-            from .report import write_report
+            from scfchain.audit.report import write_report
 
             verdict = None
             if not args.no_verify and s.node is not None:
-                from .verify import verify
+                from scfchain.audit.verify import verify
 
                 verdict = verify(ledger, s.node, store=s.store, deployment=s.deployment)
             result = write_report(ledger, args.out, verdict)
@@ -160,8 +160,8 @@ def _index(s: Session, args: argparse.Namespace, json_mode: bool) -> None:
 
 
 def _picture(ledger: Any, cert_id: int, out: Path, tree_node: Any) -> None:
-    from ..render import write_tree
-    from .trace import box_lines
+    from scfchain.render import write_tree
+    from scfchain.audit.trace import box_lines
 
     suffix = out.suffix.lower()
     if suffix not in (".svg", ".png"):

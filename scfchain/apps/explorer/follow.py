@@ -9,9 +9,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..audit.replay import Ledger
-from ..audit.session import Session, open_session
-from ..errors import ScfError
+from scfchain.audit.replay import Ledger
+from scfchain.audit.session import Session, open_session
+from scfchain.errors import ScfError
 from .views import event_rows
 
 
