@@ -18,7 +18,7 @@ from scfchain import Anvil, Chain, Scf, ScfError, connect, load_deployment
 from scfchain.abi import Calls
 from scfchain.apps.load import FACE, LOAN_PRINCIPAL, SEALED_NODE_ARGS, Pipeline, await_pool_drained, raw_throughput, run_load
 from scfchain.rpc import Rpc
-from scfchain.toolchain import compile_contracts
+from tools.toolchain import compile_contracts
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).

@@ -19,7 +19,8 @@ from scfchain.chain import Chain, connect
 from scfchain.constants import DAY
 from scfchain.deploy import deploy
 from scfchain.lifecycle import Scf
-from scfchain.toolchain import ROOT, compile_contracts
+from scfchain.toolchain import ROOT
+from tools.toolchain import compile_contracts
 
 ZERO = "0x" + "00" * 20
 

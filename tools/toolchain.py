@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scfchain.artifacts import artifacts_path, fingerprint  # noqa: E402
-from scfchain.toolchain import SYSTEM, ToolchainError  # noqa: E402
+from scfchain.constants import SYSTEM  # noqa: E402
+from scfchain.toolchain import ToolchainError  # noqa: E402
 
 CONTRACTS_DIR = ROOT / "contracts"
 SOLC_JS = ROOT / "tools" / "solc.js"
