@@ -10,13 +10,15 @@ from eth_utils import keccak
 from scfchain import Anvil
 from tools.bench_audit import ENGINES, TARGET, Databases, main, raw_fetch, run
 from scfchain.deploy import load_deployment
-from scfchain.apps.load import TOPIC_ISSUED
-from scfchain.rpc import BatchRpc
+from scfchain.rpc import Rpc
 from tests.audit_support import dump, pg_cluster  # noqa: F401
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
 pytestmark = pytest.mark.tooling
+
+# The event's topic from its signature (SPEC), not from the code under test.
+TOPIC_ISSUED = "0x" + keccak(text="ReceivableIssued(uint256,address,address,uint256,uint64,bytes32)").hex()
 
 
 class Recorded(Databases):
@@ -39,7 +41,7 @@ def test_bench_smallRun_indexesTheChainItBuilt(pg_cluster, tmp_path):
     with Anvil(accounts=2 + 8 * 6) as node, ExitStack() as stack:
         dbs = Recorded(stack, pg_cluster.new("bench"), ENGINES)
         f = run(certificates=200, rounds=1, url=node.url, say=lambda _m: None, databases=dbs)
-        rpc = BatchRpc(node.url)
+        rpc = Rpc(node.url)
         dep = load_deployment(dbs.tmp / "deployment-200.json")
         certificates = dep.contracts["ReceivableCertificate"]["address"]
         next_id = int(rpc.call("eth_call", [{"to": certificates, "data": "0x" + keccak(text="nextId()")[:4].hex()},

@@ -32,7 +32,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from tests import fuzz_model as fm
 from tests.chain_reader import BatchReader
 from tests.conftest import CREDIT
-from tests.fuzz_model import DAY, U32, U96, U128, ZERO, ZERO32, Model, Revert
+from scfchain.constants import DAY
+from tests.fuzz_model import U32, U96, U128, ZERO, ZERO32, Model, Revert
 from tests.helpers import ROLE, error
 
 MAX_UINT = 2**256 - 1
