@@ -9,7 +9,6 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from eth_utils import keccak
@@ -274,8 +273,8 @@ def measure(scf: Scf, accounts: list[str], say: Callable[[str], None] = print,
     chain.transact(cert.setApprovalForAll(scf.desk.address, True), seller)
     child = 3  # suppliers[1]'s child of root 1
     q = scf.quote(offer, child, 400)
-    receipt = chain.transact(scf.desk.functions.finance(offer, child, 400, q, scf.now() + 600), seller)
-    gas["finance"], calldata["finance"] = receipt["gasUsed"], calldata_gas(w3, receipt)
+    sold = transact_gas(chain, scf.desk.functions.finance(offer, child, 400, q, scf.now() + 600), seller)
+    gas["finance"], calldata["finance"] = sold, sold.calldata
     scf._ensure_allowance(core, scf.escrow.address, 10**14)
     gas["repay (partial)"] = gas_of(scf.escrow.functions.repay(1, 1000), core)
     gas["repay (closing)"] = gas_of(scf.escrow.functions.repay(1, face - 1000), core)
@@ -379,35 +378,20 @@ def measure_loans(
 # and calldata prices), counting only what SPEC makes the action do: its writes, events, calls, calldata, and the
 # cold reads of the state its checks must look at (a read the same slot's write already pays for is not counted
 # twice). Execution (arithmetic, ABI coding, jumps) is not counted: no implementation of the same SPEC goes below.
-BASE = 21_000            # every transaction
-COLD_ACCOUNT = 2_600     # first call into a contract, or first look at an account's code, in the transaction
-NEW_SLOT = 22_100        # a cold slot written from zero (2,100 cold access + 20,000)
-UPDATE = 5_000           # a cold slot changed from non-zero (2,100 + 2,900)
-COLD_READ = 2_100        # a cold slot read and not written
-
-
-def log_gas(topics: int, data_words: int) -> int:
-    """LOG: 375, 375 a topic (the event signature is one), 8 a data byte."""
-    return 375 + 375 * topics + 8 * 32 * data_words
-
-
-def calldata_gas(w3: Any, receipt: Any) -> int:
-    """4 gas a zero byte, 16 a non-zero byte of the transaction's input (EIP-2028)."""
-    data = bytes(w3.eth.get_transaction(receipt["transactionHash"])["input"])
-    return sum(4 if b == 0 else 16 for b in data)
+# Prices: the constants of the floor model above (TX_BASE, COLD_ACCOUNT, NEW_SLOT, UPDATE, COLD_SLOAD, log).
 
 
 def erc20_transfer(to_new: bool, from_allowance: bool = False) -> int:
     """OpenZeppelin's ERC-20 moving tokens: the sender's balance changes, the recipient's is new or changes, one
     Transfer (3 topics, 1 word); transferFrom also reads the allowance (unlimited here: read, not written)."""
-    return UPDATE + (NEW_SLOT if to_new else UPDATE) + log_gas(3, 1) + (COLD_READ if from_allowance else 0)
+    return UPDATE + (NEW_SLOT if to_new else UPDATE) + log(3, 1) + (COLD_SLOAD if from_allowance else 0)
 
 
 def erc1155_transfer(to_new: bool) -> int:
     """One certificate id moving between members: the sender's balance changes, the recipient's is new or changes,
     one TransferSingle (4 topics, 2 words); the certificate reads the operator's approval, the pause flag and both
     ends' membership (SPEC: movements only between active members, never while paused)."""
-    return UPDATE + (NEW_SLOT if to_new else UPDATE) + log_gas(4, 2) + 4 * COLD_READ
+    return UPDATE + (NEW_SLOT if to_new else UPDATE) + log(4, 2) + 4 * COLD_SLOAD
 
 
 def desk_floors(calldata: dict[str, int]) -> dict[str, int]:
@@ -416,32 +400,32 @@ def desk_floors(calldata: dict[str, int]) -> dict[str, int]:
     # certificate's membership check of both ends, or the desk's role check), the payment token, the escrow.
     cert, consortium, token, escrow = (COLD_ACCOUNT,) * 4
     # The certificate's lineage and root slots: known id, root active, debtor, maturity.
-    root = 2 * COLD_READ
+    root = 2 * COLD_SLOAD
     # LoanDesk settlement of one loan: the loan's state (changed), its pledge, terms and repayment record (read);
     # the root's status; the escrow's recovered amount; the escrow's claim of the desk's units: the certificate
     # checks its caller is the escrow (read), burns the units (TransferSingle), the escrow emits Claimed (4 topics,
     # 2 words) and pays the desk (the escrow's balance changes); the desk pays the lender and the borrower (both
     # hold tokens); LoanSettled (2 topics, 3 words).
-    settle = (cert + escrow + token + UPDATE + 3 * COLD_READ + root + COLD_READ + log_gas(2, 3)
-              + COLD_READ + UPDATE + 2 * log_gas(4, 2) + UPDATE + 3 * log_gas(3, 1) + 2 * UPDATE)
+    settle = (cert + escrow + token + UPDATE + 3 * COLD_SLOAD + root + COLD_SLOAD + log(2, 3)
+              + COLD_SLOAD + UPDATE + 2 * log(4, 2) + UPDATE + 3 * log(3, 1) + 2 * UPDATE)
     # LoanDesk funding: the funder's role and membership, the pause flag, the root, the loan's pledge and terms
     # (read) and its lender/time/state slot (changed); LoanFunded (3 topics, 1 word); the principal, lender to
     # borrower.
-    fund = consortium + cert + token + 2 * COLD_READ + COLD_READ + root + 2 * COLD_READ + UPDATE + log_gas(3, 1)
+    fund = consortium + cert + token + 2 * COLD_SLOAD + COLD_SLOAD + root + 2 * COLD_SLOAD + UPDATE + log(3, 1)
     # LoanDesk repayment: the loan's state/lender/times and terms (read), LoanRepaid (3 topics, 2 words), the
     # payment from payer to lender.
-    repay = token + 2 * COLD_READ + log_gas(3, 2) + erc20_transfer(to_new=False, from_allowance=True)
+    repay = token + 2 * COLD_SLOAD + log(3, 2) + erc20_transfer(to_new=False, from_allowance=True)
     terms: dict[str, int] = {
         # The offer's terms (two slots read: financier, expiry, rate, open; debtor, minimum) and budget (changed);
         # the root; Financed (4 topics, 3 words); the units to the financier (a new holder), whose code the
         # certificate must look at (ERC-1155 acceptance check); the proceeds to the seller (its first tokens).
-        "finance": cert + consortium + token + 2 * COLD_READ + UPDATE + root + log_gas(4, 3)
+        "finance": cert + consortium + token + 2 * COLD_SLOAD + UPDATE + root + log(4, 3)
         + erc1155_transfer(to_new=True) + COLD_ACCOUNT + erc20_transfer(to_new=True),
         # The root; the loan counter; the request's terms (borrower, lender, id, units, principal, rate, expiry,
         # state: 696 bits, three new slots); LoanRequested (4 topics, 5 words); the units into custody, the desk's
         # first of this id (the desk is no member: the certificate reads its custodian's address).
         "requestLoan (not the desk's first; new id)": cert + consortium + root + UPDATE + 3 * NEW_SLOT
-        + log_gas(4, 5) + erc1155_transfer(to_new=True) + COLD_READ,
+        + log(4, 5) + erc1155_transfer(to_new=True) + COLD_SLOAD,
         "fundLoan (borrower holds tokens)": fund + erc20_transfer(to_new=False, from_allowance=True),
         "fundLoan (borrower's first tokens)": fund + erc20_transfer(to_new=True, from_allowance=True),
         # The repayment record is new at the first repayment: a loan needs four slots (992 bits), and the
@@ -449,11 +433,11 @@ def desk_floors(calldata: dict[str, int]) -> dict[str, int]:
         "repayLoan (partial, first)": repay + NEW_SLOT,
         "repayLoan (partial, again)": repay + UPDATE,
         # The desk's token balance goes from zero and back (written, then refunded): its cold access counts.
-        "settleLoan (claims the pool)": settle + COLD_READ + COLD_READ,
+        "settleLoan (claims the pool)": settle + COLD_SLOAD + COLD_SLOAD,
         # The id's pool (read, then its count changes); the other loan's share stays in the desk (a new balance).
         "settleLoan (claims a pool of 2 loans)": settle + UPDATE + NEW_SLOT,
     }
-    return {name: BASE + calldata[name] + cost for name, cost in terms.items() if name in calldata}
+    return {name: TX_BASE + calldata[name] + cost for name, cost in terms.items() if name in calldata}
 
 
 def measure_guarantees(scf: Scf, op: str, core: str, supplier: str, guarantor: str, gas: dict[str, int],
