@@ -253,11 +253,15 @@ class Decoder:
                 return topic
         raise KeyError(f"no event {event} on {self.addresses.get(address, address)}")
 
+    def decode_any(self, log: dict[str, Any]) -> tuple[EventSpec, dict[str, Any]] | None:
+        """`decode` of a log as JSON-RPC gives it (hex strings) or as web3 formats it (HexBytes)."""
+        return self.decode({"address": log["address"], "topics": [_hex(t) for t in log["topics"]],
+                            "data": _hex(log["data"])})
+
     def args(self, log: dict[str, Any], event: str | None = None) -> dict[str, Any] | None:
         """The arguments of a log (raw or web3-formatted) of this deployment, or None (another contract's log, or
         not `event` when given)."""
-        decoded = self.decode({"address": log["address"], "topics": [_hex(t) for t in log["topics"]],
-                               "data": _hex(log["data"])})
+        decoded = self.decode_any(log)
         if decoded is None or (event is not None and decoded[0].name != event):
             return None
         return decoded[1]
@@ -269,8 +273,7 @@ class Decoder:
         for log in logs:
             if log.get("removed"):
                 continue
-            topics = [_hex(t) for t in log["topics"]]
-            decoded = self.decode({"address": log["address"], "topics": topics, "data": _hex(log["data"])})
+            decoded = self.decode_any(log)
             if decoded is None:
                 continue
             spec, args = decoded
