@@ -8,7 +8,6 @@ import subprocess
 import threading
 import time
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -18,6 +17,7 @@ from scfchain.audit.index import Indexer
 from scfchain.errors import ScfError
 from scfchain.rpc import Rpc
 from tests.audit_support import SCFCHAIN, audit, backend, dump, indexed, ok_json, pg_cluster, raw_logs, start  # noqa: F401
+from tests.http_stub import JsonHandler, serve
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -130,33 +130,19 @@ def test_index_workerProcesses_storeTheSameRows(s, tmp_path, monkeypatch):
     assert dump(db) == dump(s["db"])
 
 
-class Proxy(BaseHTTPRequestHandler):
+class Proxy(JsonHandler):
     """Handler of a node in front of Anvil (`upstream`, a client of it: `node`); subclasses change what passes
     through."""
     upstream = ""
     node: Rpc
-
-    def reply(self, data):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
 
 
 @contextmanager
 def proxy(handler, upstream):
     """Serves `handler` in front of `upstream` on a free local port; yields its URL."""
     handler.upstream, handler.node = upstream, Rpc(upstream)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with serve(handler) as url:
+        yield url
 
 
 class Refusing(Proxy):

@@ -3,14 +3,13 @@ an error per entry, a dead node is given up within the retry budget (counted on 
 request that may have reached the node is sent again only when it is idempotent."""
 import json
 import socket
-import threading
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from scfchain.anvil import free_port
 from scfchain.rpc import Connection, NodeError, RetryPolicy, Rpc, RpcError, Unreachable, idempotent
+from tests.http_stub import JsonHandler, serve
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -35,7 +34,7 @@ def policy(clock, budget=10.0):
     return RetryPolicy(budget=budget, clock=lambda: clock.now, sleep=clock.sleep)
 
 
-class Stub(BaseHTTPRequestHandler):
+class Stub(JsonHandler):
     """A node: answers eth_call with REVERT's error, eth_chainId with 0x1; `drop`: reads each request, then
     closes the connection without an answer (the request reached the node; the answer was lost)."""
     drop = False
@@ -50,26 +49,14 @@ class Stub(BaseHTTPRequestHandler):
         calls = body if isinstance(body, list) else [body]
         out = [{"jsonrpc": "2.0", "id": c["id"], **({"error": REVERT} if c["method"] == "eth_call" else
                                                      {"result": "0x1"})} for c in calls]
-        data = json.dumps(out if isinstance(body, list) else out[0]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.reply(json.dumps(out if isinstance(body, list) else out[0]).encode())
 
 
 @contextmanager
 def stub(drop=False):
     handler = type("Handler", (Stub,), {"drop": drop, "seen": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler.seen
-    finally:
-        server.shutdown()
+    with serve(handler) as url:
+        yield url, handler.seen
 
 
 def dead_url():

@@ -12,6 +12,7 @@ from eth_utils import keccak
 from scfchain import Anvil, Chain, Scf, ScfError, connect, deploy
 from scfchain.constants import DAY
 from scfchain.deploy import Deployment
+from tests.http_stub import JsonHandler
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -29,7 +30,7 @@ class FlakyProxy:
         self.down = False
         self.dropped = 0
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 if proxy.down:
@@ -37,14 +38,7 @@ class FlakyProxy:
                     self.close_connection = True
                     return  # no status line: the client sees the connection drop
                 r = requests.post(target, data=body, headers={"Content-Type": "application/json"}, timeout=30)
-                self.send_response(r.status_code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(r.content)))
-                self.end_headers()
-                self.wfile.write(r.content)
-
-            def log_message(self, *args):
-                pass
+                self.reply(r.content, r.status_code)
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
