@@ -50,7 +50,8 @@ def fingerprint(root: Path) -> str:
     return h.hexdigest()
 
 
-def _read(path: Path) -> dict[str, Any] | None:
+def read_json(path: Path) -> Any:
+    """The JSON at `path` (an artifacts file, the toolchain's compile cache); None when it is missing or not JSON."""
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
@@ -65,7 +66,7 @@ def load() -> Artifacts:
     root = checkout_root()
     if root is None:  # an installed package: what it shipped with
         if "installed" not in _loaded:
-            data = _read(path)
+            data = read_json(path)
             if data is None:
                 raise ToolchainError(f"this scfchain has no compiled contracts ({path} is missing): build the "
                                      "package from a checkout after `make setup`")
@@ -73,7 +74,7 @@ def load() -> Artifacts:
         return _loaded["installed"]
     current = fingerprint(root)
     if current not in _loaded:
-        data = _read(path)
+        data = read_json(path)
         if data is None or data.get("fingerprint") != current:
             data = _rebuild(root, path, current, missing=data is None)
         _loaded[current] = data["contracts"]
@@ -88,7 +89,7 @@ def _rebuild(root: Path, path: Path, current: str, missing: bool) -> dict[str, A
                              "installed: run `make setup`")
     proc = subprocess.run([sys.executable, str(root / "tools" / "toolchain.py")], cwd=root, capture_output=True,
                           text=True, check=False)
-    data = _read(path)
+    data = read_json(path)
     if proc.returncode != 0 or data is None or data.get("fingerprint") != current:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise ToolchainError(f"the compiled contracts {what} and rebuilding them failed ({last}): run `make setup`")

@@ -419,21 +419,14 @@ class Scf:
     def tree(self, root_id: int) -> TreeNode:
         """The certificate tree of a root with current holders, from the auditor's Ledger of the events (one
         eth_getLogs scan, not a call per certificate)."""
+        from .audit.trace import tree_node
+
         root = self.certificate(root_id)
         if not root.exists or root.root_id != root_id:
             raise ScfError(f"{root_id} is not a root certificate")
-        ledger = self.ledger()
-        holders = holders_of(ledger)
-
-        def build(cid: int) -> TreeNode:
-            c = ledger.certs[cid]
-            status = ledger.roots[c.root_id].status
-            cert = Certificate(cid, c.root_id, c.parent_id, c.tier, c.amount, c.debtor, c.maturity, status)
-            return TreeNode(cert, holders[cid], [build(child) for child in c.children])
-
-        return build(root_id)
+        return tree_node(self.ledger(), root_id, with_ancestry=False)
 
 
 def holders_of(ledger: "Ledger") -> dict[int, dict[str, int]]:
-    """Each certificate's live balances, holders in the order they first received units."""
-    return {cid: {h: c.balances[h] for h in c.seen if h in c.balances} for cid, c in ledger.certs.items()}
+    """Each certificate's live balances, holders in the order they first received units (Cert.holders)."""
+    return {cid: c.holders for cid, c in ledger.certs.items()}

@@ -89,6 +89,24 @@ def indexed(chain: dict[str, Any], backend: Any) -> dict[str, Any]:
     return s
 
 
+def scenario_fixtures(folder: str, scenario: Any = run_scenario, chain: str = "chain",
+                      indexed_as: str = "s") -> tuple[Any, Any]:
+    """A test module's two fixtures, assigned at its top: `chain` (an Anvil with `scenario` run once for the
+    module, stopped after it) and `indexed_as` (that chain indexed on each database engine, see `indexed`)."""
+
+    @pytest.fixture(scope="module", name=chain)
+    def chain_fixture(tmp_path_factory: Any) -> Any:
+        anvil, s = start(tmp_path_factory.mktemp(folder), scenario)
+        yield s
+        anvil.stop()
+
+    @pytest.fixture(scope="module", name=indexed_as)
+    def indexed_fixture(request: Any, backend: Any) -> dict[str, Any]:
+        return indexed(request.getfixturevalue(chain), backend)
+
+    return chain_fixture, indexed_fixture
+
+
 def audit(s: dict[str, Any], *args: str, db: str | None = None, rpc: bool = True,
           deployment: str | None = None) -> tuple[int, str, str]:
     """Runs `scfchain audit ARGS --deployment … [--rpc-url …] --db …`: (exit code, stdout, stderr)."""

@@ -16,7 +16,8 @@ from scfchain.audit.events import Decoder
 from scfchain.audit.index import Indexer
 from scfchain.errors import ScfError
 from scfchain.rpc import Rpc
-from tests.audit_support import SCFCHAIN, audit, backend, dump, indexed, ok_json, pg_cluster, raw_logs, start  # noqa: F401
+from tests.audit_support import (SCFCHAIN, audit, backend, dump, ok_json, pg_cluster, raw_logs,  # noqa: F401
+                                 scenario_fixtures)
 from tests.http_stub import JsonHandler, serve
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
@@ -26,16 +27,7 @@ pytestmark = pytest.mark.tooling
 index_module = importlib.import_module("scfchain.audit.index")  # the module (the package exports the function)
 
 
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory):
-    anvil, scenario = start(tmp_path_factory.mktemp("audit-index"))
-    yield scenario
-    anvil.stop()
-
-
-@pytest.fixture(scope="module")
-def s(chain, backend):
-    return indexed(chain, backend)
+chain, s = scenario_fixtures("audit-index")
 
 
 def test_index_storesEveryLogDecoded(s):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.audit_support import audit, backend, copy_db, indexed, ok_json, pg_cluster, sql, start  # noqa: F401
+from tests.audit_support import audit, backend, copy_db, ok_json, pg_cluster, scenario_fixtures, sql  # noqa: F401
 from tests.loan_scenario import U, run_held_payment_scenario, run_loan_scenario
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
@@ -16,16 +16,7 @@ pytestmark = pytest.mark.tooling
 LOAN_CHECKS = {"inv7-loan-custody", "inv8-loans", "loan-state"}
 
 
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory):
-    anvil, scenario = start(tmp_path_factory.mktemp("audit-loans"), run_loan_scenario)
-    yield scenario
-    anvil.stop()
-
-
-@pytest.fixture(scope="module")
-def s(chain, backend):
-    return indexed(chain, backend)
+chain, s = scenario_fixtures("audit-loans", run_loan_scenario)
 
 
 class _Db:
@@ -215,16 +206,7 @@ def test_export_andReport_haveLoanRows(s, tmp_path):
 
 
 # ---------------------------------------------------------------- payments the token refused, held by the desk
-@pytest.fixture(scope="module")
-def held_chain(tmp_path_factory):
-    anvil, scenario = start(tmp_path_factory.mktemp("audit-loans-held"), run_held_payment_scenario)
-    yield scenario
-    anvil.stop()
-
-
-@pytest.fixture(scope="module")
-def h(held_chain, backend):
-    return indexed(held_chain, backend)
+held_chain, h = scenario_fixtures("audit-loans-held", run_held_payment_scenario, "held_chain", "h")
 
 
 def test_heldScenario_chainFacts(h):

@@ -10,7 +10,7 @@ from scfchain.audit.report import outstanding_series
 from scfchain.render import STATUS_COLORS
 from scfchain.constants import money
 from tests.audit_scenario import DAY, NAMES
-from tests.audit_support import audit, backend, indexed, ok_json, pg_cluster, raw_logs, start  # noqa: F401
+from tests.audit_support import audit, backend, ok_json, pg_cluster, raw_logs, scenario_fixtures  # noqa: F401
 from tests.picture_support import svg_texts, tiers, tree_boxes
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
@@ -20,16 +20,7 @@ pytestmark = pytest.mark.tooling
 YEAR = 365 * DAY
 
 
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory):
-    anvil, scenario = start(tmp_path_factory.mktemp("audit-outputs"))
-    yield scenario
-    anvil.stop()
-
-
-@pytest.fixture(scope="module")
-def s(chain, backend):
-    return indexed(chain, backend)
+chain, s = scenario_fixtures("audit-outputs")
 
 
 def annualised(amount, proceeds, sold_at, maturity):

@@ -61,3 +61,23 @@ def test_replay_flagsOverdrawnAndOrphanEvents():
     # (the split comes first: within a transaction, events creating certificates are applied first)
     assert [(a.check, a.ids) for a in ledger.anomalies] == [("inv2-split", (42,)), ("inv1-units", (2,)),
                                                             ("inv3-payouts", (1,))]
+
+
+def test_tree_holdersInFirstHeldOrder_afterAHolderEmptiesAndRefills():
+    """Scf.tree, the CLI, the explorer and the pictures share trace.tree_node: holders listed in the order they
+    first received units, so equal balances read the same whoever emptied and refilled a position."""
+    from scfchain.audit.trace import tree_node
+
+    events = lifecycle() + [
+        single(4, 0, "0x04", T1, T2, 1, 45),  # T1 empties its root position...
+        single(5, 0, "0x05", T2, T1, 1, 20),  # ...and gets units back, after T3 and T2 came in
+    ]
+    ledger = replay(events)
+    assert ledger.certs[1].balances == {T3: 5, T2: 25, T1: 20}  # a refilled holder goes last here
+    tree = tree_node(ledger, 1, with_ancestry=False)
+    assert tree.holders == {T1: 20, T3: 5, T2: 25}  # first held: T1 (issue), T3, T2
+    assert [c.certificate.id for c in tree.children] == [2, 3]
+    assert tree.children[0].holders == {T2: 20, T3: 10} and tree.children[1].holders == {T3: 20}
+    assert (tree.certificate.status, tree.children[1].certificate.tier) == ("active", 2)
+    below = tree_node(ledger, 3)  # with ancestry: the root above, holding only the path down
+    assert below.certificate.id == 1 and [c.certificate.id for c in below.children] == [3]

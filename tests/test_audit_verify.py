@@ -4,23 +4,14 @@ import json
 
 import pytest
 
-from tests.audit_support import audit, backend, copy_db, indexed, ok_json, pg_cluster, sql, start  # noqa: F401
+from tests.audit_support import audit, backend, copy_db, ok_json, pg_cluster, scenario_fixtures, sql  # noqa: F401
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
 pytestmark = pytest.mark.tooling
 
 
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory):
-    anvil, scenario = start(tmp_path_factory.mktemp("audit-verify"))
-    yield scenario
-    anvil.stop()
-
-
-@pytest.fixture(scope="module")
-def s(chain, backend):
-    return indexed(chain, backend)
+chain, s = scenario_fixtures("audit-verify")
 
 
 def test_verify_allChecksHold(s):

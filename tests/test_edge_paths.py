@@ -1,10 +1,11 @@
 """Paths the other tests do not walk (found by `make coverage`): views on unknown and open ids, an offer
 cancelled once its budget is spent, a guarantee contract not wired to an escrow yet, the certificate wired
-to its escrow a second time, the views naming the contracts each one was deployed with."""
-from brownie import CreditGuarantee
+to its escrow a second time, the views naming the contracts each one was deployed with, the certificate's
+closing hook given what the escrow never passes it."""
+from brownie import CreditGuarantee, ReceivableCertificate
 
 from tests.conftest import FACE
-from tests.helpers import DAY, reverts
+from tests.helpers import DAY, doc_hash, reverts
 from tests.money_support import *  # noqa: F401,F403
 
 
@@ -46,3 +47,29 @@ def test_wiringViews_nameTheContractsEachWasDeployedWith(system, consortium, cer
     assert (escrow.certificates(), escrow.guarantees(), escrow.token()) == (certificate, guarantee, token)
     assert guarantee.token() == token
     assert token.decimals() == 2  # dCNY, in fen
+
+
+def test_close_refusesAnythingButAnOpenRoot_namingTheIdAndItsRootsStatus(system, consortium, admin, bank, core, tier1,
+                                                                          tier2a, outsider):
+    """SettlementEscrow checks a root is open before closing it; the certificate checks again, whoever its escrow.
+    Here an account is the escrow, so the hook gets an unknown id, a child and a closed root."""
+    cert = ReceivableCertificate.deploy(consortium, "", {"from": admin})
+    cert.setSettlementEscrow(outsider, {"from": admin})
+    cert.setCreditLine(core, 2 * FACE, {"from": bank})
+    root = cert.issue(tier1, FACE, now() + 90 * DAY, doc_hash("close-kinds"), {"from": core}).return_value
+    (child,) = cert.split(root, [tier2a], [FACE // 4], {"from": tier1}).return_value
+    unknown = child + 1
+    with reverts("UnknownCertificate", unknown):
+        cert.close(unknown, PAID, {"from": outsider})
+    with reverts("InvalidCloseStatus", ACTIVE):
+        cert.close(root, ACTIVE, {"from": outsider})
+    with reverts("RootClosed", child, ACTIVE):  # a child is no root: refused with its root's status
+        cert.close(child, PAID, {"from": outsider})
+    assert cert.outstanding(core) == FACE
+    tx = cert.close(root, PAID, {"from": outsider})
+    assert tx.return_value == FACE and cert.outstanding(core) == 0
+    assert cert.certificate(root)[6] == PAID and cert.certificate(child)[6] == PAID
+    for cid in (root, child):
+        with reverts("RootClosed", cid, PAID):
+            cert.close(cid, DEFAULTED, {"from": outsider})
+    assert cert.outstanding(core) == 0 and cert.certificate(root)[6] == PAID

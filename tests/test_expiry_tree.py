@@ -43,3 +43,26 @@ def test_clearEverything_leavesNothingToFind_andClearingTwiceIsHarmless(harness,
     harness.push([9], {"from": admin})
     assert tuple(harness.findNext(1, 0)) == (True, 21)
     assert tuple(harness.findNext(10, 0)) == (False, 0)
+
+
+@pytest.mark.parametrize("size", [13, 16, 49, 64])
+def test_findNext_fromTheTopWordsLastNodes_withNothingAtOrAfter_findsNone(admin, size):
+    """A search from the last quarter of the top level's reach climbs past the top word (the positions left of
+    `from` hold larger values, which must not be returned)."""
+    tree = ExpiryTreeHarness.deploy({"from": admin})
+    last = (size - 1) // 4 * 4 if size <= 16 else 48  # the first position whose climb leaves the top word
+    tree.push([9] * last + [5] * (size - last), {"from": admin})
+    for start in range(last, size):
+        assert tuple(tree.findNext(9, start)) == (False, 0)
+        assert tuple(tree.findNext(5, start)) == (True, start)
+    assert tuple(tree.findNext(9, last - 1)) == (True, last - 1)
+    assert list(tree.walk(6, 0)) == list(range(last))
+
+
+def test_clear_ofAPositionTheTreeDoesNotHave_changesNothing(admin):
+    tree = ExpiryTreeHarness.deploy({"from": admin})
+    tree.clear([0, 3], {"from": admin})  # an empty tree
+    assert tree.size() == 0 and tuple(tree.findNext(1, 0)) == (False, 0)
+    tree.push([4, 8], {"from": admin})
+    tree.clear([2, 7, 4**5], {"from": admin})  # past the last leaf, in the top word and beyond it
+    assert tree.size() == 2 and list(tree.walk(1, 0)) == [0, 1] and tuple(tree.findNext(5, 0)) == (True, 1)

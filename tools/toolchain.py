@@ -19,7 +19,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scfchain.artifacts import artifacts_path, fingerprint  # noqa: E402
+from scfchain.artifacts import artifacts_path, fingerprint, read_json  # noqa: E402
 from scfchain.constants import SYSTEM  # noqa: E402
 from scfchain.toolchain import ToolchainError  # noqa: E402
 
@@ -47,8 +47,9 @@ def _write(path: Path, data: Any) -> None:
 def compile_contracts(force: bool = False) -> dict[str, dict[str, Any]]:
     """Compiles contracts/ and returns `{ContractName: {"abi": [...], "bytecode": "0x..."}}` of every contract."""
     cache = CACHE_DIR / f"artifacts-{fingerprint(ROOT)[:16]}.json"
-    if cache.exists() and not force:
-        return json.loads(cache.read_text())
+    cached = None if force else read_json(cache)
+    if cached is not None:
+        return cached
     if not SOLC_JS.exists() or not SOLC_PACKAGE.exists():
         raise ToolchainError("the Solidity compiler is not installed: run `make setup`")
     sources = {str(p.relative_to(ROOT)): p for p in sorted(CONTRACTS_DIR.rglob("*.sol"))}
@@ -86,11 +87,8 @@ def build_artifacts() -> tuple[Path, bool]:
     with open(CACHE_DIR / "artifacts.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         current = fingerprint(ROOT)
-        try:
-            fresh = json.loads(out.read_text()).get("fingerprint") == current
-        except (OSError, ValueError):
-            fresh = False
-        if fresh:
+        data = read_json(out)
+        if data is not None and data.get("fingerprint") == current:
             out.touch()  # for make: the target is up to date with its newer-looking inputs
             return out, False
         everything = compile_contracts()

@@ -22,6 +22,7 @@ import re
 from typing import Any, Callable, Iterable, Iterator
 
 from eth_abi import decode as abi_decode
+from eth_abi import is_encodable
 
 from ..abi import Calls
 from ..constants import ROLE_IDS
@@ -138,27 +139,20 @@ _ARRAY = re.compile(r"(.*)\[(\d*)\]\Z")
 
 
 def _type_error(kind: str, value: Any) -> str | None:
-    """Why `value` (as the index stores it: JSON) cannot be a value of ABI type `kind`; None if it can."""
+    """Why `value` (as the index stores it: JSON) cannot be a value of ABI type `kind`; None if it can. Lists are
+    walked here so that a message names the bad element; eth_abi's is_encodable judges each value (ranges,
+    sizes, a bool is no integer), after 0x-hex text, the index's form of addresses and bytes, becomes bytes."""
     array = _ARRAY.match(kind)
     if array:
         if not isinstance(value, list) or array.group(2) and len(value) != int(array.group(2)):
             return f"{value!r} is not a {kind} list"
         return next((f"[{i}] {why}" for i, v in enumerate(value) if (why := _type_error(array.group(1), v))), None)
-    if kind.startswith(("uint", "int")):
-        bits = int((kind[4:] if kind.startswith("uint") else kind[3:]) or 256)
-        low, high = (0, 2**bits) if kind.startswith("uint") else (-(2 ** (bits - 1)), 2 ** (bits - 1))
-        ok = isinstance(value, int) and not isinstance(value, bool) and low <= value < high
-    elif kind == "address":
-        ok = isinstance(value, str) and len(value) == 42 and bool(_HEX.match(value))
-    elif kind == "bool":
-        ok = isinstance(value, bool)
-    elif kind == "string":
-        ok = isinstance(value, str)
-    elif kind.startswith("bytes"):
-        ok = isinstance(value, str) and bool(_HEX.match(value)) and len(value) % 2 == 0
-    else:  # a type no scfchain event has (tuples): the comparison with the chain still checks it
-        ok = True
-    return None if ok else f"{value!r} is not a {kind}"
+    plain = value
+    if kind == "address" or kind.startswith("bytes"):
+        if not (isinstance(value, str) and _HEX.match(value) and len(value) % 2 == 0):
+            return f"{value!r} is not a {kind}"
+        plain = bytes.fromhex(value[2:])
+    return None if is_encodable(kind, plain) else f"{value!r} is not a {kind}"
 
 
 def well_typed(events: Iterable[Event], decoder: Decoder, anomalies: list[Anomaly]) -> Iterator[Event]:

@@ -133,6 +133,12 @@ class Cert:
     def live(self) -> int:
         return sum(self.balances.values())
 
+    @property
+    def holders(self) -> dict[str, int]:
+        """Live balances, holders in the order they first received units: stable whoever empties and refills a
+        position (`balances` reorders then), so ties in a by-balance listing always read the same."""
+        return {h: self.balances[h] for h in self.seen if h in self.balances}
+
 
 @dataclass
 class Root:

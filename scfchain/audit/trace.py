@@ -202,11 +202,12 @@ def trace_text(ledger: Ledger, cert_id: int) -> str:
 
 
 def tree_node(ledger: Ledger, cert_id: int, with_ancestry: bool = True) -> TreeNode:
-    """The lifecycle.TreeNode of `cert_id`'s subtree (for render.svg_tree), under its ancestors."""
+    """The lifecycle.TreeNode of `cert_id`'s subtree, under its ancestors: the one tree builder (Scf.tree, the
+    CLI, the explorer, the demo and audit pictures). Holders in first-held order (Cert.holders)."""
 
     def node(c: Cert) -> TreeNode:
         return TreeNode(Certificate(c.id, c.root_id, c.parent_id, c.tier, c.amount, c.debtor, c.maturity,
-                                    _status(ledger, c)), dict(c.balances))
+                                    _status(ledger, c)), c.holders)
 
     def build(cid: int) -> TreeNode:
         n = node(ledger.certs[cid])

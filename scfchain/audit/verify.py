@@ -319,6 +319,18 @@ def _integrity(ledger: Ledger, chain: OnChain, checks: dict[str, Check], store: 
     check_index(checks["index-complete"], store, deployment, chain.node, block, say)
 
 
+def _net_flows(ledger: Ledger, address: str) -> dict[str, Counter[str]]:
+    """The payment token's net movements into `address` per transaction, by counterparty (out negative)."""
+    flows: dict[str, Counter[str]] = defaultdict(Counter)
+    for tx, moves in ledger.token_moves.items():
+        for frm, to, value in moves:
+            if value and to == address:
+                flows[tx][frm] += value
+            if value and frm == address:
+                flows[tx][to] -= value
+    return flows
+
+
 def _balances(ledger: Ledger, chain: OnChain, checks: dict[str, Check], escrow: str | None, desk: str | None,
               guarantee: str | None, token: str | None) -> None:
     """Per transaction, the token transfers each business event implies must be the ones that happened;
@@ -359,13 +371,7 @@ def _balances(ledger: Ledger, chain: OnChain, checks: dict[str, Check], escrow: 
         check = checks[f"balance-{kind}"]
         if address is None:
             continue
-        actual: dict[str, Counter[str]] = defaultdict(Counter)
-        for tx, moves in ledger.token_moves.items():
-            for frm, to, value in moves:
-                if value and to == address:
-                    actual[tx][frm] += value
-                if value and frm == address:
-                    actual[tx][to] -= value
+        actual = _net_flows(ledger, address)
         for tx in sorted(set(actual) | set(expect[kind])):
             check.checked += 1
             got = {k: v for k, v in actual[tx].items() if v}
@@ -475,13 +481,7 @@ def _loan_custody(ledger: Ledger, chain: OnChain, check: Check, cert_addr: str, 
         expect[tx][payer or payee] += amount
     for tx, _, to, amount in ledger.loan_withdrawals:
         expect[tx][to] -= amount
-    actual: dict[str, Counter[str]] = defaultdict(Counter)
-    for tx, moves in ledger.token_moves.items():
-        for frm, to, value in moves:
-            if value and to == desk:
-                actual[tx][frm] += value
-            if value and frm == desk:
-                actual[tx][to] -= value
+    actual = _net_flows(ledger, desk)
     for tx in sorted(set(actual) | set(expect)):
         got_tx = {k: v for k, v in actual[tx].items() if v}
         meant = {k: v for k, v in expect[tx].items() if v}
