@@ -123,6 +123,30 @@ def test_pipeline_sealedNode_minesEachPhaseOnDemand():
         assert all(int(rpc.call("eth_getTransactionCount", [s, "latest"]), 16) == 5 for s in senders)
 
 
+def test_load_phasesLargerThanTheWindow_sealAWindowPerBlockAndCompleteExactly(tmp_path):
+    """A window of 10 under phases of 12 to 24 transactions: each phase goes out in windows, one sealed block
+    each, never more than 10 transactions in a block (the node's pool never held more), and the run is exactly
+    the full one: the same calls mined once each and successful, the same end state, the checks holding."""
+    out = tmp_path / "load.json"
+    with _ClockedAnvil(accounts=2 + 8 * 5, extra_args=SEALED_NODE_ARGS) as node:
+        r = run_load(24, 3, node.url, deployment_out=str(out), seal=True, window=10)
+        assert r.ok and r.resent == 0
+        assert _mined_phase_calls(node, out) == FULL_RUN_CALLS and r.transactions == sum(FULL_RUN_CALLS.values())
+        _assert_end_state(node, out, 24)
+        rpc = Rpc(node.url)
+        head = int(rpc.call("eth_blockNumber"), 16)
+        sizes = [len(b["transactions"]) for b in rpc.batch([("eth_getBlockByNumber", [hex(n), False])
+                                                             for n in range(r.first_block, head + 1)])]
+        assert max(sizes) == 10
+        # windows never span phases: per phase of c transactions, ceil(c / 10) blocks
+        assert sum(1 for s in sizes if s) == sum(-(-c // 10) for c in (24, 24, 24, 24, 24, 24, 12, 24, 12, 20))
+
+
+def test_pipeline_window_mustBePositive():
+    with pytest.raises(ScfError, match="window must be at least 1 transaction, got 0"):
+        Pipeline("http://127.0.0.1:1", 0, window=0)
+
+
 def test_pipeline_droppedTransactions_areSentAgainOnce():
     with Anvil(accounts=4, extra_args=SEALED_NODE_ARGS) as node:
         rpc = Rpc(node.url)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 import time
 from contextlib import ExitStack
@@ -48,6 +49,7 @@ CLAIM_BATCH = 40
 # went to blocks. The raw figure it is compared with is measured on a node set up and sealed the same way.
 SEALED_GAS_LIMIT = 2_000_000_000  # one block holds a phase of ~10,000 transactions
 SEALED_NODE_ARGS = ["--gas-limit", str(SEALED_GAS_LIMIT)]
+WINDOW = 2000  # most transactions pending in the node at once (Pipeline.run); see the figures above
 
 GAS = {"issue": 250_000, "split": 250_000, "finance": 300_000, "repay": 200_000, "requestLoan": 300_000,
        "fundLoan": 200_000, "repayLoan": 250_000, "settleLoan": 300_000}
@@ -64,6 +66,8 @@ class LoadResult:
     resent: int = 0  # transactions the node dropped and the load sent again
     resumed: bool = False  # ran on the deployment of an earlier run (`transactions`: only this run's)
     skipped: dict[str, int] = field(default_factory=dict)  # resumed: per step, actions found on chain
+    first_block: int = 0  # the phases' first block (the set-up's are before it)
+    peak_mib: float = 0.0  # the client's peak resident memory (this process's ru_maxrss) at the end
 
     @property
     def tps(self) -> float:
@@ -151,8 +155,11 @@ class Pipeline:
     sends what the node no longer knows again (same nonce, same fields: nothing can run twice)."""
 
     def __init__(self, url: str, tip: int, seal: bool = False, stall_after: float = 0.5,
-                 decoder: ErrorDecoder | None = None):
+                 decoder: ErrorDecoder | None = None, window: int = WINDOW):
+        if window < 1:
+            raise ScfError(f"the pending window must be at least 1 transaction, got {window}")
         self.rpc = Rpc(url)
+        self.window = window
         self.decoder = decoder or ErrorDecoder([])  # the contracts' custom errors, to say why one reverted
         self.tip = tip
         self.seal = seal
@@ -180,13 +187,13 @@ class Pipeline:
         blocks = min(-(-gas // limit) + 2, 60)
         return {"maxFeePerGas": hex(base * 9**blocks // 8**blocks + self.tip), "maxPriorityFeePerGas": hex(self.tip)}
 
-    def run(self, txs: Sequence[tuple[str, str, str, int]], topic: str) -> list[list[dict[str, Any]]]:
-        """Sends (from, to, data, gas) and waits until all are mined; returns, in the order of `txs`, each
-        transaction's logs with event `topic`. Every transaction must have succeeded."""
-        fees = self.fees(sum(gas for *_, gas in txs))
-        first_block = int(self.rpc.call("eth_blockNumber"), 16)
+    def _window(self, txs: Sequence[tuple[str, str, str, int]], part: range, fees: dict[str, str],
+                hashes: list[str]) -> list[dict[str, Any]]:
+        """Sends txs[part] (each sender's in nonce order, `send_rounds`), puts their hashes in `hashes` and waits
+        until all are mined; returns the receipts of each sender's last one."""
         queues: dict[str, list[tuple[int, tuple[str, list[Any]]]]] = {}
-        for index, (sender, to, data, gas) in enumerate(txs):
+        for index in part:
+            sender, to, data, gas = txs[index]
             if sender not in self.nonces:
                 self.nonces[sender] = int(self.rpc.call("eth_getTransactionCount", [sender, "pending"]), 16)
             tx = {"from": sender, "to": to, "data": data, "gas": hex(gas), "nonce": hex(self.nonces[sender]), **fees}
@@ -194,7 +201,6 @@ class Pipeline:
             queues.setdefault(sender, []).append((index, ("eth_sendTransaction", [tx])))
         lanes = list(queues.values())
         calls = [[call for _, call in lane] for lane in lanes]
-        hashes = [""] * len(txs)
         for lane, lane_hashes in zip(lanes, send_rounds(self.rpc, calls)):
             for (index, _), tx_hash in zip(lane, lane_hashes):
                 hashes[index] = tx_hash
@@ -203,10 +209,22 @@ class Pipeline:
             self.resent += resend_lost(self.rpc, calls, [[hashes[i] for i, _ in lane] for lane in lanes])
 
         # A sender's transactions are mined in nonce order: once each sender's last one has a receipt, all have.
-        # a phase of tens of thousands of transactions takes the node minutes on a busy machine: the wait
-        # allows 300 s, and more for large phases (20 transactions a second at the least)
-        last = await_mined(self.rpc, [hashes[lane[-1][0]] for lane in lanes], self.seal, resend, self.stall_after,
-                           timeout=max(300.0, len(txs) / 20))
+        # A window takes a busy node seconds: the wait allows 300 s, more for a large one (20 tx/s at the least).
+        return await_mined(self.rpc, [hashes[lane[-1][0]] for lane in lanes], self.seal, resend, self.stall_after,
+                           timeout=max(300.0, len(part) / 20))
+
+    def run(self, txs: Sequence[tuple[str, str, str, int]], topic: str) -> list[list[dict[str, Any]]]:
+        """Sends (from, to, data, gas) and waits until all are mined; returns, in the order of `txs`, each
+        transaction's logs with event `topic`. Every transaction must have succeeded. The phase goes out in
+        windows of `self.window` transactions (in the order of `txs`, so each sender's nonces stay in order): a
+        window is sent, mined (sealed as one block on a node that seals on demand) and awaited before the next,
+        so the node never holds more than a window."""
+        fees = self.fees(sum(gas for *_, gas in txs))
+        first_block = int(self.rpc.call("eth_blockNumber"), 16)
+        hashes = [""] * len(txs)
+        last: list[dict[str, Any]] = []
+        for start in range(0, len(txs), self.window):
+            last += self._window(txs, range(start, min(start + self.window, len(txs))), fees, hashes)
         last_block = max(int(r["blockNumber"], 16) for r in last)
         logs: dict[str, list[dict[str, Any]]] = {h: [] for h in hashes}
         for log in _logs(self.rpc, sorted({to for _, to, _, _ in txs}), [topic], first_block, last_block):
@@ -243,6 +261,7 @@ def run_load(
     deployment_out: str | None = None,
     pending_timeout: float = PENDING_TIMEOUT,
     seal: bool = False,
+    window: int = WINDOW,
 ) -> LoadResult:
     """Runs the load. Given `rpc_url` and `deployment_out`, a file holding this load's deployment on this chain
     (same parameters) is resumed: only what the chain does not show yet is sent. `seal`: the node at
@@ -293,7 +312,7 @@ def run_load(
         scf = Scf(chain, deployment)
         now = scf.now()
         setup_skipped = _set_up(scf, op, bank, plan, receivables, now, found)
-        result = _drive(scf, rpc_url, receivables, tiers, plan, now, say, seal, found)
+        result = _drive(scf, rpc_url, receivables, tiers, plan, now, say, seal, window, found)
         if found is not None:
             result.skipped = {"set-up": setup_skipped, **result.skipped}
         return result
@@ -505,7 +524,7 @@ def _set_up(scf: Scf, op: str, bank: str, plan: list[Lane], receivables: int, no
 
 def _drive(
     scf: Scf, rpc_url: str, n: int, tiers: int, plan: list[Lane], now: int, say: Callable[[str], None], seal: bool,
-    found: OnChain | None = None,
+    window: int = WINDOW, found: OnChain | None = None,
 ) -> LoadResult:
     """The phases. Resuming (`found`), each phase sends only what `found` does not show; a fresh deployment has
     nothing on chain and reads nothing."""
@@ -521,11 +540,13 @@ def _drive(
     def arg(log: dict[str, Any], name: str) -> Any:
         return events.args(log)[name]  # type: ignore[index]  # the phase's logs are of its event
 
-    pipe = Pipeline(rpc_url, scf.chain.fees().get("maxPriorityFeePerGas", 0), seal, decoder=scf.chain.decoder)
+    pipe = Pipeline(rpc_url, scf.chain.fees().get("maxPriorityFeePerGas", 0), seal, decoder=scf.chain.decoder,
+                    window=window)
     if seal:  # set-up ran with automine; from here the load seals its blocks
         pipe.rpc.call("evm_setAutomine", [False])
     phases: dict[str, float] = {}
     skipped: dict[str, int] = {}
+    first_block = int(pipe.rpc.call("eth_blockNumber"), 16) + 1
     started = time.monotonic()
     lane_of = [plan[i % len(plan)] for i in range(n)]
 
@@ -638,7 +659,8 @@ def _drive(
     checks = _audit(scf, pipe.rpc, roots, held, n, paid_out + loan_payouts, proceeds,
                     {loan_ids[i]: 3 for i in early} | {loan_ids[i]: 4 for i in late}, [roots[i] for i in late])
     return LoadResult(n, tiers, pipe.sent, round(elapsed, 3), phases, checks, pipe.resent, found is not None,
-                      skipped if found is not None else {})
+                      skipped if found is not None else {}, first_block,
+                      round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))  # Linux: KiB
 
 
 def _audit(scf: Scf, rpc: Rpc, roots: list[int], held: dict[str, list[int]], n: int, paid_out: int,
