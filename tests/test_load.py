@@ -142,6 +142,28 @@ def test_load_phasesLargerThanTheWindow_sealAWindowPerBlockAndCompleteExactly(tm
         assert sum(1 for s in sizes if s) == sum(-(-c // 10) for c in (24, 24, 24, 24, 24, 24, 12, 24, 12, 20))
 
 
+def test_sign1559_matchesEthAccount_andDevKeysAreTheNodesAccounts():
+    """The load's own signer gives eth_account's bytes (the oracle), and dev_keys finds exactly the node's dev
+    accounts by address."""
+    from eth_account import Account
+    from eth_utils import to_checksum_address
+
+    from scfchain.apps.load import dev_keys, sign_1559
+
+    with Anvil(accounts=3) as node:
+        accounts = Rpc(node.url).call("eth_accounts")
+    keys = dev_keys(accounts + ["0x" + "11" * 20])
+    assert sorted(keys) == sorted(a.lower() for a in accounts)
+    key = keys[accounts[1].lower()]
+    for nonce, data, gas in ((0, "0x", 21_000), (7, "0x" + "ab" * 300, 250_000), (2**40, "0x00", 2**31)):
+        tx = {"chainId": 31337, "nonce": nonce, "maxPriorityFeePerGas": 10**9, "maxFeePerGas": 3 * 10**9 + 7,
+              "gas": gas, "to": to_checksum_address(accounts[2]), "value": 0, "data": data, "type": 2}
+        want = Account.sign_transaction(tx, key.secret)
+        assert sign_1559(key, 31337, nonce, 10**9, 3 * 10**9 + 7, gas, accounts[2], data) == "0x" + bytes(
+            want.raw_transaction).hex()
+        assert Account.recover_transaction(want.raw_transaction).lower() == accounts[1]
+
+
 def test_pipeline_window_mustBePositive():
     with pytest.raises(ScfError, match="window must be at least 1 transaction, got 0"):
         Pipeline("http://127.0.0.1:1", 0, window=0)
