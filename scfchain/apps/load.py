@@ -2,8 +2,9 @@
 against the tier-1 holder's remainder — requested, funded, then repaid before the receivable is, or settled after —,
 repayment, claims) with transactions pipelined in JSON-RPC batches, then auditor-grade checks.
 
-Each phase sends all its transactions without waiting (nonces assigned here), then waits for each sender's
-last one; ids created in a phase are read from the phase's logs.
+Each phase sends its transactions in windows of at most WINDOW without waiting for each (nonces assigned here,
+the dev accounts' signed here), waiting for each sender's last one of a window before the next window; ids
+created in a phase are read from the phase's logs.
 
 On a node given by URL, with a deployment file (`--out`), a run cut short resumes: the same command again finds
 the deployment in the file, waits until the earlier run's transactions still in the node's pool are mined, reads
@@ -198,7 +199,8 @@ def sign_1559(key: PrivateKey, chain_id: int, nonce: int, tip: int, fee_cap: int
 
 class Pipeline:
     """Sends many transactions from node-held accounts with locally tracked nonces, without waiting for
-    each: all of a phase goes out (see `send_rounds`), then its results are read from the logs.
+    each: a phase goes out window by window (see `send_rounds`, `run`), then its results are read from the logs.
+    Senders in `keys` are signed for here and sent raw; the node signs for the others.
 
     A node may drop a transaction it accepted: Anvil, building a block, skips one that no longer fits the
     block's gas and then drops the sender's next one as "nonce too high". A phase that stops making progress
