@@ -113,6 +113,7 @@ fuzz: setup
 
 bench: setup
 	$(VENV)/bin/python -m tools.bench_gas
+	$(VENV)/bin/python -m tools.bench_load
 	$(VENV)/bin/python -m tools.bench_audit
 
 clean:

@@ -123,6 +123,52 @@ def test_pipeline_sealedNode_minesEachPhaseOnDemand():
         assert all(int(rpc.call("eth_getTransactionCount", [s, "latest"]), 16) == 5 for s in senders)
 
 
+def test_load_phasesLargerThanTheWindow_sealAWindowPerBlockAndCompleteExactly(tmp_path):
+    """A window of 10 under phases of 12 to 24 transactions: each phase goes out in windows, one sealed block
+    each, never more than 10 transactions in a block (the node's pool never held more), and the run is exactly
+    the full one: the same calls mined once each and successful, the same end state, the checks holding."""
+    out = tmp_path / "load.json"
+    with _ClockedAnvil(accounts=2 + 8 * 5, extra_args=SEALED_NODE_ARGS) as node:
+        r = run_load(24, 3, node.url, deployment_out=str(out), seal=True, window=10)
+        assert r.ok and r.resent == 0
+        assert _mined_phase_calls(node, out) == FULL_RUN_CALLS and r.transactions == sum(FULL_RUN_CALLS.values())
+        _assert_end_state(node, out, 24)
+        rpc = Rpc(node.url)
+        head = int(rpc.call("eth_blockNumber"), 16)
+        sizes = [len(b["transactions"]) for b in rpc.batch([("eth_getBlockByNumber", [hex(n), False])
+                                                             for n in range(r.first_block, head + 1)])]
+        assert max(sizes) == 10
+        # windows never span phases: per phase of c transactions, ceil(c / 10) blocks
+        assert sum(1 for s in sizes if s) == sum(-(-c // 10) for c in (24, 24, 24, 24, 24, 24, 12, 24, 12, 20))
+
+
+def test_sign1559_matchesEthAccount_andDevKeysAreTheNodesAccounts():
+    """The load's own signer gives eth_account's bytes (the oracle), and dev_keys finds exactly the node's dev
+    accounts by address."""
+    from eth_account import Account
+    from eth_utils import to_checksum_address
+
+    from scfchain.apps.load import dev_keys, sign_1559
+
+    with Anvil(accounts=3) as node:
+        accounts = Rpc(node.url).call("eth_accounts")
+    keys = dev_keys(accounts + ["0x" + "11" * 20])
+    assert sorted(keys) == sorted(a.lower() for a in accounts)
+    key = keys[accounts[1].lower()]
+    for nonce, data, gas in ((0, "0x", 21_000), (7, "0x" + "ab" * 300, 250_000), (2**40, "0x00", 2**31)):
+        tx = {"chainId": 31337, "nonce": nonce, "maxPriorityFeePerGas": 10**9, "maxFeePerGas": 3 * 10**9 + 7,
+              "gas": gas, "to": to_checksum_address(accounts[2]), "value": 0, "data": data, "type": 2}
+        want = Account.sign_transaction(tx, key.secret)
+        assert sign_1559(key, 31337, nonce, 10**9, 3 * 10**9 + 7, gas, accounts[2], data) == "0x" + bytes(
+            want.raw_transaction).hex()
+        assert Account.recover_transaction(want.raw_transaction).lower() == accounts[1]
+
+
+def test_pipeline_window_mustBePositive():
+    with pytest.raises(ScfError, match="window must be at least 1 transaction, got 0"):
+        Pipeline("http://127.0.0.1:1", 0, window=0)
+
+
 def test_pipeline_droppedTransactions_areSentAgainOnce():
     with Anvil(accounts=4, extra_args=SEALED_NODE_ARGS) as node:
         rpc = Rpc(node.url)
@@ -471,3 +517,15 @@ def test_awaitPoolDrained_waitsForAnEarlierRunsTransactions():
             await_pool_drained(rpc, [a, b], timeout=0.5)
         rpc.call("evm_mine")
         await_pool_drained(rpc, [a, b], timeout=5)  # mined: returns at once
+
+
+def test_benchLoadReplay_reproducesTheLoadsChain():
+    """The true-limit baseline replays the very transactions of the load's blocks on a fresh twin: same
+    transactions per block, same final state root, every phase transaction counted (16 x 2: 16 issues, 16
+    splits, 16 sales, 16 loans requested and funded, 8 repaid and 8 settled, 16 repayments; claims by the 8
+    factors and the tier-1 suppliers of the 4 even lanes, whose loans were repaid)."""
+    from tools.bench_load import replay
+
+    rep = replay(16, 2)
+    assert rep["replay same blocks"] and rep["replay same state root"]
+    assert rep["replayed transactions"] == 16 * 6 + 8 + 8 + 8 + 4

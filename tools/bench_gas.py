@@ -1,12 +1,11 @@
 """Gas benchmark (`make bench`): whole-transaction gas (21,000 base included) of every action, next to
 OpenZeppelin's plain ERC1155 measured in the same run, with the issues' targets and, where modelled, each
 action's floor (FLOORS: what its storage writes, events, calls and calldata must cost). Writes bench/gas.json.
-`--gas-only` skips the load's throughput section."""
+The load's throughput is tools/bench_load.py's."""
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -511,30 +510,10 @@ def report(gas: dict[str, int], floors: Mapping[str, int] | None = None) -> str:
     return "\n".join(rows)
 
 
-def throughput(receivables: int, tiers: int) -> dict[str, float]:
-    """Raw Anvil throughput and the load's, measured in the same run on fresh nodes set up alike (the load's
-    embedded node: blocks sealed on demand). Raw is measured before and after the load and the higher figure is
-    compared, so noise on a shared machine cannot flatter the ratio; raw with automine is printed for reference."""
-    from scfchain.apps.load import SEALED_NODE_ARGS, print_progress, raw_throughput, run_load
-
-    def raw(seal: bool) -> float:
-        with Anvil(extra_args=SEALED_NODE_ARGS if seal else None) as node:
-            return raw_throughput(node.url, seal=seal)
-
-    before, automine = raw(True), raw(False)
-    result = run_load(receivables, tiers, progress=print_progress)
-    best = max(before, raw(True))
-    print(f"raw Anvil: {best:.0f} tx/s (pre-signed transfers, sealed like the load's node; {before:.0f} before the "
-          f"load; {automine:.0f} with automine); load {receivables}x{tiers}: {result.transactions} tx at "
-          f"{result.tps:.0f} tx/s ({result.resent} re-sent); ratio {result.tps / best:.2f} (target >= 0.5); "
-          f"checks {'ok' if result.ok else 'FAILED'}")
-    return {"raw tx/s": round(best, 1), "raw automine tx/s": round(automine, 1), "load tx/s": round(result.tps, 1),
-            "load/raw": round(result.tps / best, 3)}
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tools.bench_gas", description=__doc__.split("\n")[0])
-    p.add_argument("--gas-only", action="store_true", help="the gas table only, without the load's throughput")
+    p.add_argument("--gas-only", action="store_true",
+                   help="accepted for older command lines: the gas table is all this prints (throughput: tools.bench_load)")
     p.add_argument("--floors", action="store_true", help="print the floor model (each action's terms) and stop")
     args = p.parse_args(argv)
     if args.floors:
@@ -551,8 +530,6 @@ def main(argv: list[str] | None = None) -> int:
         if name not in floors and (low := floor(name, gas)) is not None:
             floors[name] = low
     print(report(gas, floors))
-    if not args.gas_only:
-        gas.update(throughput(int(os.environ.get("LOAD_RECEIVABLES", "1000")), int(os.environ.get("LOAD_TIERS", "5"))))
     out = ROOT / "bench" / "gas.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({**gas, **{f"floor: {k}": v for k, v in floors.items()}}, indent=2) + "\n")

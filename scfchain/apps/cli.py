@@ -250,8 +250,9 @@ def cmd_load(args: argparse.Namespace) -> None:
         raise RpcError(text) from None
     data = {"receivables": r.receivables, "tiers": r.tiers, "transactions": r.transactions, "seconds": r.seconds,
             "tps": round(r.tps, 1), "phases": r.phases, "checks": r.checks, "resent": r.resent,
-            "resumed": r.resumed, "skipped": r.skipped}
-    text = "\n".join([f"{r.transactions} transactions in {r.seconds:.1f}s: {r.tps:.0f} tx/s"
+            "resumed": r.resumed, "skipped": r.skipped, "peak_mib": r.peak_mib}
+    text = "\n".join([f"{r.transactions} transactions in {r.seconds:.1f}s: {r.tps:.0f} tx/s, peak memory "
+                       f"{r.peak_mib:.0f} MiB"
                       + (f" ({r.resent} dropped by the node and sent again)" if r.resent else "")
                       + ("; resumed, found on chain: " + ", ".join(f"{k} {v}" for k, v in r.skipped.items())
                          if r.resumed else "")]
