@@ -1,11 +1,14 @@
 """Indexing: every event of the six contracts, fetched with chunked `eth_getLogs`, decoded, stored.
 
 * The chunk (in blocks) adapts: halved when the node refuses a range (too many results, too wide,
-  answer too large); otherwise sized so that an answer holds a few thousand logs (up to 2x larger or
-  4x smaller than the last range), which keeps fetching and decoding overlapped.
-* A pipeline: a thread fetches the next ranges (waiting on the node) while this one decodes and stores;
-  with three or more cores, worker processes parse, decode and store large answers instead, so the
-  node's time, decoding and SQLite overlap on separate cores.
+  answer too large); otherwise sized so that an answer holds about TARGET_LOGS logs at the density of the
+  last range or of its last block, whichever is higher (at most 2x larger than the last range): a chain
+  whose logs bunch in a few sealed blocks is fetched block by block from its first dense block on.
+* A pipeline: one thread fetches the next ranges (waiting on the node, off the interpreter lock), another
+  decodes each answer in parts of PART rows, and this one stores each range's parts as they come, in one
+  transaction with its cursor; so the node's work, decoding and storing overlap, and after the last answer
+  only its last part is left to decode. With three or more cores, worker processes parse, decode and store
+  large answers instead.
 * Resumable: the cursor (last block stored) advances once every range before it is stored; a run
   starts by deleting rows past the cursor (an interrupted run's workers may have stored some). Blocks within `confirmations` of
   the head are stored but marked not final; the next run deletes and fetches them again, and checks that
@@ -412,8 +415,8 @@ class Indexer:
         safe = head - self.confirmations
         chunks = logs_seen = stored = 0
         last_final = final if fetched is not None else first - 1
-        # Small answers are decoded and stored here, each with its cursor in one transaction. Large ones
-        # go to worker processes that parse, decode and store them while this process fetches the next
+        # Each range is stored with its cursor in one transaction. With worker processes (three or more
+        # cores), small answers are decoded here and large ones go to worker processes that parse, decode and store them while this process fetches the next
         # ranges; the cursor follows once every range before it is stored. Rows a crash leaves beyond
         # the cursor are deleted when the next run starts.
         pool = None
