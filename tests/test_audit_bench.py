@@ -64,8 +64,8 @@ def test_bench_smallRun_indexesTheChainItBuilt(pg_cluster, tmp_path):
         assert raw_fetch(node.url, addresses, [(b, b) for b in range(dep.block, head + 1)])[0] == len(logs)
         middle = (dep.block + head) // 2
         assert raw_fetch(node.url, addresses, [(dep.block, middle), (middle + 1, head)])[0] == len(logs)
-    assert f["target"] == TARGET == 0.5
-    assert f["ok"] == all(e["index_vs_raw"] >= 0.5 for e in f["engines"].values())
+    assert f["target"] == TARGET == 0.9
+    assert f["ok"] == all(e["index_vs_raw"] >= 0.9 for e in f["engines"].values())
 
 
 def test_bench_cli_writesFigures(tmp_path, capsys):

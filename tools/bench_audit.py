@@ -4,7 +4,8 @@ supply-chain lanes, its sending discipline and its checks; a receivable split do
 certificates), then, in the same run, times (a) merely fetching its logs with raw `eth_getLogs` calls over
 the same block ranges and (b) indexing them (fetch + decode + store) into SQLite and into PostgreSQL (a
 throwaway server, or `--pg-url`). Prints logs/s for each beside the raw rate, and the cost per 10,000
-certificates at each size; the target is indexing at least half as fast as the raw fetch, on each engine.
+certificates at each size; the target (issue 16) is indexing at 0.9 of the raw fetch's rate or better, on each
+engine.
 Writes bench/audit.json; exits 1 when the target is missed."""
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from scfchain.audit.index import Indexer
 from scfchain.audit.replay import load
 from scfchain.audit.store import Store
 
-TARGET = 0.5
+TARGET = 0.9  # issue 16, point 4: the index at >= 0.9 of raw eth_getLogs over the same ranges
 TIERS = 4  # certificates per receivable: the root and one child per further tier
 LANES = 8  # the load's independent supply chains (one sender per role and lane)
 ENGINES = ("sqlite", "postgresql")

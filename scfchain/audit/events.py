@@ -162,14 +162,20 @@ def _spec(contract: str, item: dict[str, Any]) -> EventSpec:
                      permutation == tuple(range(len(permutation))))
 
 
-_TOPIC_ADDRESSES: dict[str, str] = {}
+class _Checksums(dict):  # type: ignore[type-arg]
+    """The checksummed address in a topic or data word (its last 40 hex digits), computed once per word; the
+    generated decoders subscript it, so a known word costs no Python call."""
+
+    def __missing__(self, word: str) -> str:
+        cs = self[word] = to_checksum_address("0x" + word[-40:].lower())
+        return cs
+
+
+_TOPIC_ADDRESSES = _Checksums()
 
 
 def _topic_address(topic: str) -> str:
-    cs = _TOPIC_ADDRESSES.get(topic)
-    if cs is None:
-        cs = _TOPIC_ADDRESSES[topic] = to_checksum_address("0x" + topic[-40:].lower())
-    return cs
+    return _TOPIC_ADDRESSES[topic]
 
 
 def _signed(word: str) -> int:
@@ -182,7 +188,7 @@ def _compile(spec: EventSpec) -> Callable[[list[str], str], str] | None:
     namedtuple, so that a log costs one call and a string format, not a loop over converters)."""
     if not spec.fast:
         return None
-    env: dict[str, Any] = {"A": _topic_address, "S": _signed, "int": int}
+    env: dict[str, Any] = {"A": _TOPIC_ADDRESSES, "S": _signed, "int": int}
     exprs: list[tuple[str, str]] = []  # (format, expression) in (indexed + data) order
     for i, (_, kind) in enumerate(spec.indexed):
         ref = f"t[{i + 1}]"
@@ -209,7 +215,7 @@ def _compile(spec: EventSpec) -> Callable[[list[str], str], str] | None:
 
 def _expr(kind: str, ref: str, last40: str, env: dict[str, Any], key: str) -> tuple[str, str]:
     if kind == "address":
-        return '"%s"', f"A({ref})" if ref.startswith("t[") else f"A('0x' + {last40})"
+        return '"%s"', f"A[{ref}]"
     if kind.startswith("uint"):
         return "%d", f"int({ref}, 16)"
     if kind.startswith("int"):

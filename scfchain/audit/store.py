@@ -251,13 +251,22 @@ class Store:
     def commit_chunk(self, rows: list[tuple[Any, ...]], meta: dict[str, Any]) -> None:
         """Stores one fetched range and the cursor that follows it, atomically (rows of a range stored
         before are replaced: the node's answer wins)."""
-        def work() -> None:
-            if rows:
-                self.dialect.store_rows(self.db, rows)
+        self.commit_parts([rows], meta)
+
+    def commit_parts(self, parts: Iterable[list[tuple[Any, ...]]], meta: dict[str, Any]) -> int:
+        """commit_chunk of a range given in parts (lists of rows), each stored as it comes (the indexer
+        decodes the next part meanwhile), in one transaction; the rows stored."""
+        def work() -> int:
+            n = 0
+            for rows in parts:
+                if rows:
+                    self.dialect.store_rows(self.db, rows)
+                    n += len(rows)
             if meta:
                 self.executemany(UPSERT_META, [(k, str(v)) for k, v in meta.items()])
+            return n
 
-        self._write(work)
+        return self._write(work)
 
     def drop_after(self, block: int, meta: dict[str, Any]) -> int:
         """Deletes the rows of blocks after `block` (not yet final: they may be reorganised away)."""
