@@ -172,7 +172,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 certId = p.certId;
         uint256 units = l.terms.units;
         s.state = LoanState.CANCELLED;
-        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(certId);
+        (uint256 rootId,, uint8 status) = _certificates.rootState(certId);
         if (status == RootStatus.ACTIVE) {
             _release(certId, units);
             emit LoanRequestCancelled(loanId);
@@ -259,7 +259,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 certId = p.certId;
         address borrower = p.borrower;
         uint256 units = l.terms.units;
-        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(certId);
+        (uint256 rootId,, uint8 status) = _certificates.rootState(certId);
         if (status == RootStatus.ACTIVE) {
             l.status.state = LoanState.REPAID;
             _release(certId, units);
@@ -291,7 +291,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 rootId;
         {
             uint8 status;
-            (rootId,,,,,, status) = _certificates.certificate(certId);
+            (rootId,, status) = _certificates.rootState(certId);
             if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
         }
         uint256 debtNow;
@@ -515,7 +515,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
 
     /// @dev The maturity of a known certificate whose root is active and not yet mature.
     function _openCertificate(uint256 certId) private view returns (uint64 maturity) {
-        (uint256 rootId,,,,, uint64 maturity_, uint8 status) = _certificates.certificate(certId);
+        (uint256 rootId, uint64 maturity_, uint8 status) = _certificates.rootState(certId);
         if (rootId == 0) revert IReceivableCertificate.UnknownCertificate(certId);
         if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, status);
         if (block.timestamp >= maturity_) revert CertificateMatured(certId, maturity_);
