@@ -53,6 +53,12 @@ UPDATE = 5_000  # x -> y on a cold non-zero slot: 2,100 read + 2,900 write
 CLEAR_REFUND = 4_800  # x -> 0 gives back 4,800, at most a fifth of the gas used (EIP-3529)
 
 
+def root_record(child: bool) -> int:
+    """Reading a certificate's root (open? maturity, debtor): one word for a root, whose record holds its status;
+    two for a child (its own word, then its root's)."""
+    return COLD_SLOAD * (2 if child else 1)
+
+
 def log(topics: int, words: int) -> int:
     """LOG with `topics` topics (the event signature included) and `words` 32-byte words of data."""
     return 375 + 375 * topics + 8 * 32 * words
@@ -87,7 +93,10 @@ class Gas(int):
 # of other contracts' state count at their cold price (Consortium keeps a member's state and each role in a
 # slot of their own). Add an action by adding its terms; `floor()` adds the 21,000 base and the transaction's
 # calldata. Derived rows (a per-item difference of two rows) are in DERIVED.
-_MEMBERSHIP = Term(COLD_ACCOUNT + WARM, "Consortium: members and roles live there (one cold call, then warm)")
+# Membership, one count for both models: the Consortium (members and roles live there) is one cold account,
+# since one call can answer every membership and role question of an action; each member's state and each role
+# asked is a cold slot read of its own (`_active`, the role terms). Further calls are the implementation's.
+_MEMBERSHIP = Term(COLD_ACCOUNT, "Consortium: members and roles live there (one call answers them all)")
 _ACCEPT = Term(COLD_ACCOUNT, "ERC-1155 acceptance check: the receiver's code size (a contract must accept)")
 _MINT_LOG = Term(log(4, 2), "TransferSingle of a mint (ERC-1155: every balance change is an event)")
 _BURN_LOG = Term(log(4, 2), "TransferSingle of a burn")
@@ -107,7 +116,7 @@ def _split_terms(n: int) -> tuple[Term, ...]:
         _active("caller"),
         *[_active(f"recipient {i + 1}") for i in range(n)],
         Term(UPDATE, "pause flag read; id counter moved (ids are never reused): one slot"),
-        Term(COLD_SLOAD, "parent's record: its root open, its tier (a root's record holds its status)"),
+        Term(root_record(child=False), "parent's record: its root open, its tier (a root's record holds its status)"),
         Term(UPDATE, "caller's balance of the parent: the sum burned, the remainder kept"),
         *[Term(NEW_SLOT, f"child {i + 1}'s record: root, parent, tier, amount (40+40+32+128 bits: one word)")
           for i in range(n)],
@@ -171,7 +180,7 @@ FLOORS: dict[str, tuple[Term, ...]] = {
     "split into 8": _split_terms(8),
     "safeTransferFrom to a new holder": (
         Term(COLD_SLOAD, "pause flag"),
-        Term(COLD_SLOAD, "the root's record: open? (the certificate moved is a root: one word)"),
+        Term(root_record(child=False), "the root's record: open? (the certificate moved is a root: one word)"),
         _MEMBERSHIP, _active("sender"), _active("recipient"),
         Term(UPDATE, "sender's balance"),
         Term(NEW_SLOT, "recipient's balance"),
@@ -398,9 +407,11 @@ def desk_floors(calldata: dict[str, int]) -> dict[str, int]:
     """The floor of each FinancingDesk and LoanDesk row measured (`calldata`: that row's calldata gas)."""
     # Contracts such actions must call: the certificate (lineage, root, units), the consortium (the
     # certificate's membership check of both ends, or the desk's role check), the payment token, the escrow.
-    cert, consortium, token, escrow = (COLD_ACCOUNT,) * 4
-    # The certificate's lineage and root slots: known id, root active, debtor, maturity.
-    root = 2 * COLD_SLOAD
+    cert, token, escrow = (COLD_ACCOUNT,) * 3
+    consortium = _MEMBERSHIP.gas  # the membership count of the model above: one cold account, a slot per read
+    # The certificate's root (known id, root active, debtor, maturity): the loan rows pledge roots (one word), the
+    # sale sells a child (two).
+    root, child_root = root_record(child=False), root_record(child=True)
     # LoanDesk settlement of one loan: the loan's state (changed), its pledge, terms and repayment record (read);
     # the root's status; the escrow's recovered amount; the escrow's claim of the desk's units: the certificate
     # checks its caller is the escrow (read), burns the units (TransferSingle), the escrow emits Claimed (4 topics,
@@ -419,7 +430,7 @@ def desk_floors(calldata: dict[str, int]) -> dict[str, int]:
         # The offer's terms (two slots read: financier, expiry, rate, open; debtor, minimum) and budget (changed);
         # the root; Financed (4 topics, 3 words); the units to the financier (a new holder), whose code the
         # certificate must look at (ERC-1155 acceptance check); the proceeds to the seller (its first tokens).
-        "finance": cert + consortium + token + 2 * COLD_SLOAD + UPDATE + root + log(4, 3)
+        "finance": cert + consortium + token + 2 * COLD_SLOAD + UPDATE + child_root + log(4, 3)
         + erc1155_transfer(to_new=True) + COLD_ACCOUNT + erc20_transfer(to_new=True),
         # The root; the loan counter; the request's terms (borrower, lender, id, units, principal, rate, expiry,
         # state: 696 bits, three new slots); LoanRequested (4 topics, 5 words); the units into custody, the desk's
