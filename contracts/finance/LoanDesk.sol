@@ -206,7 +206,12 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint40 expiry = p.expiry;
         if (block.timestamp >= expiry) revert LoanRequestExpired(loanId, expiry);
         address borrower = p.borrower;
-        _openCertificate(p.certId);
+        // The pledged certificate is known (`requestLoan` checked it) and `maturity` is its own, kept at request:
+        // only the root's status can have changed since.
+        uint256 certId = p.certId;
+        (uint256 rootId,, uint8 status) = _certificates.rootState(certId);
+        if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, status);
+        if (block.timestamp >= maturity) revert CertificateMatured(certId, maturity);
         // A time of 40 bits (until the year 36812, like every time the desk keeps)
         _store(s, msg.sender, SafeCast.toUint40(block.timestamp), maturity, LoanState.FUNDED);
         uint256 principal = l.terms.principal;
