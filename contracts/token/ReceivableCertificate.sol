@@ -243,7 +243,7 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
     }
 
     /// @inheritdoc IReceivableCertificate
-    function rootState(uint256 id) external view returns (uint256 rootId, uint64 maturity, uint8 status) {
+    function rootState(uint256 id) external view returns (uint256 rootId, uint256 maturity, uint256 status) {
         uint256 rootWord = _records[id];
         uint256 kind = rootWord.kind();
         if (kind == 0) return (0, 0, RootStatus.NONE);
@@ -252,8 +252,7 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
             rootId = rootWord.rootOf();
             rootWord = _records[rootId];
         }
-        // Both fields are masked to their width (64 and 8 bits): the casts cannot truncate.
-        (maturity, status) = (uint64(rootWord.maturityOf()), uint8(rootWord.kind()));
+        (maturity, status) = (rootWord.maturityOf(), rootWord.kind());
     }
 
     /// @inheritdoc IReceivableCertificate
