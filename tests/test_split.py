@@ -386,3 +386,27 @@ def test_split_partialRepaymentKeepsRootOpen(system, certificate, escrow, core, 
     (child,) = certificate.split(root, [tier2a], [1], {"from": tier1}).return_value
     assert certificate.balanceOf(tier2a, child) == 1
     assert certificate.certificate(child)[6] == STATUS_ACTIVE
+
+
+def test_rootState_givesEachCertificatesRootMaturityAndStatus(system, certificate, escrow, core, tier1, tier2a, sme,
+                                                             issue):
+    maturity = chain.time() + 30 * DAY
+    tx = certificate.issue(tier1, FACE, maturity, "0x" + "ab" * 32, {"from": core})
+    root = tx.return_value
+    (child,) = certificate.split(root, [tier2a], [500_00], {"from": tier1}).return_value
+    (grandchild,) = certificate.split(child, [sme], [1], {"from": tier2a}).return_value
+    other = issue()
+
+    def state(cert_id):
+        return tuple(int(v) for v in certificate.rootState(cert_id))
+
+    assert state(root) == (root, maturity, STATUS_ACTIVE)
+    assert state(child) == (root, maturity, STATUS_ACTIVE)
+    assert state(grandchild) == (root, maturity, STATUS_ACTIVE)
+    assert state(other)[0] == other
+    assert state(certificate.nextId()) == (0, 0, 0)  # unknown id
+    assert state(0) == (0, 0, 0)
+    escrow.repay(root, FACE, {"from": core})
+    for cert_id in (root, child, grandchild):
+        assert state(cert_id) == (root, maturity, STATUS_PAID)
+    assert state(other)[2] == STATUS_ACTIVE

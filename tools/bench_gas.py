@@ -52,6 +52,12 @@ UPDATE = 5_000  # x -> y on a cold non-zero slot: 2,100 read + 2,900 write
 CLEAR_REFUND = 4_800  # x -> 0 gives back 4,800, at most a fifth of the gas used (EIP-3529)
 
 
+def root_record(child: bool) -> int:
+    """Reading a certificate's root (open? maturity, debtor): one word for a root, whose record holds its status;
+    two for a child (its own word, then its root's)."""
+    return COLD_SLOAD * (2 if child else 1)
+
+
 def log(topics: int, words: int) -> int:
     """LOG with `topics` topics (the event signature included) and `words` 32-byte words of data."""
     return 375 + 375 * topics + 8 * 32 * words
@@ -85,8 +91,12 @@ class Gas(int):
 # SPEC's rules and the information each action must record, never from a trace of the implementation. Reads
 # of other contracts' state count at their cold price (Consortium keeps a member's state and each role in a
 # slot of their own). Add an action by adding its terms; `floor()` adds the 21,000 base and the transaction's
-# calldata. Derived rows (a per-item difference of two rows) are in DERIVED.
-_MEMBERSHIP = Term(COLD_ACCOUNT + WARM, "Consortium: members and roles live there (one cold call, then warm)")
+# calldata. Derived rows (a per-item difference of two rows) are in DERIVED. Execution (arithmetic, ABI coding,
+# jumps) is not counted: no implementation of the same SPEC goes below. One model for every contract's rows,
+# the desks' included: the Consortium (members and roles live there) is one cold account, since one call can
+# answer every membership and role question of an action, and each member's state and each role asked is a cold
+# slot read of its own (`_active`, the role terms); further calls are the implementation's.
+_MEMBERSHIP = Term(COLD_ACCOUNT, "Consortium: members and roles live there (one call answers them all)")
 _ACCEPT = Term(COLD_ACCOUNT, "ERC-1155 acceptance check: the receiver's code size (a contract must accept)")
 _MINT_LOG = Term(log(4, 2), "TransferSingle of a mint (ERC-1155: every balance change is an event)")
 _BURN_LOG = Term(log(4, 2), "TransferSingle of a burn")
@@ -106,7 +116,7 @@ def _split_terms(n: int) -> tuple[Term, ...]:
         _active("caller"),
         *[_active(f"recipient {i + 1}") for i in range(n)],
         Term(UPDATE, "pause flag read; id counter moved (ids are never reused): one slot"),
-        Term(COLD_SLOAD, "parent's record: its root open, its tier (a root's record holds its status)"),
+        Term(root_record(child=False), "parent's record: its root open, its tier (a root's record holds its status)"),
         Term(UPDATE, "caller's balance of the parent: the sum burned, the remainder kept"),
         *[Term(NEW_SLOT, f"child {i + 1}'s record: root, parent, tier, amount (40+40+32+128 bits: one word)")
           for i in range(n)],
@@ -151,6 +161,83 @@ def _settle_terms(holders: int) -> tuple[Term, ...]:
     )
 
 
+_CERT = Term(COLD_ACCOUNT, "the certificate")
+_TOKEN = Term(COLD_ACCOUNT, "the payment token")
+_ESCROW = Term(COLD_ACCOUNT, "the escrow")
+
+
+def _erc20(payee: str, to_new: bool, from_allowance: bool) -> tuple[Term, ...]:
+    """OpenZeppelin's ERC-20 moving tokens to `payee`; transferFrom also reads the allowance (unlimited here: read,
+    not written)."""
+    return (
+        Term(UPDATE, "the payer's token balance"),
+        Term(NEW_SLOT if to_new else UPDATE, f"{payee}'s token balance{' (its first tokens)' if to_new else ''}"),
+        Term(log(3, 1), "ERC-20 Transfer"),
+        *([Term(COLD_SLOAD, "the payer's allowance to the desk")] if from_allowance else []),
+    )
+
+
+def _desk_move(recipient: str) -> tuple[Term, ...]:
+    """A desk moving a holder's units of one id to `recipient` (a new holder of it): the certificate reads the
+    operator's approval, the pause flag and both ends' membership (SPEC: movements only between active members,
+    never while paused)."""
+    return (
+        Term(COLD_SLOAD, "the holder's approval of the desk as operator"),
+        Term(COLD_SLOAD, "pause flag"),
+        _active("holder"),
+        Term(COLD_SLOAD, f"{recipient}'s membership"),
+        Term(UPDATE, "the holder's balance of the id"),
+        Term(NEW_SLOT, f"{recipient}'s balance of the id (new)"),
+        Term(log(4, 2), "TransferSingle"),
+    )
+
+
+def _fund_terms(borrower_new: bool) -> tuple[Term, ...]:
+    return (
+        _MEMBERSHIP, _active("funder"), Term(COLD_SLOAD, "funder holds FINANCIER_ROLE"),
+        _CERT, Term(COLD_SLOAD, "pause flag"),
+        Term(root_record(child=False), "the pledged root (a root here): still active"),
+        Term(2 * COLD_SLOAD, "the loan's pledge (borrower, id, expiry) and terms (principal), read"),
+        Term(UPDATE, "the loan's lender, funding time and state: one slot"),
+        Term(log(3, 1), "LoanFunded(loanId, lender | principal)"),
+        _TOKEN, *_erc20("the borrower", to_new=borrower_new, from_allowance=True),
+    )
+
+
+def _repay_terms(first: bool) -> tuple[Term, ...]:
+    return (
+        Term(2 * COLD_SLOAD, "the loan's state, lender and times; its terms (principal, rate), read"),
+        Term(NEW_SLOT, "the repayment record, new at the first repayment (a loan needs 992 bits, four slots; the "
+                       "request's 696 fill three)") if first else Term(UPDATE, "the repayment record"),
+        Term(log(3, 2), "LoanRepaid(loanId, payer | amount, remainingDebt)"),
+        _TOKEN, *_erc20("the lender", to_new=False, from_allowance=True),
+    )
+
+
+def _settle_loan_terms(pool_of: int) -> tuple[Term, ...]:
+    """settleLoan of a loan on a root whose clearing paid, the desk claiming the pool of `pool_of` loans' units;
+    lender and borrower hold tokens."""
+    return (
+        Term(UPDATE, "the loan's state (settled), in its lender and times slot"),
+        Term(3 * COLD_SLOAD, "the loan's pledge, terms and repayment record (units, debt), read"),
+        _CERT, Term(root_record(child=False), "the pledged root: closed?"),
+        _ESCROW, Term(COLD_SLOAD, "the escrow's closing of the root: recovered / faceValue"),
+        Term(log(2, 3), "LoanSettled(loanId | payout, toLender, toBorrower)"),
+        Term(COLD_SLOAD, "the certificate's escrow address: only the escrow redeems"),
+        Term(UPDATE, "the desk's balance of the id, burned whole"),
+        Term(-CLEAR_REFUND, "refund for clearing that balance"),
+        _BURN_LOG, _CLAIMED,
+        _TOKEN, Term(UPDATE, "the escrow's token balance"),
+        *((Term(COLD_SLOAD, "the id's pool record (no other loan: read only)"),
+           Term(COLD_SLOAD, "the desk's token balance: from zero and back (the write refunded), its cold read"))
+          if pool_of == 1 else
+          (Term(UPDATE, "the id's pool record: its units and payout left"),
+           Term(NEW_SLOT, "the desk's token balance: the other loans' shares stay"))),
+        Term(2 * UPDATE, "the lender's and the borrower's token balances"),
+        Term(3 * log(3, 1), "ERC-20 Transfers: escrow to desk, desk to lender, desk to borrower"),
+    )
+
+
 FLOORS: dict[str, tuple[Term, ...]] = {
     "issue (2nd receivable of a debtor)": (
         _MEMBERSHIP,
@@ -170,7 +257,7 @@ FLOORS: dict[str, tuple[Term, ...]] = {
     "split into 8": _split_terms(8),
     "safeTransferFrom to a new holder": (
         Term(COLD_SLOAD, "pause flag"),
-        Term(COLD_SLOAD, "the root's record: open? (the certificate moved is a root: one word)"),
+        Term(root_record(child=False), "the root's record: open? (the certificate moved is a root: one word)"),
         _MEMBERSHIP, _active("sender"), _active("recipient"),
         Term(UPDATE, "sender's balance"),
         Term(NEW_SLOT, "recipient's balance"),
@@ -180,6 +267,30 @@ FLOORS: dict[str, tuple[Term, ...]] = {
     "claim of one certificate": (_GUARD, *_payout_terms(True, True)),
     "settle: 1 holder": _settle_terms(1),
     "settle: 5 holders": _settle_terms(5),
+    "finance": (
+        _MEMBERSHIP, _CERT, _TOKEN,
+        Term(2 * COLD_SLOAD, "the offer's terms, two slots (financier, expiry, rate, open; debtor, minimum), read"),
+        Term(UPDATE, "the offer's budget"),
+        Term(root_record(child=True), "the certificate sold (a child here) and its root: open, debtor, maturity"),
+        Term(log(4, 3), "Financed(offerId, certId, seller | financier, amount, proceeds)"),
+        *_desk_move("the financier"), _ACCEPT,
+        *_erc20("the seller", to_new=True, from_allowance=False),
+    ),
+    "requestLoan (not the desk's first; new id)": (
+        _CERT, _MEMBERSHIP, Term(root_record(child=False), "the pledged root (a root here): known, active, maturity"),
+        Term(UPDATE, "the loan counter"),
+        Term(3 * NEW_SLOT, "the request: borrower, lender, id, units, principal, rate, expiry, maturity, state "
+                           "(696 bits: three new slots)"),
+        Term(log(4, 5), "LoanRequested(loanId, borrower, certId | units, principal, rate, lender, expiry)"),
+        *_desk_move("the desk"),
+        Term(COLD_SLOAD, "the certificate's custodian (the desk is no member)"),
+    ),
+    "fundLoan (borrower holds tokens)": _fund_terms(borrower_new=False),
+    "fundLoan (borrower's first tokens)": _fund_terms(borrower_new=True),
+    "repayLoan (partial, first)": _repay_terms(first=True),
+    "repayLoan (partial, again)": _repay_terms(first=False),
+    "settleLoan (claims the pool)": _settle_loan_terms(1),
+    "settleLoan (claims a pool of 2 loans)": _settle_loan_terms(2),
 }
 
 # Rows that are a per-item difference of two rows: (bigger, smaller, items between them).
@@ -218,11 +329,9 @@ def explain_floors() -> str:
     return "\n".join(lines)
 
 
-def measure(scf: Scf, accounts: list[str], say: Callable[[str], None] = print,
-            floors: dict[str, int] | None = None) -> dict[str, Any]:
-    """Every row's gas; `floors` (if given) gets the floor of the rows `desk_floors` knows."""
+def measure(scf: Scf, accounts: list[str], say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Every row's gas (a row with a floor as a `Gas`, which keeps its calldata cost)."""
     chain, w3 = scf.chain, scf.w3
-    calldata: dict[str, int] = {}
     op, core, bank, factor = accounts[0], accounts[1], accounts[2], accounts[3]
     pool = iter(accounts[4:])
     gas: dict[str, int] = {}
@@ -272,8 +381,7 @@ def measure(scf: Scf, accounts: list[str], say: Callable[[str], None] = print,
     chain.transact(cert.setApprovalForAll(scf.desk.address, True), seller)
     child = 3  # suppliers[1]'s child of root 1
     q = scf.quote(offer, child, 400)
-    sold = transact_gas(chain, scf.desk.functions.finance(offer, child, 400, q, scf.now() + 600), seller)
-    gas["finance"], calldata["finance"] = sold, sold.calldata
+    gas["finance"] = gas_of(scf.desk.functions.finance(offer, child, 400, q, scf.now() + 600), seller)
     scf._ensure_allowance(core, scf.escrow.address, 10**14)
     gas["repay (partial)"] = gas_of(scf.escrow.functions.repay(1, 1000), core)
     gas["repay (closing)"] = gas_of(scf.escrow.functions.repay(1, face - 1000), core)
@@ -304,28 +412,21 @@ def measure(scf: Scf, accounts: list[str], say: Callable[[str], None] = print,
     gas["claim: child of a root split once"] = gas_of(scf.escrow.functions.claim([only_child]), y)
     gas["claim: a root"] = gas_of(scf.escrow.functions.claim([small]), suppliers[20])
     measure_guarantees(scf, op, core, suppliers[23], next(pool), gas, say)
-    gas.update(measure_loans(scf, op, core, bank, factor, suppliers[28:32], say, calldata))
-    if floors is not None:
-        floors.update(desk_floors(calldata))
+    gas.update(measure_loans(scf, op, core, bank, factor, suppliers[28:32], say))
     return gas
 
 
 def measure_loans(
     scf: Scf, op: str, core: str, bank: str, factor: str, borrowers: list[str], say: Callable[[str], None] = print,
-    calldata: dict[str, int] | None = None,
 ) -> dict[str, int]:
-    """LoanDesk, with amounts past 2**96 (an 18-decimal token): each row the costlier case of its action.
-    `calldata` (if given) gets each row's calldata gas, for its floor."""
+    """LoanDesk, with amounts past 2**96 (an 18-decimal token): each row the costlier case of its action."""
     chain = scf.chain
     desk = scf.deployment.contract(scf.w3, "LoanDesk")
     cert, loans = scf.certificates.functions, desk.functions
     gas: dict[str, int] = {}
-    sent: list[Any] = []
 
     def gas_of(fn: Any, signer: str) -> Gas:
-        g = transact_gas(chain, fn, signer)
-        sent.append(g)
-        return g
+        return transact_gas(chain, fn, signer)
 
     say("measuring loans …")
     face = 2**100
@@ -367,76 +468,7 @@ def measure_loans(
     gas["settleLoan (claims the pool)"] = gas_of(loans.settleLoan(1), d)
     gas["settleLoan (claims a pool of 2 loans)"] = gas_of(loans.settleLoan(2), d)
     gas["settleLoan (pool already claimed)"] = gas_of(loans.settleLoan(3), d)
-    if calldata is not None:
-        calldata.update({name: g.calldata for name, g in zip(gas, sent)})
     return gas
-
-
-# ---------------------------------------------------------------- floors of the desks' rows
-# What a row must cost, by the gas schedule (EIP-2929 cold access, EIP-2200/3529 storage, the yellow paper's LOG
-# and calldata prices), counting only what SPEC makes the action do: its writes, events, calls, calldata, and the
-# cold reads of the state its checks must look at (a read the same slot's write already pays for is not counted
-# twice). Execution (arithmetic, ABI coding, jumps) is not counted: no implementation of the same SPEC goes below.
-# Prices: the constants of the floor model above (TX_BASE, COLD_ACCOUNT, NEW_SLOT, UPDATE, COLD_SLOAD, log).
-
-
-def erc20_transfer(to_new: bool, from_allowance: bool = False) -> int:
-    """OpenZeppelin's ERC-20 moving tokens: the sender's balance changes, the recipient's is new or changes, one
-    Transfer (3 topics, 1 word); transferFrom also reads the allowance (unlimited here: read, not written)."""
-    return UPDATE + (NEW_SLOT if to_new else UPDATE) + log(3, 1) + (COLD_SLOAD if from_allowance else 0)
-
-
-def erc1155_transfer(to_new: bool) -> int:
-    """One certificate id moving between members: the sender's balance changes, the recipient's is new or changes,
-    one TransferSingle (4 topics, 2 words); the certificate reads the operator's approval, the pause flag and both
-    ends' membership (SPEC: movements only between active members, never while paused)."""
-    return UPDATE + (NEW_SLOT if to_new else UPDATE) + log(4, 2) + 4 * COLD_SLOAD
-
-
-def desk_floors(calldata: dict[str, int]) -> dict[str, int]:
-    """The floor of each FinancingDesk and LoanDesk row measured (`calldata`: that row's calldata gas)."""
-    # Contracts such actions must call: the certificate (lineage, root, units), the consortium (the
-    # certificate's membership check of both ends, or the desk's role check), the payment token, the escrow.
-    cert, consortium, token, escrow = (COLD_ACCOUNT,) * 4
-    # The certificate's lineage and root slots: known id, root active, debtor, maturity.
-    root = 2 * COLD_SLOAD
-    # LoanDesk settlement of one loan: the loan's state (changed), its pledge, terms and repayment record (read);
-    # the root's status; the escrow's recovered amount; the escrow's claim of the desk's units: the certificate
-    # checks its caller is the escrow (read), burns the units (TransferSingle), the escrow emits Claimed (4 topics,
-    # 2 words) and pays the desk (the escrow's balance changes); the desk pays the lender and the borrower (both
-    # hold tokens); LoanSettled (2 topics, 3 words).
-    settle = (cert + escrow + token + UPDATE + 3 * COLD_SLOAD + root + COLD_SLOAD + log(2, 3)
-              + COLD_SLOAD + UPDATE + 2 * log(4, 2) + UPDATE + 3 * log(3, 1) + 2 * UPDATE)
-    # LoanDesk funding: the funder's role and membership, the pause flag, the root, the loan's pledge and terms
-    # (read) and its lender/time/state slot (changed); LoanFunded (3 topics, 1 word); the principal, lender to
-    # borrower.
-    fund = consortium + cert + token + 2 * COLD_SLOAD + COLD_SLOAD + root + 2 * COLD_SLOAD + UPDATE + log(3, 1)
-    # LoanDesk repayment: the loan's state/lender/times and terms (read), LoanRepaid (3 topics, 2 words), the
-    # payment from payer to lender.
-    repay = token + 2 * COLD_SLOAD + log(3, 2) + erc20_transfer(to_new=False, from_allowance=True)
-    terms: dict[str, int] = {
-        # The offer's terms (two slots read: financier, expiry, rate, open; debtor, minimum) and budget (changed);
-        # the root; Financed (4 topics, 3 words); the units to the financier (a new holder), whose code the
-        # certificate must look at (ERC-1155 acceptance check); the proceeds to the seller (its first tokens).
-        "finance": cert + consortium + token + 2 * COLD_SLOAD + UPDATE + root + log(4, 3)
-        + erc1155_transfer(to_new=True) + COLD_ACCOUNT + erc20_transfer(to_new=True),
-        # The root; the loan counter; the request's terms (borrower, lender, id, units, principal, rate, expiry,
-        # state: 696 bits, three new slots); LoanRequested (4 topics, 5 words); the units into custody, the desk's
-        # first of this id (the desk is no member: the certificate reads its custodian's address).
-        "requestLoan (not the desk's first; new id)": cert + consortium + root + UPDATE + 3 * NEW_SLOT
-        + log(4, 5) + erc1155_transfer(to_new=True) + COLD_SLOAD,
-        "fundLoan (borrower holds tokens)": fund + erc20_transfer(to_new=False, from_allowance=True),
-        "fundLoan (borrower's first tokens)": fund + erc20_transfer(to_new=True, from_allowance=True),
-        # The repayment record is new at the first repayment: a loan needs four slots (992 bits), and the
-        # request's terms alone (696 bits) fill three.
-        "repayLoan (partial, first)": repay + NEW_SLOT,
-        "repayLoan (partial, again)": repay + UPDATE,
-        # The desk's token balance goes from zero and back (written, then refunded): its cold access counts.
-        "settleLoan (claims the pool)": settle + COLD_SLOAD + COLD_SLOAD,
-        # The id's pool (read, then its count changes); the other loan's share stays in the desk (a new balance).
-        "settleLoan (claims a pool of 2 loans)": settle + UPDATE + NEW_SLOT,
-    }
-    return {name: TX_BASE + calldata[name] + cost for name, cost in terms.items() if name in calldata}
 
 
 def measure_guarantees(scf: Scf, op: str, core: str, supplier: str, guarantor: str, gas: dict[str, int],
@@ -493,12 +525,11 @@ def measure_guarantees(scf: Scf, op: str, core: str, supplier: str, guarantor: s
         many - gas["declareDefault drawing 1 covering guarantee"]) // 999
 
 
-def report(gas: dict[str, int], floors: Mapping[str, int] | None = None) -> str:
-    """The table; a row's floor is the model's (`floor`), else the desks' (`desk_floors`, in `floors`)."""
-    floors = floors or {}
+def report(gas: dict[str, int]) -> str:
+    """The table: each row's gas, its floor where modelled (`floor`), the ratio and the target."""
     rows = [f"{'action':46} {'gas':>10} {'floor':>10} {'/floor':>6} {'target':>10}  ok"]
     for name, value in gas.items():
-        target, low = TARGETS.get(name), floors.get(name, floor(name, gas))
+        target, low = TARGETS.get(name), floor(name, gas)
         ok = "" if target is None else ("yes" if value <= target else "NO")
         ratio = "" if low is None else f"{value / low:.3f}"
         rows.append(f"{name:46} {value:>10,} {'' if low is None else f'{low:,}':>10} {ratio:>6} "
@@ -524,12 +555,9 @@ def main(argv: list[str] | None = None) -> int:
         chain = Chain(w3)
         accounts = w3.eth.accounts
         dep = deploy(chain, accounts[0])
-        floors: dict[str, int] = {}
-        gas = measure(Scf(chain, dep), accounts, floors=floors)
-    for name in gas:  # the model's floor where the desks' own terms do not give one
-        if name not in floors and (low := floor(name, gas)) is not None:
-            floors[name] = low
-    print(report(gas, floors))
+        gas = measure(Scf(chain, dep), accounts)
+    floors = {name: low for name in gas if (low := floor(name, gas)) is not None}
+    print(report(gas))
     out = ROOT / "bench" / "gas.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({**gas, **{f"floor: {k}": v for k, v in floors.items()}}, indent=2) + "\n")

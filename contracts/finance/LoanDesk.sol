@@ -172,7 +172,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 certId = p.certId;
         uint256 units = l.terms.units;
         s.state = LoanState.CANCELLED;
-        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(certId);
+        (uint256 rootId,, uint256 status) = _certificates.rootState(certId);
         if (status == RootStatus.ACTIVE) {
             _release(certId, units);
             emit LoanRequestCancelled(loanId);
@@ -206,7 +206,12 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint40 expiry = p.expiry;
         if (block.timestamp >= expiry) revert LoanRequestExpired(loanId, expiry);
         address borrower = p.borrower;
-        _openCertificate(p.certId);
+        // The pledged certificate is known (`requestLoan` checked it) and `maturity` is its own, kept at request:
+        // only the root's status can have changed since.
+        uint256 certId = p.certId;
+        (uint256 rootId,, uint256 status) = _certificates.rootState(certId);
+        if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, status.toUint8());
+        if (block.timestamp >= maturity) revert CertificateMatured(certId, maturity);
         // A time of 40 bits (until the year 36812, like every time the desk keeps)
         _store(s, msg.sender, SafeCast.toUint40(block.timestamp), maturity, LoanState.FUNDED);
         uint256 principal = l.terms.principal;
@@ -259,7 +264,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 certId = p.certId;
         address borrower = p.borrower;
         uint256 units = l.terms.units;
-        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(certId);
+        (uint256 rootId,, uint256 status) = _certificates.rootState(certId);
         if (status == RootStatus.ACTIVE) {
             l.status.state = LoanState.REPAID;
             _release(certId, units);
@@ -290,8 +295,8 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 certId = p.certId;
         uint256 rootId;
         {
-            uint8 status;
-            (rootId,,,,,, status) = _certificates.certificate(certId);
+            uint256 status;
+            (rootId,, status) = _certificates.rootState(certId);
             if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
         }
         uint256 debtNow;
@@ -514,12 +519,13 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     }
 
     /// @dev The maturity of a known certificate whose root is active and not yet mature.
-    function _openCertificate(uint256 certId) private view returns (uint64 maturity) {
-        (uint256 rootId,,,,, uint64 maturity_, uint8 status) = _certificates.certificate(certId);
+    function _openCertificate(uint256 certId) private view returns (uint256 maturity) {
+        uint256 rootId;
+        uint256 status;
+        (rootId, maturity, status) = _certificates.rootState(certId);
         if (rootId == 0) revert IReceivableCertificate.UnknownCertificate(certId);
-        if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, status);
-        if (block.timestamp >= maturity_) revert CertificateMatured(certId, maturity_);
-        return maturity_;
+        if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, status.toUint8());
+        if (block.timestamp >= maturity) revert CertificateMatured(certId, maturity.toUint64());
     }
 
     /// @dev A timestamp in 40 bits, saturated: every time past 2**40-1 (year 36812) means "never" alike.

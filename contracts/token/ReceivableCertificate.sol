@@ -243,6 +243,19 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
     }
 
     /// @inheritdoc IReceivableCertificate
+    function rootState(uint256 id) external view returns (uint256 rootId, uint256 maturity, uint256 status) {
+        uint256 rootWord = _records[id];
+        uint256 kind = rootWord.kind();
+        if (kind == 0) return (0, 0, RootStatus.NONE);
+        rootId = id;
+        if (kind == CertificateRecord.CHILD) {
+            rootId = rootWord.rootOf();
+            rootWord = _records[rootId];
+        }
+        (maturity, status) = (rootWord.maturityOf(), rootWord.kind());
+    }
+
+    /// @inheritdoc IReceivableCertificate
     function receivableOf(bytes32 documentHash) external view returns (uint256) {
         return _receivableOf[documentHash];
     }
