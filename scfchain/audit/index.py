@@ -416,9 +416,9 @@ class Indexer:
         chunks = logs_seen = stored = 0
         last_final = final if fetched is not None else first - 1
         # Each range is stored with its cursor in one transaction. With worker processes (three or more
-        # cores), small answers are decoded here and large ones go to worker processes that parse, decode and store them while this process fetches the next
-        # ranges; the cursor follows once every range before it is stored. Rows a crash leaves beyond
-        # the cursor are deleted when the next run starts.
+        # cores), small answers are decoded here and large ones go to worker processes that parse, decode
+        # and store them while this process fetches the next ranges; the cursor follows once every range
+        # before it is stored. Rows a crash leaves beyond the cursor are deleted when the next run starts.
         pool = None
         inflight: deque[tuple[int, int, int, str | None, Any]] = deque()
 
