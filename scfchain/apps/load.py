@@ -268,8 +268,8 @@ class Pipeline:
         data = data if isinstance(data, str) else data()
         key = self.keys.get(sender.lower()) if "maxFeePerGas" in fees else None
         if key is not None:
-            return ("eth_sendRawTransaction", [sign_1559(key, self.chain_id, nonce, int(fees["maxPriorityFeePerGas"], 16),
-                                                         int(fees["maxFeePerGas"], 16), gas, to, data)])
+            tip, cap = int(fees["maxPriorityFeePerGas"], 16), int(fees["maxFeePerGas"], 16)
+            return ("eth_sendRawTransaction", [sign_1559(key, self.chain_id, nonce, tip, cap, gas, to, data)])
         return ("eth_sendTransaction", [{"from": sender, "to": to, "data": data, "gas": hex(gas), "nonce": hex(nonce),
                                          **fees}])
 
