@@ -180,8 +180,8 @@ def test_pipeline_droppedTransactions_areSentAgainOnce():
         original = load.send_rounds
         lost = []
 
-        def send_then_drop(r, queues):
-            hashes = original(r, queues)
+        def send_then_drop(r, queues, ready=None):
+            hashes = original(r, queues, ready)
             if len(hashes) == 4:  # the phase, not the re-send: the node loses sender 1's second transaction
                 assert r.call("anvil_dropTransaction", [hashes[1][1]]) == hashes[1][1]
                 lost.extend(h for h in hashes[1] if r.call("eth_getTransactionByHash", [h]) is None)
