@@ -273,6 +273,24 @@ def test_index_answerReader_matchesTheJsonParser(s):
     assert index_module.rows_from_answer(decoder, other) == index_module.decode_rows(decoder, logs)
 
 
+def test_index_finalBlockHashFromTheAnswer_isTheNodesHash(s):
+    """The hash the index keeps for its last final block, read from a log of that block in the answer (in
+    Anvil's key order or another), is the block's hash as eth_getBlockByNumber gives it; None without a log."""
+    dep = s["dep"]
+    rpc = Rpc(s["url"])
+    raw = rpc.post_raw(rpc.request("eth_getLogs", [{"fromBlock": hex(dep.block), "toBlock": "latest",
+                                                     "address": [c["address"] for c in dep.contracts.values()]}]))
+    logs = json.loads(raw)["result"]
+    other = json.dumps({"result": [dict(reversed(list(log.items()))) for log in logs]},
+                       separators=(",", ":")).encode()
+    with_logs = sorted({int(l["blockNumber"], 16) for l in logs})
+    assert len(with_logs) > 3
+    for n in with_logs:
+        expected = rpc.block(n)["hash"]
+        assert index_module._block_hash_in(raw, n) == expected == index_module._block_hash_in(other, n)
+    assert index_module._block_hash_in(raw, max(with_logs) + 1) is None
+
+
 def test_index_readersWorkWhileTheIndexerWrites(s):
     """An analyst's export runs against the index while the indexer is mid-run (its next ranges in flight),
     and sees a consistent prefix: every event up to the cursor, none beyond."""
