@@ -56,7 +56,19 @@ def node(hardhat, tmp_path_factory):
     return {**hardhat, "dep": str(path)}
 
 
-def test_deploy_andLifecycle_throughCli(node):
+@pytest.fixture(scope="module")
+def lived(node):
+    """The deployment after the whole lifecycle through the CLI (asserted step by step): the tests that read its
+    events or rely on its members and credit ask for this, so each also runs alone."""
+    _lifecycle_through_cli(node)
+    return node
+
+
+def test_deploy_andLifecycle_throughCli(lived):
+    assert Scf(Chain(lived["w3"]), load_deployment(lived["dep"])).loan(1).state == "settled"
+
+
+def _lifecycle_through_cli(node):
     w3 = node["w3"]
     op, core, t1, t2, bank, factor, clearing = node["acc"][:7]
     for who, role in ((core, "CORE_ENTERPRISE"), (t1, "SUPPLIER"), (t2, "SUPPLIER"), (bank, "FINANCIER"),
@@ -109,7 +121,8 @@ def test_deploy_andLifecycle_throughCli(node):
     assert scf.token_balance(scf.escrow.address) == 0
 
 
-def test_auditIndexAndVerify_onCliLifecycle(node, tmp_path):
+def test_auditIndexAndVerify_onCliLifecycle(lived, tmp_path):
+    node = lived
     idx = audit(node["url"], node["dep"], tmp_path / "a.sqlite", "index", "--confirmations", "0")
     raw = node["w3"].provider.make_request("eth_getLogs", [{
         "fromBlock": "0x0", "toBlock": "latest",
@@ -178,15 +191,16 @@ def test_revert_whenMinedAfterEstimate_isDecoded_andTheNextSendWorks(node):
     assert scf.certificates.functions.isApprovedForAll(t2, scf.desk.address).call()
 
 
-def test_pipeline_revertedTransactions_nameTheFirstAndWhy(node):
+def test_pipeline_revertedTransactions_nameTheFirstAndWhy(lived):
     """The load's pipeline on reverts (issue with a face value of 0): the count, the first one and its decoded
     reason, read by tracing it (Hardhat has only the default tracer)."""
+    node = lived
     core, t1 = node["acc"][1], node["acc"][2]
     scf = Scf(Chain(node["w3"]), load_deployment(node["dep"]))
     cert = scf.certificates.address
     pipe = Pipeline(node["url"], 10**9, decoder=scf.chain.decoder)
     maturity = scf.now() + 30 * DAY
-    # core is onboarded with a credit line by the lifecycle test above (one node and deployment for the module)
+    # core is onboarded with a credit line by the lifecycle (one node and deployment for the module)
     abi = Calls(scf.deployment.contracts)
     txs = [(core, cert, abi.data("ReceivableCertificate", "issue", t1, 0, maturity, bytes([i]) * 32), GAS["issue"])
            for i in (7, 8)]
