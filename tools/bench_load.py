@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         out["scale ratios"] = [round(x, 3) for x in ratios]
         print(f"scale: {sizes[-1]}x{args.tiers} at {out['scale ratio']:.2f} of {sizes[0]}x{args.tiers}'s tx/s, median "
               f"of {', '.join(f'{x:.2f}' for x in ratios)} (target >= {SCALE_TARGET})")
-    reps, plains = [], []
+    reps = []
     for run in range(1, args.runs + 1):
         print(f"replay: load {args.replay}x{args.tiers} on a node started here, replayed raw on a fresh twin …",
               file=sys.stderr, flush=True)

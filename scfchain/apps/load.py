@@ -13,11 +13,11 @@ keccak(certificate contract, receivable index), so a receivable already issued i
 dies with the process: there is nothing to resume there."""
 from __future__ import annotations
 
+import gc
+import itertools
 import json
 import os
 import resource
-import gc
-import itertools
 import sys
 import threading
 import time
