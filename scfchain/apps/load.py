@@ -297,9 +297,9 @@ class Pipeline:
             for index in range(start, min(start + self.window, len(txs))):
                 lanes.setdefault(txs[index][0], []).append(index)
             plans.append(list(lanes.values()))
-        nonces = {}
-        for index, (sender, *_) in enumerate(txs):
-            nonces[index] = self.nonces[sender]
+        nonces: list[int] = []  # per transaction, in the order of txs
+        for sender, *_ in txs:
+            nonces.append(self.nonces[sender])
             self.nonces[sender] += 1
         calls: list[list[list[Any]]] = [[[None] * len(lane) for lane in plan] for plan in plans]
         preparer = _Preparer(lambda w, s, r: self._call(txs[plans[w][s][r]], nonces[plans[w][s][r]], fees), calls)
