@@ -6,6 +6,11 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 /// @title IConsortium
 /// @notice Membership registry of the financing consortium: roles (AccessControl) plus an active flag
 ///         that operators toggle. Certificates move only between active members.
+/// @dev The viaIR dispatcher compares the selector with each function's in ascending order (22 gas a case), so
+///      the checks other contracts call on every issue, split and movement are named for selectors that sort
+///      first (`isActiveWithRole` 0x00490497, `firstInactiveEndForSplit` 0x017e2f58, `firstNotActiveOfMovement`
+///      0x01b1e17b, `areActiveWithRoles` 0x1a0abf47; `firstNotActiveOfMovement`, 3rd, saves a movement 66 gas
+///      against `firstInactiveOf`, 6th).
 interface IConsortium is IAccessControl {
     /// @notice A member was onboarded with `role`; `name` is its name as `nameOf` returns it (the first one given).
     event MemberOnboarded(address indexed account, bytes32 indexed role, string name);

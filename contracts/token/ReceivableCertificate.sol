@@ -246,7 +246,7 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
     }
 
     /// @inheritdoc IReceivableCertificate
-    function rootState(uint256 id) external view returns (uint256 rootId, uint256 maturity, uint256 status) {
+    function rootStatusOf(uint256 id) external view returns (uint256 rootId, uint256 maturity, uint256 status) {
         uint256 rootWord = _records[id];
         uint256 kind = rootWord.kind();
         if (kind == 0) return (0, 0, RootStatus.NONE);
