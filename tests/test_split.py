@@ -398,7 +398,7 @@ def test_rootState_givesEachCertificatesRootMaturityAndStatus(system, certificat
     other = issue()
 
     def state(cert_id):
-        return tuple(int(v) for v in certificate.rootState(cert_id))
+        return tuple(int(v) for v in certificate.rootStatusOf(cert_id))
 
     assert state(root) == (root, maturity, STATUS_ACTIVE)
     assert state(child) == (root, maturity, STATUS_ACTIVE)

@@ -77,15 +77,21 @@ contract Consortium is AccessControl, IConsortium {
     }
 
     /// @inheritdoc IConsortium
-    function firstInactive(address[] calldata accounts) external view returns (uint256) {
+    function areActiveWithRoles(address a, bytes32 roleA, address b, bytes32 roleB) external view returns (bool) {
+        return isActive(a) && hasRole(roleA, a) && isActive(b) && hasRole(roleB, b);
+    }
+
+    /// @inheritdoc IConsortium
+    function firstInactiveEndForSplit(address account, address[] calldata accounts) external view returns (uint256) {
+        if (!isActive(account)) return 0;
         for (uint256 i; i < accounts.length; ++i) {
-            if (!isActive(accounts[i])) return i;
+            if (!isActive(accounts[i])) return i + 1;
         }
         return type(uint256).max;
     }
 
     /// @inheritdoc IConsortium
-    function firstInactiveOf(address a, address b) external view returns (address) {
+    function firstNotActiveOfMovement(address a, address b) external view returns (address) {
         if (!isActive(a)) return a;
         if (!isActive(b)) return b;
         return address(0);

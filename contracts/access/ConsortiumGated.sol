@@ -25,8 +25,7 @@ abstract contract ConsortiumGated is IConsortiumGated {
     }
 
     modifier onlyActiveRole(bytes32 role) {
-        _checkRole(role, msg.sender);
-        _checkActive(msg.sender);
+        _checkActiveRole(msg.sender, role);
         _;
     }
 
@@ -36,7 +35,11 @@ abstract contract ConsortiumGated is IConsortiumGated {
         }
     }
 
-    function _checkActive(address account) internal view {
-        if (!_consortium.isActive(account)) revert IConsortium.InactiveMember(account);
+    /// @dev One call when `account` passes; on a refusal, the reason: the role missing first, else inactive.
+    function _checkActiveRole(address account, bytes32 role) internal view {
+        if (!_consortium.isActiveWithRole(account, role)) {
+            _checkRole(role, account);
+            revert IConsortium.InactiveMember(account);
+        }
     }
 }

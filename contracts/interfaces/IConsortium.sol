@@ -6,6 +6,11 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 /// @title IConsortium
 /// @notice Membership registry of the financing consortium: roles (AccessControl) plus an active flag
 ///         that operators toggle. Certificates move only between active members.
+/// @dev The viaIR dispatcher compares the selector with each function's in ascending order (22 gas a case), so
+///      the checks other contracts call on every issue, split and movement are named for selectors that sort
+///      first (`isActiveWithRole` 0x00490497, `firstInactiveEndForSplit` 0x017e2f58, `firstNotActiveOfMovement`
+///      0x01b1e17b, `areActiveWithRoles` 0x1a0abf47; `firstNotActiveOfMovement`, 3rd, saves a movement 66 gas
+///      against `firstInactiveOf`, 6th).
 interface IConsortium is IAccessControl {
     /// @notice A member was onboarded with `role`; `name` is its name as `nameOf` returns it (the first one given).
     event MemberOnboarded(address indexed account, bytes32 indexed role, string name);
@@ -78,16 +83,28 @@ interface IConsortium is IAccessControl {
     /// @return True when active and holding `role`.
     function isActiveWithRole(address account, bytes32 role) external view returns (bool);
 
-    /// @notice Index of the first inactive account in `accounts`, or `type(uint256).max` when all are active.
-    /// @param accounts The accounts checked, in order.
-    /// @return The index, or `type(uint256).max`.
-    function firstInactive(address[] calldata accounts) external view returns (uint256);
+    /// @notice Whether `a` is active and holds `roleA`, and `b` is active and holds `roleB`: both ends of an
+    ///         issue in one call.
+    /// @param a The first account.
+    /// @param roleA The role `a` must hold.
+    /// @param b The second account.
+    /// @param roleB The role `b` must hold.
+    /// @return True when both are active and hold their role.
+    function areActiveWithRoles(address a, bytes32 roleA, address b, bytes32 roleB) external view returns (bool);
+
+    /// @notice Where the first account that is not an active member stands in `account`, then `accounts`: 0 for
+    ///         `account`, `1 + i` for `accounts[i]`, `type(uint256).max` when all are active (a split's caller and
+    ///         recipients in one call; an index, since the zero address is one of the inactive accounts).
+    /// @param account The account checked first.
+    /// @param accounts The accounts checked next, in order.
+    /// @return The position, or `type(uint256).max`.
+    function firstInactiveEndForSplit(address account, address[] calldata accounts) external view returns (uint256);
 
     /// @notice The first of `a`, `b` that is not an active member, or the zero address when both are.
     /// @param a The first account.
     /// @param b The second account.
     /// @return The first inactive one, or the zero address.
-    function firstInactiveOf(address a, address b) external view returns (address);
+    function firstNotActiveOfMovement(address a, address b) external view returns (address);
 
     /// @notice The name given at onboarding (empty for a non-member).
     /// @param account The account.

@@ -137,8 +137,11 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
     {
         Config memory config = _config;
         if (config.paused) revert EnforcedPause();
-        _checkActiveRole(msg.sender, Roles.CORE_ENTERPRISE);
-        _checkActiveRole(supplier, Roles.SUPPLIER);
+        // One call for both ends; on a refusal, the end and the reason from the checks one by one.
+        if (!_consortium.areActiveWithRoles(msg.sender, Roles.CORE_ENTERPRISE, supplier, Roles.SUPPLIER)) {
+            _checkActiveRole(msg.sender, Roles.CORE_ENTERPRISE);
+            _checkActiveRole(supplier, Roles.SUPPLIER);
+        }
         if (faceValue == 0 || faceValue > type(uint128).max) revert InvalidFaceValue(faceValue);
         if (maturity <= block.timestamp) revert MaturityNotInFuture(maturity, block.timestamp);
         if (documentHash == bytes32(0)) revert InvalidDocumentHash();
@@ -243,7 +246,7 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
     }
 
     /// @inheritdoc IReceivableCertificate
-    function rootState(uint256 id) external view returns (uint256 rootId, uint256 maturity, uint256 status) {
+    function rootStatusOf(uint256 id) external view returns (uint256 rootId, uint256 maturity, uint256 status) {
         uint256 rootWord = _records[id];
         uint256 kind = rootWord.kind();
         if (kind == 0) return (0, 0, RootStatus.NONE);
@@ -314,7 +317,7 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
                 uint256 status = rootWord.kind();
                 if (status != RootStatus.ACTIVE) revert RootClosed(rootId, SafeCast.toUint8(status));
             }
-            address inactive = _consortium.firstInactiveOf(from, to);
+            address inactive = _consortium.firstNotActiveOfMovement(from, to);
             if (inactive != address(0)) _checkCustody(from, to, inactive);
         }
         super._update(from, to, ids, values);
@@ -350,9 +353,10 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         tier = (rootId == id ? 1 : word.tierOf()) + 1;
         if (tier > config.maxTier) revert TierLimitExceeded(tier, config.maxTier);
         firstId = config.nextId;
-        _checkActive(msg.sender);
-        uint256 inactive = _consortium.firstInactive(to);
-        if (inactive != type(uint256).max) revert IConsortium.InactiveMember(to[inactive]);
+        uint256 inactive = _consortium.firstInactiveEndForSplit(msg.sender, to);
+        if (inactive != type(uint256).max) {
+            revert IConsortium.InactiveMember(inactive == 0 ? msg.sender : to[inactive - 1]);
+        }
     }
 
     /// @dev Records and mints one child per recipient, with consecutive fresh ids from `firstId`; returns them and
@@ -408,12 +412,5 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         ids[0] = id;
         values[0] = value;
         super._update(address(0), to, ids, values);
-    }
-
-    function _checkActiveRole(address account, bytes32 role) private view {
-        if (!_consortium.isActiveWithRole(account, role)) {
-            _checkRole(role, account);
-            revert IConsortium.InactiveMember(account);
-        }
     }
 }
