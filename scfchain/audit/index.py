@@ -162,11 +162,12 @@ _LOG = re.compile(
     r'"removed":false\}')
 
 
-def _matches(raw: bytes) -> list[tuple[str, ...]] | None:
-    """The fields of every log of an answer in Anvil's shape (see _LOG); None for any other shape."""
+def _matches(raw: bytes, count: int | None = None) -> list[tuple[str, ...]] | None:
+    """The fields of every log of an answer in Anvil's shape (see _LOG); None for any other shape. `count`:
+    the logs in the answer, when the caller has counted them (a pass over the answer fewer)."""
     text = raw.decode("utf-8", "replace")
     found = _LOG.findall(text)
-    return found if len(found) == text.count('"logIndex"') else None
+    return found if len(found) == (text.count('"logIndex"') if count is None else count) else None
 
 
 def _rows_of(decoder: Decoder, found: list[tuple[str, ...]]) -> list[tuple[Any, ...]]:
@@ -202,10 +203,11 @@ def rows_from_answer(decoder: Decoder, raw: bytes) -> tuple[list[tuple[Any, ...]
     return decode_rows(decoder, _parse(raw)) if found is None else (_rows_of(decoder, found), [])
 
 
-def answer_parts(decoder: Decoder, raw: bytes, size: int) -> Iterator[tuple[list[tuple[Any, ...]], list[int], bool]]:
+def answer_parts(decoder: Decoder, raw: bytes, size: int,
+                 count: int | None = None) -> Iterator[tuple[list[tuple[Any, ...]], list[int], bool]]:
     """rows_from_answer in parts of `size` rows, decoded as they are asked for: (rows, blocks lacking a
-    time, last part?)."""
-    found = _matches(raw)
+    time, last part?); `count`: the logs in the answer, when counted already."""
+    found = _matches(raw, count)
     if found is None:
         yield (*decode_rows(decoder, _parse(raw)), True)
         return
@@ -306,7 +308,8 @@ class Indexer:
                 # the density is the range's average or its last block's, whichever is higher: a chain
                 # whose logs bunch in a few blocks (sealed blocks of thousands of transactions) is then
                 # fetched block by block from the first dense block on, so that decoding overlaps fetching
-                last = raw.count(b'"blockNumber":"%s"' % hex(b).encode())
+                mark = b'"blockNumber":"%s"' % hex(b).encode()
+                last = raw.count(mark, max(0, raw.find(mark)))  # its logs come last: counted from the first
                 wanted = TARGET_LOGS // max(1, last, count // (b - a + 1))
                 chunk = max(1, min(self.max_chunk, 2 * chunk, wanted))
             a = b + 1
@@ -383,7 +386,7 @@ class Indexer:
         waited on off the interpreter lock, and so is much of the database's work)."""
         def parts(source: Iterator[tuple[int, int, bytes, int, int, str | None]]) -> Iterator[Any]:
             for a, b, raw, count, fin, fin_hash in source:
-                for rows, missing, last in answer_parts(self.decoder, raw, PART):
+                for rows, missing, last in answer_parts(self.decoder, raw, PART, count):
                     yield a, b, count, fin, fin_hash, self._fill_times(rows, missing), last
                     count = 0
 

@@ -102,9 +102,14 @@ class Dialect:
         path = Path(target)
         if not create and not path.is_file():
             raise ScfError(f"no audit index at {path}: run `scfchain audit index` first")
+        new = not path.exists()
         if create:
             path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(str(path), isolation_level=None, timeout=60)
+        if new:
+            # rows of ~300 bytes in a WITHOUT ROWID table: 16 KB pages split less than 4 KB ones (storing the 10k
+            # benchmark's 81,674 rows: 0.20 against 0.25 CPU-s); fixed when the file is made, before WAL mode
+            db.execute("PRAGMA page_size=16384")
         db.execute("PRAGMA journal_mode=WAL")  # readers go on while the indexer writes
         db.execute("PRAGMA synchronous=NORMAL")
         return db
