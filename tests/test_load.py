@@ -133,16 +133,17 @@ def test_pipeline_runLater_revertsSurfaceInPhaseOrder():
         wall = "0x" + "be" * 20
         rpc.call("anvil_setCode", [wall, "0x5f5ffd"])  # revert(0, 0): every call to it fails
         pipe = Pipeline(node.url, 10**9, seal=True)
-        first = pipe.run_later([(senders[0], wall, "0x", 50_000)] * 2, TOPIC_TRANSFER)
-        second = pipe.run_later([(senders[1], wall, "0x", 50_000)] * 3, TOPIC_TRANSFER)
-        assert pipe.run(_transfers(rpc, senders[2:], 2), TOPIC_TRANSFER) == [[]] * 4
+        first = pipe.run_later([(senders[0], wall, "0x", 50_000)] * 2, TOPIC_TRANSFER, len)
+        second = pipe.run_later([(senders[1], wall, "0x", 50_000)] * 3, TOPIC_TRANSFER, len)
+        good = pipe.run_later(_transfers(rpc, senders[2:], 2), TOPIC_TRANSFER, len)
+        assert pipe.run(_transfers(rpc, senders[2:], 1), TOPIC_TRANSFER) == [[]] * 2
         with pytest.raises(ScfError, match=r"^2 of 2 transactions reverted; the first, 0x"):
             pipe.settle()
         assert "3 of 3 transactions reverted" in str(second.exception())
         with pytest.raises(ScfError, match=r"^2 of 2 transactions reverted") as err:
             pipe.check()
         assert err.value is first.exception()
-        assert pipe.sent == 9
+        assert good.result() == 4 and pipe.sent == 11  # `then` of the logs: one list per transaction
 
 
 def test_load_phasesLargerThanTheWindow_sealAWindowPerBlockAndCompleteExactly(tmp_path):
@@ -498,11 +499,11 @@ def test_load_cutInsidePhases_eachResumeSendsOnlyTheRest(tmp_path, monkeypatch):
 
     def cut_at(topic):
         def cut(name):
-            def run(self, txs, phase_topic):
+            def run(self, txs, phase_topic, *then):
                 if phase_topic == topic:
                     original["run"](self, txs[::2], phase_topic)
                     raise KeyboardInterrupt  # the client stops here
-                return original[name](self, txs, phase_topic)
+                return original[name](self, txs, phase_topic, *then)
             monkeypatch.setattr(Pipeline, name, run)
         cut("run")
         cut("run_later")

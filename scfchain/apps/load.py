@@ -4,7 +4,8 @@ repayment, claims) with transactions pipelined in JSON-RPC batches, then auditor
 
 Each phase sends its transactions in windows of at most WINDOW without waiting for each (nonces assigned here,
 the dev accounts' signed here), waiting for each sender's last one of a window before the next window; ids
-created in a phase are read from the phase's logs.
+created in a phase are read from the phase's logs (in the background, while the next phase goes out, for
+the phases whose logs no later phase needs).
 
 On a node given by URL, with a deployment file (`--out`), a run cut short resumes: the same command again finds
 the deployment in the file, waits until the earlier run's transactions still in the node's pool are mined, reads
@@ -26,7 +27,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from coincurve import PrivateKey
 from eth_account import Account
@@ -64,6 +65,7 @@ SEALED_NODE_ARGS = ["--gas-limit", str(SEALED_GAS_LIMIT)]
 WINDOW = 2000
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"  # Anvil's and Hardhat's dev accounts
+T = TypeVar("T")
 # A transaction for `Pipeline.run`: (from, to, calldata or a function giving it, gas).
 Tx = tuple[str, str, str | Callable[[], str], int]
 GAS = {"issue": 250_000, "split": 250_000, "finance": 300_000, "repay": 200_000, "requestLoan": 300_000,
@@ -234,7 +236,7 @@ class Pipeline:
         self.gas_limit = 0  # the node's block gas limit, read with the first phase's fees
         self.sent = 0
         self.resent = 0
-        self._later: list[Future[list[list[dict[str, Any]]]]] = []
+        self._later: list[Future[Any]] = []  # `run_later`'s reads, in phase order
 
     def why(self, tx_hash: str, rpc: Rpc | None = None) -> str:
         """A reverted transaction's reason, decoded from the contracts' errors (traced through `rpc`, by default
@@ -289,16 +291,17 @@ class Pipeline:
         releases the interpreter lock)."""
         return self._read(self.rpc, self._send(txs), topic)
 
-    def run_later(self, txs: Sequence[Tx], topic: str) -> Future[list[list[dict[str, Any]]]]:
+    def run_later(self, txs: Sequence[Tx], topic: str, then: Callable[[list[list[dict[str, Any]]]], T]) -> Future[T]:
         """`run`, its logs read (and every transaction's success checked) in a thread once the phase is mined,
-        while the next phase goes out: for a phase whose results the next one does not use (1,000 x 5: five
-        phases, ~0.15 s of reads off the path). `check` and `settle` raise the first failure in phase order."""
+        while the next phase goes out: for a phase whose logs no later phase needs (1,000 x 5: five phases, ~0.15 s
+        of reads off the path). The future holds `then(logs)`, computed there too, not the logs. `check` and
+        `settle` raise the first failure in phase order."""
         sent = self._send(txs)
-        read: Future[list[list[dict[str, Any]]]] = Future()
+        read: Future[T] = Future()
 
         def work() -> None:
             try:  # a session of its own: a requests session is not to be shared between threads
-                read.set_result(self._read(Rpc(self.rpc.url, self.rpc.timeout, self.rpc.retry), sent, topic))
+                read.set_result(then(self._read(Rpc(self.rpc.url, self.rpc.timeout, self.rpc.retry), sent, topic)))
             except BaseException as exc:  # handed to `check` / `settle`
                 read.set_exception(exc)
 
@@ -759,21 +762,21 @@ def _drive(
     lane_of = [plan[i % len(plan)] for i in range(n)]
 
     def phase(name: str, txs: list[Tx], topic: str, on_chain: int,
-              later: bool = False) -> Future[list[list[dict[str, Any]]]]:
-        """The phase's logs per transaction; `later`: read in the background (`Pipeline.run_later`; the phase's
-        time is then its sending and mining)."""
+              later: Callable[[list[list[dict[str, Any]]]], Any] | None = None) -> Future[Any]:
+        """The phase's logs per transaction; given `later`, `later(logs)`, the logs read in the background
+        (`Pipeline.run_later`; the phase's time is then its sending and mining)."""
         skipped[name] = on_chain
         found_note = f"; {on_chain} found on chain" if on_chain else ""
-        logs: Future[list[list[dict[str, Any]]]] = Future()
+        logs: Future[Any] = Future()
         if not txs:
             say(f"{name}: nothing to send{found_note}")
-            logs.set_result([])
+            logs.set_result(later([]) if later else [])
             return logs
         pipe.check()
         t0 = time.monotonic()
         try:
-            if later:
-                logs = pipe.run_later(txs, topic)
+            if later is not None:
+                logs = pipe.run_later(txs, topic, later)
             else:
                 logs.set_result(pipe.run(txs, topic))
         except ScfError:
@@ -817,12 +820,15 @@ def _drive(
     deadline = now + 3650 * DAY
     todo = [i for i in range(n) if current[i] not in done.financed]
     # The phases from here on whose logs no later phase needs read them in the background (`later`).
+    def ignore(_logs: list[list[dict[str, Any]]]) -> None:
+        """A phase's logs only checked (every transaction succeeded)."""
+
     financed = phase("finance", [
         (lane_of[i].holders[-1], desk,
          enc("FinancingDesk", "finance", lane_of[i].offer, current[i], amount, 1, deadline),
          GAS["finance"])
         for i in todo
-    ], topic(scf.desk, "Financed"), n - len(todo), later=True)
+    ], topic(scf.desk, "Financed"), n - len(todo), later=lambda logs: sum(arg(tx[0], "proceeds") for tx in logs))
     for c, lane in zip(current, lane_of):
         held.setdefault(lane.factor, []).append(c)
     # Loans: the tier-1 holder pledges the remainder of its root to the lane's factor; the even-numbered loans are
@@ -841,21 +847,21 @@ def _drive(
             loan_ids[i] = arg(tx_logs[0], "loanId")
         todo = [i for i in range(n) if loan_ids[i] not in done.funded]
         phase("fund loan", [(lane_of[i].factor, loan_desk, enc("LoanDesk", "fundLoan", loan_ids[i]), GAS["fundLoan"])
-                            for i in todo], topic(scf.loan_desk, "LoanFunded"), n - len(todo), later=True)
+                            for i in todo], topic(scf.loan_desk, "LoanFunded"), n - len(todo), later=ignore)
         todo = [i for i in early if loan_ids[i] not in done.loans_repaid]
         # twice the principal offered: the desk takes the debt only
         phase("repay loan", [(lane_of[i].holders[0], loan_desk, enc("LoanDesk", "repayLoan", loan_ids[i],
                                                                     2 * LOAN_PRINCIPAL),
                               GAS["repayLoan"]) for i in todo], topic(scf.loan_desk, "LoanRepaid"),
-              len(early) - len(todo), later=True)
+              len(early) - len(todo), later=ignore)
     todo = [i for i in range(n) if done.repaid.get(roots[i], 0) < FACE]
     phase("repay", [(lane_of[i].core, escrow, enc("SettlementEscrow", "repay", roots[i],
                                                      FACE - done.repaid.get(roots[i], 0)),
-                     GAS["repay"]) for i in todo], topic(scf.escrow, "Repaid"), n - len(todo), later=True)
+                     GAS["repay"]) for i in todo], topic(scf.escrow, "Repaid"), n - len(todo), later=ignore)
     todo = [i for i in late if loan_ids[i] not in done.loans_settled]
     settled = phase("settle loan", [(lane_of[i].factor, loan_desk, enc("LoanDesk", "settleLoan", loan_ids[i]),
                                      GAS["settleLoan"]) for i in todo], topic(scf.loan_desk, "LoanSettled"),
-                    len(late) - len(todo), later=True) if tiers > 1 else None
+                    len(late) - len(todo), later=lambda logs: sum(arg(tx[0], "payout") for tx in logs)) if tiers > 1 else None
     settled_roots = {(lane_of[i].holders[0], roots[i]) for i in late}
     held = {h: [c for c in ids if (h, c) not in settled_roots] for h, ids in held.items()}
     claims = []
@@ -870,11 +876,9 @@ def _drive(
     logs = phase("claim", claims, topic(scf.escrow, "Claimed"), n * tiers - len(settled_roots) - unclaimed).result()
     pipe.settle()  # every phase's transactions seen to succeed
     elapsed = time.monotonic() - started
-    proceeds = sum(done.financed.get(c, 0) for c in current) + sum(
-        arg(tx_logs[0], "proceeds") for tx_logs in financed.result())
+    proceeds = sum(done.financed.get(c, 0) for c in current) + financed.result()
     # the desk claimed the pledged units' payout itself
-    loan_payouts = sum(done.loans_settled.get(loan_ids[i], 0) for i in late) + sum(
-        arg(tx_logs[0], "payout") for tx_logs in (settled.result() if settled else []))
+    loan_payouts = sum(done.loans_settled.get(loan_ids[i], 0) for i in late) + (settled.result() if settled else 0)
     # the earlier runs' payouts and this run's (the desk's claims of pledged units are in the loan payouts, counted
     # once there)
     paid_out = sum(v for (h, _c), v in done.claimed.items() if h != loan_desk.lower()) + sum(
