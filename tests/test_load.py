@@ -123,6 +123,29 @@ def test_pipeline_sealedNode_minesEachPhaseOnDemand():
         assert all(int(rpc.call("eth_getTransactionCount", [s, "latest"]), 16) == 5 for s in senders)
 
 
+def test_pipeline_runLater_revertsSurfaceInPhaseOrder():
+    """Phases read in the background (`run_later`): a later phase still goes out and succeeds, and `check` and
+    `settle` raise the first failing phase's reverts (2 of 2, not the second failing phase's 3 of 3)."""
+    with Anvil(accounts=4, extra_args=SEALED_NODE_ARGS) as node:
+        rpc = Rpc(node.url)
+        rpc.call("evm_setAutomine", [False])
+        senders = rpc.call("eth_accounts")
+        wall = "0x" + "be" * 20
+        rpc.call("anvil_setCode", [wall, "0x5f5ffd"])  # revert(0, 0): every call to it fails
+        pipe = Pipeline(node.url, 10**9, seal=True)
+        first = pipe.run_later([(senders[0], wall, "0x", 50_000)] * 2, TOPIC_TRANSFER, len)
+        second = pipe.run_later([(senders[1], wall, "0x", 50_000)] * 3, TOPIC_TRANSFER, len)
+        good = pipe.run_later(_transfers(rpc, senders[2:], 2), TOPIC_TRANSFER, len)
+        assert pipe.run(_transfers(rpc, senders[2:], 1), TOPIC_TRANSFER) == [[]] * 2
+        with pytest.raises(ScfError, match=r"^2 of 2 transactions reverted; the first, 0x"):
+            pipe.settle()
+        assert "3 of 3 transactions reverted" in str(second.exception())
+        with pytest.raises(ScfError, match=r"^2 of 2 transactions reverted") as err:
+            pipe.check()
+        assert err.value is first.exception()
+        assert good.result() == 4 and pipe.sent == 11  # `then` of the logs: one list per transaction
+
+
 def test_load_phasesLargerThanTheWindow_sealAWindowPerBlockAndCompleteExactly(tmp_path):
     """A window of 10 under phases of 12 to 24 transactions: each phase goes out in windows, one sealed block
     each, never more than 10 transactions in a block (the node's pool never held more), and the run is exactly
@@ -472,22 +495,25 @@ def test_load_cutInsidePhases_eachResumeSendsOnlyTheRest(tmp_path, monkeypatch):
     import scfchain.apps.load as load
 
     out = tmp_path / "load.json"
-    original = Pipeline.run
+    original = {"run": Pipeline.run, "run_later": Pipeline.run_later}  # a phase read now, and one read later
 
     def cut_at(topic):
-        def run(self, txs, phase_topic):
-            if phase_topic == topic:
-                original(self, txs[::2], phase_topic)
-                raise KeyboardInterrupt  # the client stops here
-            return original(self, txs, phase_topic)
-        return run
+        def cut(name):
+            def run(self, txs, phase_topic, *then):
+                if phase_topic == topic:
+                    original["run"](self, txs[::2], phase_topic)
+                    raise KeyboardInterrupt  # the client stops here
+                return original[name](self, txs, phase_topic, *then)
+            monkeypatch.setattr(Pipeline, name, run)
+        cut("run")
+        cut("run_later")
 
     with _node() as node:
-        monkeypatch.setattr(Pipeline, "run", cut_at(TOPIC_FINANCED))
+        cut_at(TOPIC_FINANCED)
         with pytest.raises(KeyboardInterrupt):
             run_load(24, 3, node.url, deployment_out=str(out))
         monkeypatch.setattr(load, "CLAIM_BATCH", 2)
-        monkeypatch.setattr(Pipeline, "run", cut_at(TOPIC_CLAIMED))
+        cut_at(TOPIC_CLAIMED)
         with pytest.raises(KeyboardInterrupt):
             run_load(24, 3, node.url, deployment_out=str(out))
         found = _on_chain(node, out)
@@ -495,7 +521,8 @@ def test_load_cutInsidePhases_eachResumeSendsOnlyTheRest(tmp_path, monkeypatch):
         # were repaid) has 3 certificates, claimed 2 + 1: the first claim of each went out; and the loan desk
         # claimed the pledged roots of the 12 loans it settled.
         assert len(found["financed"]) == 24 and len(found["claimed"]) == 40 + 12
-        monkeypatch.setattr(Pipeline, "run", original)
+        for name, method in original.items():
+            monkeypatch.setattr(Pipeline, name, method)
         said = []
         r = run_load(24, 3, node.url, deployment_out=str(out), progress=said.append)
         assert r.resumed and r.ok and len(r.checks) == 7

@@ -4,7 +4,8 @@ repayment, claims) with transactions pipelined in JSON-RPC batches, then auditor
 
 Each phase sends its transactions in windows of at most WINDOW without waiting for each (nonces assigned here,
 the dev accounts' signed here), waiting for each sender's last one of a window before the next window; ids
-created in a phase are read from the phase's logs.
+created in a phase are read from the phase's logs (in the background, while the next phase goes out, for
+the phases whose logs no later phase needs).
 
 On a node given by URL, with a deployment file (`--out`), a run cut short resumes: the same command again finds
 the deployment in the file, waits until the earlier run's transactions still in the node's pool are mined, reads
@@ -21,11 +22,12 @@ import resource
 import sys
 import threading
 import time
+from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from coincurve import PrivateKey
 from eth_account import Account
@@ -63,6 +65,7 @@ SEALED_NODE_ARGS = ["--gas-limit", str(SEALED_GAS_LIMIT)]
 WINDOW = 2000
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"  # Anvil's and Hardhat's dev accounts
+T = TypeVar("T")
 # A transaction for `Pipeline.run`: (from, to, calldata or a function giving it, gas).
 Tx = tuple[str, str, str | Callable[[], str], int]
 GAS = {"issue": 250_000, "split": 250_000, "finance": 300_000, "repay": 200_000, "requestLoan": 300_000,
@@ -233,10 +236,12 @@ class Pipeline:
         self.gas_limit = 0  # the node's block gas limit, read with the first phase's fees
         self.sent = 0
         self.resent = 0
+        self._later: list[Future[Any]] = []  # `run_later`'s reads, in phase order
 
-    def why(self, tx_hash: str) -> str:
-        """A reverted transaction's reason, decoded from the contracts' errors."""
-        data = revert_data(self.rpc, tx_hash)
+    def why(self, tx_hash: str, rpc: Rpc | None = None) -> str:
+        """A reverted transaction's reason, decoded from the contracts' errors (traced through `rpc`, by default
+        the pipeline's)."""
+        data = revert_data(rpc or self.rpc, tx_hash)
         if data is None:
             return "the node cannot trace it to say why"
         return str(self.decoder.decode(data))
@@ -265,7 +270,7 @@ class Pipeline:
         """The request sending `tx` with `nonce`: raw, signed here, for a sender in `keys` under EIP-1559 fees;
         otherwise for the node to sign."""
         sender, to, data, gas = tx
-        data = data if isinstance(data, str) else data()
+        data = _calldata(data)
         key = self.keys.get(sender.lower()) if "maxFeePerGas" in fees else None
         if key is not None:
             tip, cap = int(fees["maxPriorityFeePerGas"], 16), int(fees["maxFeePerGas"], 16)
@@ -284,6 +289,40 @@ class Pipeline:
         round ahead of the rounds going out, so that work is done while the node handles the rounds and mines
         the windows, not between them (the node and this client run on different cores; waiting for an answer
         releases the interpreter lock)."""
+        return self._read(self.rpc, self._send(txs), topic)
+
+    def run_later(self, txs: Sequence[Tx], topic: str, then: Callable[[list[list[dict[str, Any]]]], T]) -> Future[T]:
+        """`run`, its logs read (and every transaction's success checked) in a thread once the phase is mined,
+        while the next phase goes out: for a phase whose logs no later phase needs (1,000 x 5: five phases, ~0.15 s
+        of reads off the path). The future holds `then(logs)`, computed there too, not the logs. `check` and
+        `settle` raise the first failure in phase order."""
+        sent = self._send(txs)
+        read: Future[T] = Future()
+
+        def work() -> None:
+            try:  # a session of its own: a requests session is not to be shared between threads
+                read.set_result(then(self._read(Rpc(self.rpc.url, self.rpc.timeout, self.rpc.retry), sent, topic)))
+            except BaseException as exc:  # handed to `check` / `settle`
+                read.set_exception(exc)
+
+        threading.Thread(target=work, daemon=True).start()  # a daemon: a run that fails does not wait for it
+        self._later.append(read)
+        return read
+
+    def check(self) -> None:
+        """Raises the first failure among the background reads (`run_later`) done so far, in phase order."""
+        for read in self._later:
+            if not read.done():
+                return  # a failure after it might be a consequence of it: only `settle` waits to tell
+            read.result()
+
+    def settle(self) -> None:
+        """Waits for every background read (`run_later`), raising the first failure in phase order."""
+        for read in self._later:
+            read.result()
+
+    def _send(self, txs: Sequence[Tx]) -> _Sent:
+        """`run`'s sending: the phase out and mined; its hashes in the order of `txs`."""
         fees, first_block = self.fees(sum(gas for *_, gas in txs))
         new = sorted({sender for sender, *_ in txs} - set(self.nonces))
         for sender, count in zip(new, self.rpc.batch([("eth_getTransactionCount", [s, "pending"]) for s in new])):
@@ -322,22 +361,39 @@ class Pipeline:
                                     self.stall_after, timeout=max(300.0, sum(map(len, plan)) / 20))
         finally:
             preparer.stop()
-        last_block = max(int(r["blockNumber"], 16) for r in last)
-        logs: dict[str, list[dict[str, Any]]] = {h: [] for h in hashes}
-        for log in _logs(self.rpc, sorted({to for _, to, _, _ in txs}), [topic], first_block, last_block):
+        self.sent += len(txs)
+        return _Sent(txs, hashes, first_block, max(int(r["blockNumber"], 16) for r in last))
+
+    def _read(self, rpc: Rpc, sent: _Sent, topic: str) -> list[list[dict[str, Any]]]:
+        """A mined phase's logs with event `topic`, per transaction, through `rpc`; raises if any reverted."""
+        logs: dict[str, list[dict[str, Any]]] = {h: [] for h in sent.hashes}
+        for log in _logs(rpc, sorted({to for _, to, _, _ in sent.txs}), [topic], sent.first_block, sent.last_block):
             if log["transactionHash"] in logs:
                 logs[log["transactionHash"]].append(log)
         # Each action emits its event when it succeeds; a transaction without one is looked at on its own.
-        silent = [h for h in hashes if not logs[h]]
-        reverted = [r["transactionHash"] for r in self.rpc.wait_receipts(silent) if int(r["status"], 16) != 1]
+        silent = [h for h in sent.hashes if not logs[h]]
+        reverted = [r["transactionHash"] for r in rpc.wait_receipts(silent) if int(r["status"], 16) != 1]
         if reverted:
             first = reverted[0]
-            sender, to, data, _ = txs[hashes.index(first)]
-            data = data if isinstance(data, str) else data()
-            raise ScfError(f"{len(reverted)} of {len(txs)} transactions reverted; the first, {first} "
-                           f"({self.decoder.function(data)} from {sender} to {to}): {self.why(first)}")
-        self.sent += len(txs)
-        return [logs[h] for h in hashes]
+            sender, to, data, _ = sent.txs[sent.hashes.index(first)]
+            data = _calldata(data)
+            raise ScfError(f"{len(reverted)} of {len(sent.txs)} transactions reverted; the first, {first} "
+                           f"({self.decoder.function(data)} from {sender} to {to}): {self.why(first, rpc)}")
+        return [logs[h] for h in sent.hashes]
+
+
+@dataclass
+class _Sent:
+    """A phase sent and mined (`Pipeline._send`): its transactions, their hashes in order, its blocks."""
+
+    txs: Sequence[Tx]
+    hashes: list[str]
+    first_block: int
+    last_block: int
+
+
+def _calldata(data: str | Callable[[], str]) -> str:
+    return data if isinstance(data, str) else data()
 
 
 class _Preparer(threading.Thread):
@@ -705,14 +761,27 @@ def _drive(
     started = time.monotonic()
     lane_of = [plan[i % len(plan)] for i in range(n)]
 
-    def phase(name: str, txs: list[Tx], topic: str, on_chain: int) -> list[list[dict[str, Any]]]:
+    def phase(name: str, txs: list[Tx], topic: str, on_chain: int,
+              later: Callable[[list[list[dict[str, Any]]]], Any] | None = None) -> Future[Any]:
+        """The phase's logs per transaction; given `later`, `later(logs)`, the logs read in the background
+        (`Pipeline.run_later`; the phase's time is then its sending and mining)."""
         skipped[name] = on_chain
         found_note = f"; {on_chain} found on chain" if on_chain else ""
+        logs: Future[Any] = Future()
         if not txs:
             say(f"{name}: nothing to send{found_note}")
-            return []
+            logs.set_result(later([]) if later else [])
+            return logs
+        pipe.check()
         t0 = time.monotonic()
-        logs = pipe.run(txs, topic)
+        try:
+            if later is not None:
+                logs = pipe.run_later(txs, topic, later)
+            else:
+                logs.set_result(pipe.run(txs, topic))
+        except ScfError:
+            pipe.settle()  # an earlier phase's failure, read in the background, is the cause: raised first
+            raise
         phases[name] = round(time.monotonic() - t0, 3)
         say(f"{name}: {len(txs)} transactions in {phases[name]:.2f}s "
             f"({len(txs) / max(phases[name], 1e-9):.0f} tx/s){found_note}")
@@ -728,7 +797,7 @@ def _drive(
         (lane_of[i].core, cert, enc("ReceivableCertificate", "issue", lane_of[i].holders[0], FACE, maturity, docs[i]),
          GAS["issue"])
         for i in todo
-    ], topic(scf.certificates, "ReceivableIssued"), n - len(todo))
+    ], topic(scf.certificates, "ReceivableIssued"), n - len(todo)).result()
     for i, tx_logs in zip(todo, logs):
         roots[i] = arg(tx_logs[0], "rootId")
     current = list(roots)  # the certificate the current tier holds, per receivable
@@ -742,7 +811,7 @@ def _drive(
             (lane_of[i].holders[k], cert,
              enc("ReceivableCertificate", "split", current[i], [lane_of[i].holders[k + 1]], [amount]), GAS["split"])
             for i in todo
-        ], topic(scf.certificates, "CertificateSplit"), n - len(todo))
+        ], topic(scf.certificates, "CertificateSplit"), n - len(todo)).result()
         for i, tx_logs in zip(todo, logs):
             after[i] = arg(tx_logs[0], "childIds")[0]
         for c, lane in zip(current, lane_of):
@@ -750,13 +819,16 @@ def _drive(
         current = after
     deadline = now + 3650 * DAY
     todo = [i for i in range(n) if current[i] not in done.financed]
-    logs = phase("finance", [
+    # The phases from here on whose logs no later phase needs read them in the background (`later`).
+    def ignore(_logs: list[list[dict[str, Any]]]) -> None:
+        """A phase's logs only checked (every transaction succeeded)."""
+
+    financed = phase("finance", [
         (lane_of[i].holders[-1], desk,
          enc("FinancingDesk", "finance", lane_of[i].offer, current[i], amount, 1, deadline),
          GAS["finance"])
         for i in todo
-    ], topic(scf.desk, "Financed"), n - len(todo))
-    proceeds = sum(done.financed.get(c, 0) for c in current) + sum(arg(tx_logs[0], "proceeds") for tx_logs in logs)
+    ], topic(scf.desk, "Financed"), n - len(todo), later=lambda logs: sum(arg(tx[0], "proceeds") for tx in logs))
     for c, lane in zip(current, lane_of):
         held.setdefault(lane.factor, []).append(c)
     # Loans: the tier-1 holder pledges the remainder of its root to the lane's factor; the even-numbered loans are
@@ -770,29 +842,26 @@ def _drive(
         logs = phase("request loan", [
             (lane_of[i].holders[0], loan_desk, enc("LoanDesk", "requestLoan", roots[i], LOAN_UNITS, LOAN_PRINCIPAL,
                                                    LOAN_RATE_BPS, lane_of[i].factor, now + 30 * DAY),
-             GAS["requestLoan"]) for i in todo], topic(scf.loan_desk, "LoanRequested"), n - len(todo))
+             GAS["requestLoan"]) for i in todo], topic(scf.loan_desk, "LoanRequested"), n - len(todo)).result()
         for i, tx_logs in zip(todo, logs):
             loan_ids[i] = arg(tx_logs[0], "loanId")
         todo = [i for i in range(n) if loan_ids[i] not in done.funded]
         phase("fund loan", [(lane_of[i].factor, loan_desk, enc("LoanDesk", "fundLoan", loan_ids[i]), GAS["fundLoan"])
-                            for i in todo], topic(scf.loan_desk, "LoanFunded"), n - len(todo))
+                            for i in todo], topic(scf.loan_desk, "LoanFunded"), n - len(todo), later=ignore)
         todo = [i for i in early if loan_ids[i] not in done.loans_repaid]
         # twice the principal offered: the desk takes the debt only
         phase("repay loan", [(lane_of[i].holders[0], loan_desk, enc("LoanDesk", "repayLoan", loan_ids[i],
                                                                     2 * LOAN_PRINCIPAL),
                               GAS["repayLoan"]) for i in todo], topic(scf.loan_desk, "LoanRepaid"),
-              len(early) - len(todo))
+              len(early) - len(todo), later=ignore)
     todo = [i for i in range(n) if done.repaid.get(roots[i], 0) < FACE]
     phase("repay", [(lane_of[i].core, escrow, enc("SettlementEscrow", "repay", roots[i],
                                                      FACE - done.repaid.get(roots[i], 0)),
-                     GAS["repay"]) for i in todo], topic(scf.escrow, "Repaid"), n - len(todo))
+                     GAS["repay"]) for i in todo], topic(scf.escrow, "Repaid"), n - len(todo), later=ignore)
     todo = [i for i in late if loan_ids[i] not in done.loans_settled]
-    logs = phase("settle loan", [(lane_of[i].factor, loan_desk, enc("LoanDesk", "settleLoan", loan_ids[i]),
-                                  GAS["settleLoan"]) for i in todo], topic(scf.loan_desk, "LoanSettled"),
-                 len(late) - len(todo)) if tiers > 1 else []
-    # the desk claimed the pledged units' payout itself
-    loan_payouts = sum(done.loans_settled.get(loan_ids[i], 0) for i in late) + sum(
-        arg(tx_logs[0], "payout") for tx_logs in logs)
+    settled = phase("settle loan", [(lane_of[i].factor, loan_desk, enc("LoanDesk", "settleLoan", loan_ids[i]),
+                                     GAS["settleLoan"]) for i in todo], topic(scf.loan_desk, "LoanSettled"),
+                    len(late) - len(todo), later=lambda logs: sum(arg(tx[0], "payout") for tx in logs)) if tiers > 1 else None
     settled_roots = {(lane_of[i].holders[0], roots[i]) for i in late}
     held = {h: [c for c in ids if (h, c) not in settled_roots] for h, ids in held.items()}
     claims = []
@@ -804,8 +873,12 @@ def _drive(
         for i in range(0, len(ids), CLAIM_BATCH):
             part = ids[i : i + CLAIM_BATCH]
             claims.append((holder, escrow, enc("SettlementEscrow", "claim", part), 60_000 + 45_000 * len(part)))
-    logs = phase("claim", claims, topic(scf.escrow, "Claimed"), n * tiers - len(settled_roots) - unclaimed)
+    logs = phase("claim", claims, topic(scf.escrow, "Claimed"), n * tiers - len(settled_roots) - unclaimed).result()
+    pipe.settle()  # every phase's transactions seen to succeed
     elapsed = time.monotonic() - started
+    proceeds = sum(done.financed.get(c, 0) for c in current) + financed.result()
+    # the desk claimed the pledged units' payout itself
+    loan_payouts = sum(done.loans_settled.get(loan_ids[i], 0) for i in late) + (settled.result() if settled else 0)
     # the earlier runs' payouts and this run's (the desk's claims of pledged units are in the loan payouts, counted
     # once there)
     paid_out = sum(v for (h, _c), v in done.claimed.items() if h != loan_desk.lower()) + sum(
