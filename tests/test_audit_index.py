@@ -115,7 +115,8 @@ def test_index_workerProcesses_storeTheSameRows(s, tmp_path, monkeypatch):
     db = s["backend"].new("workers")
     store = Store(db)
     ix = Indexer(Rpc(s["url"]), s["dep"], store, confirmations=0, chunk=4)
-    ix.parallel, ix.workers = True, 2  # whatever the machine's core count
+    ix.parallel, ix.workers, ix.parallel_after = True, 2, 0  # whatever the machine's core count
+    ix.prefetch = False  # no answer decoded ahead in a thread: every one after the first goes to the workers
     result = ix.run()
     store.close()
     assert result.chunks > 3
@@ -271,6 +272,22 @@ def test_index_answerReader_matchesTheJsonParser(s):
     other = json.dumps({"jsonrpc": "2.0", "id": 1, "result": [dict(reversed(list(log.items()))) for log in logs]},
                        indent=1).encode()
     assert index_module.rows_from_answer(decoder, other) == index_module.decode_rows(decoder, logs)
+
+
+def test_index_answerSplitForTheWorkers_holdsTheSameLogsInOrder(s):
+    """The halves of an answer the two worker processes get are JSON answers whose logs, one after the other,
+    are the answer's (json's reading of it); an answer in another key order is left whole."""
+    dep = s["dep"]
+    raw = Rpc(s["url"]).post_raw({"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [{
+        "fromBlock": hex(dep.block), "toBlock": "latest", "address": [c["address"] for c in dep.contracts.values()]}]})
+    logs = json.loads(raw)["result"]
+    assert len(logs) > 3
+    for n in (2, 3):
+        parts = index_module.split_answer(raw, n)
+        assert len(parts) == n
+        assert [log for part in parts for log in json.loads(part)["result"]] == logs
+    other = json.dumps({"result": [dict(reversed(list(log.items()))) for log in logs]}).encode()
+    assert index_module.split_answer(other, 2) == [other]
 
 
 def test_index_finalBlockHashFromTheAnswer_isTheNodesHash(s):

@@ -7,8 +7,9 @@
 * A pipeline: one thread fetches the next ranges (waiting on the node, off the interpreter lock), another
   decodes each answer in parts of PART rows, and this one stores each range's parts as they come, in one
   transaction with its cursor; so the node's work, decoding and storing overlap, and after the last answer
-  only its last part is left to decode. With three or more cores, worker processes parse, decode and store
-  large answers instead.
+  only its last part is left to decode. With two cores or more, two worker processes parse, decode and
+  store the later answers instead, each half of every answer (with two cores, only in a long run: see
+  Indexer.__init__).
 * Resumable: the cursor (last block stored) advances once every range before it is stored; a run
   starts by deleting rows past the cursor (an interrupted run's workers may have stored some). Blocks within `confirmations` of
   the head are stored but marked not final; the next run deletes and fetches them again, and checks that
@@ -16,6 +17,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -23,7 +25,6 @@ import queue
 import re
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
@@ -105,8 +106,9 @@ def _token_meta(node: Rpc, deployment: Deployment) -> tuple[int, str]:
 _WORKER_DECODER: Decoder | None = None
 _WORKER_DB: str = ""
 _WORKER_STORE: Any = None
-_WRITE_LOCK: Any = None  # one writer at a time, handed over at once (SQLite's busy wait sleeps)
+_WRITE_LOCK: Any = None  # SQLite: one writer at a time, handed over at once (its busy wait sleeps)
 PARALLEL_FROM = 800  # logs in an answer from which decoding and storing move to worker processes
+PARALLEL_AFTER = 200_000  # with two cores: logs a run indexes in this process before the workers start
 PART = 2_500  # rows handed from the decoding thread to the storing one at a time
 
 
@@ -217,6 +219,24 @@ def answer_parts(decoder: Decoder, raw: bytes, size: int,
         yield [], [], True
 
 
+_BETWEEN_LOGS = b'},{"address":"'  # a log holds no nested object: only the end of one log and the start of the next
+
+
+def split_answer(raw: bytes, parts: int) -> list[bytes]:
+    """A raw eth_getLogs answer as up to `parts` answers of consecutive logs, cut between logs near equal
+    sizes (each a JSON answer of its own, in the node's shape); the answer whole where its logs do not
+    start with "address" (another node's key order or spacing)."""
+    out: list[bytes] = []
+    rest = raw
+    for k in range(parts, 1, -1):
+        at = rest.find(_BETWEEN_LOGS, len(rest) // k)
+        if at < 0:
+            break
+        out.append(rest[: at + 1] + b"]}")
+        rest = b'{"result":[' + rest[at + 2 :]
+    return [*out, rest]
+
+
 def _store_in_worker(raw: bytes) -> tuple[int, list[int]]:
     """In a worker process: parse, decode and store one answer; (rows stored, blocks lacking a time)."""
     global _WORKER_STORE
@@ -253,14 +273,19 @@ class Indexer:
         self.progress = progress
         self.decoder = Decoder(deployment)
         self.addresses = [c["address"] for c in deployment.contracts.values()]
-        # Worker processes decode and store large answers when there are cores to spare beyond the node's
-        # and this process's (3 or more); otherwise a thread fetches the next ranges while this one decodes
-        # and stores (with two cores, extra processes only add copying and contention).
+        # A thread fetches the next ranges while another decodes and this one stores; with two cores or more,
+        # two worker processes decode and store the later answers instead (each half of every answer): from
+        # the first large one with cores to spare beyond the node's and this process's (3 or more), after
+        # PARALLEL_AFTER logs with two. There the interpreter lock, not the node, bounds a long catch-up
+        # (100k bench on 2 busy shared cores, SQLite, index rate / raw rate, alternated runs: workers from
+        # the start 0.60-1.17, median 0.92 of 8, against 0.65-0.77, median 0.72 of 6, without), while a
+        # short one is quicker without them (10k: medians of 7, 0.48 against 0.66).
         cores = os.cpu_count() or 1
-        self.parallel = cores >= 3
+        self.parallel = cores >= 2
+        self.parallel_after = 0 if cores >= 3 else PARALLEL_AFTER
         self.prefetch = True
-        self.workers = max(1, min(2, cores - 2))
-        self.window = self.workers + 6
+        self.workers = 2
+        self._pool: Any = None
         self.fixed = False  # True: keep `chunk` blocks per range (shrinking only when refused)
         self.refused = 0
         self.ranges_used: list[tuple[int, int]] = []  # the ranges the node answered, in order
@@ -328,7 +353,8 @@ class Indexer:
         if "fork" not in multiprocessing.get_all_start_methods():
             return None
         ctx = multiprocessing.get_context("fork")
-        _WORKER_DECODER, _WORKER_DB, _WRITE_LOCK = self.decoder, self.store.url, ctx.Lock()
+        _WORKER_DECODER, _WORKER_DB = self.decoder, self.store.url
+        _WRITE_LOCK = ctx.Lock() if self.store.dialect.one_writer else contextlib.nullcontext()
         return ctx.Pool(self.workers)
 
     def _fill_stored_times(self, missing: list[int]) -> None:
@@ -379,15 +405,23 @@ class Indexer:
             stop.set()
 
     def _decoded(self, fetched: Iterator[tuple[int, int, bytes, int, int, str | None]],
-                 threaded: bool) -> Iterator[tuple[int, int, int, int, str | None, list[tuple[Any, ...]], bool]]:
-        """(from, to, logs (on a range's first part, else 0), final block, its hash, rows, last part?) for
-        each part of PART rows of each answer. `threaded`: the fetching runs ahead in one thread and the
-        decoding in another, so that the node's work, decoding and storing overlap (the node's answers are
-        waited on off the interpreter lock, and so is much of the database's work)."""
+                 threaded: bool) -> Iterator[tuple[int, int, int, int, str | None, list[tuple[Any, ...]], bool,
+                                                   list[Any] | None]]:
+        """(from, to, logs (on a range's first part, else 0), final block, its hash, rows, last part?, None)
+        for each part of PART rows of each answer; once the worker processes have started (run),
+        (from, to, logs, final block, its hash, [], True, their jobs storing the range). `threaded`: the
+        fetching runs ahead in one thread and the decoding in another, so that the node's work, decoding and
+        storing overlap (the node's answers are waited on off the interpreter lock, and so is much of the
+        database's work)."""
         def parts(source: Iterator[tuple[int, int, bytes, int, int, str | None]]) -> Iterator[Any]:
             for a, b, raw, count, fin, fin_hash in source:
+                pool = self._pool
+                if pool is not None:
+                    yield a, b, count, fin, fin_hash, [], True, [
+                        pool.apply_async(_store_in_worker, (part,)) for part in split_answer(raw, self.workers)]
+                    continue
                 for rows, missing, last in answer_parts(self.decoder, raw, PART, count):
-                    yield a, b, count, fin, fin_hash, self._fill_times(rows, missing), last
+                    yield a, b, count, fin, fin_hash, self._fill_times(rows, missing), last, None
                     count = 0
 
         return self._prefetched(parts(self._prefetched(fetched))) if threaded else parts(fetched)
@@ -397,7 +431,7 @@ class Indexer:
         """The rows of one range: the part in hand, then the next parts from `items` up to the range's last."""
         yield rows
         while not last:
-            *_, rows, last = next(items)
+            *_, rows, last, _ = next(items)
             yield rows
 
     # ------------------------------------------------------------ the run
@@ -434,16 +468,13 @@ class Indexer:
         safe = head - self.confirmations
         chunks = logs_seen = stored = 0
         last_final = final if fetched is not None else first - 1
-        # Each range is stored with its cursor in one transaction. With worker processes (three or more
-        # cores), small answers are decoded here and large ones go to worker processes that parse, decode
-        # and store them while this process fetches the next ranges; the cursor follows once every range
-        # before it is stored. Rows a crash leaves beyond the cursor are deleted when the next run starts.
-        pool = None
-        inflight: deque[tuple[int, int, int, str | None, Any]] = deque()
+        # Each range is stored with its cursor in one transaction; a range the worker processes store (in
+        # parts, one transaction each) gets its cursor once they are done, after every range before it. Rows
+        # a crash leaves beyond the cursor are deleted when the next run starts.
 
         def advance(a: int, b: int, fin: int, fin_hash: str | None, parts: Iterable[list[tuple[Any, ...]]],
                     n: int = 0) -> None:
-            """Stores the rows of blocks a..b (`n` more rows a worker stored) with the cursor after them."""
+            """Stores the rows of blocks a..b (`n` more rows the workers stored) with the cursor after them."""
             nonlocal chunks, stored, last_final
             meta: dict[str, Any] = {"fetched_to": b}
             if fin >= a and fin_hash:
@@ -451,52 +482,39 @@ class Indexer:
                 last_final = fin
             else:
                 meta["final_to"] = last_final
-            if pool is not None:
-                with _WRITE_LOCK:
-                    n += store.commit_parts(parts, meta)
-            else:
+            with _WRITE_LOCK if self._pool is not None else contextlib.nullcontext():
                 n += store.commit_parts(parts, meta)
             chunks += 1
             stored += n
             if self.progress:
                 self.progress(Progress(start, end, b, stored, b - a + 1, time.monotonic() - t0))
 
-        def finish_oldest() -> None:
-            a, b, fin, fin_hash, job = inflight.popleft()
-            n, missing = job.get()
-            if missing:
-                self._fill_stored_times(missing)
-            advance(a, b, fin, fin_hash, [], n)
-
+        items = self._decoded(self.ranges(start, end, safe), threaded=self.prefetch)
+        tried = not self.parallel
         try:
-            if self.parallel:
-                for a, b, raw, count, fin, fin_hash in self.ranges(start, end, safe):
-                    logs_seen += count
-                    if pool is None and count >= PARALLEL_FROM:
-                        pool = self._start_pool()
-                    if pool is not None:
-                        inflight.append((a, b, fin, fin_hash, pool.apply_async(_store_in_worker, (raw,))))
-                        # keep fetching while a large answer is decoded: up to `window` answers in flight
-                        while len(inflight) > self.window or (inflight and inflight[0][4].ready()):
-                            finish_oldest()
-                    else:
-                        rows, missing = self._decode_here(raw)
-                        advance(a, b, fin, fin_hash, [self._fill_times(rows, missing)])
-                while inflight:
-                    finish_oldest()
-            else:
-                # each range's rows, part by part as they are decoded, in one transaction with its cursor
-                items = self._decoded(self.ranges(start, end, safe), threaded=self.prefetch)
-                try:
-                    for a, b, count, fin, fin_hash, rows, last in items:
-                        logs_seen += count
-                        advance(a, b, fin, fin_hash, self._parts(items, rows, last))
-                finally:
-                    items.close()  # type: ignore[attr-defined]
+            for a, b, count, fin, fin_hash, rows, last, jobs in items:
+                logs_seen += count
+                if not tried and count >= PARALLEL_FROM and logs_seen > self.parallel_after:
+                    # the answers not decoded yet go to worker processes; forked here, between this thread's
+                    # transactions (the only thread using the database: no lock of its driver held in the fork)
+                    tried = True
+                    self._pool = self._start_pool()
+                if jobs is None:  # each range's rows, part by part as they are decoded
+                    advance(a, b, fin, fin_hash, self._parts(items, rows, last))
+                    continue
+                n = 0
+                for job in jobs:  # the next ranges go to the workers meanwhile
+                    done, missing = job.get()
+                    n += done
+                    if missing:
+                        self._fill_stored_times(missing)
+                advance(a, b, fin, fin_hash, [], n)
         finally:
-            if pool is not None:
-                pool.terminate()
-                pool.join()
+            items.close()  # type: ignore[attr-defined]
+            if self._pool is not None:
+                self._pool.terminate()
+                self._pool.join()
+                self._pool = None
         if end >= start:
             store.set("indexed_time", int(node.block(end)["timestamp"], 16))
         return IndexResult(start, end, max(last_final, start - 1), head, chunks, logs_seen, stored, self.refused,

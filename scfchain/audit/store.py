@@ -93,6 +93,7 @@ class Dialect:
     """What differs between the engines; every statement is written once, with `?` marks."""
     name = "sqlite"
     begin_write = "BEGIN IMMEDIATE"  # take the write lock now: no deadlock upgrading a read lock
+    one_writer = True  # one writing transaction at a time: writers in other processes take turns
     table_suffix = " WITHOUT ROWID"
 
     def sql(self, statement: str) -> str:
@@ -134,6 +135,7 @@ class Dialect:
 class PostgresDialect(Dialect):
     name = "postgresql"
     begin_write = "BEGIN"  # MVCC: readers never wait for the writer, nor it for them
+    one_writer = False  # writers of different rows go on side by side
     table_suffix = ""
 
     def sql(self, statement: str) -> str:
