@@ -388,7 +388,7 @@ def test_split_partialRepaymentKeepsRootOpen(system, certificate, escrow, core, 
     assert certificate.certificate(child)[6] == STATUS_ACTIVE
 
 
-def test_rootState_givesEachCertificatesRootMaturityAndStatus(system, certificate, escrow, core, tier1, tier2a, sme,
+def test_rootStatusOf_givesEachCertificatesRootMaturityAndStatus(system, certificate, escrow, core, tier1, tier2a, sme,
                                                              issue):
     maturity = chain.time() + 30 * DAY
     tx = certificate.issue(tier1, FACE, maturity, "0x" + "ab" * 32, {"from": core})

@@ -823,12 +823,16 @@ def _drive(
     def ignore(_logs: list[list[dict[str, Any]]]) -> None:
         """A phase's logs only checked (every transaction succeeded)."""
 
+    def total(name: str) -> Callable[[list[list[dict[str, Any]]]], int]:
+        """The sum of argument `name` of each transaction's (first) event."""
+        return lambda logs: sum(arg(tx_logs[0], name) for tx_logs in logs)
+
     financed = phase("finance", [
         (lane_of[i].holders[-1], desk,
          enc("FinancingDesk", "finance", lane_of[i].offer, current[i], amount, 1, deadline),
          GAS["finance"])
         for i in todo
-    ], topic(scf.desk, "Financed"), n - len(todo), later=lambda logs: sum(arg(tx[0], "proceeds") for tx in logs))
+    ], topic(scf.desk, "Financed"), n - len(todo), later=total("proceeds"))
     for c, lane in zip(current, lane_of):
         held.setdefault(lane.factor, []).append(c)
     # Loans: the tier-1 holder pledges the remainder of its root to the lane's factor; the even-numbered loans are
@@ -861,7 +865,7 @@ def _drive(
     todo = [i for i in late if loan_ids[i] not in done.loans_settled]
     settled = phase("settle loan", [(lane_of[i].factor, loan_desk, enc("LoanDesk", "settleLoan", loan_ids[i]),
                                      GAS["settleLoan"]) for i in todo], topic(scf.loan_desk, "LoanSettled"),
-                    len(late) - len(todo), later=lambda logs: sum(arg(tx[0], "payout") for tx in logs)) if tiers > 1 else None
+                    len(late) - len(todo), later=total("payout")) if tiers > 1 else None
     settled_roots = {(lane_of[i].holders[0], roots[i]) for i in late}
     held = {h: [c for c in ids if (h, c) not in settled_roots] for h, ids in held.items()}
     claims = []
