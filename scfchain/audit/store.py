@@ -142,6 +142,9 @@ class Dialect:
             db.executemany(UPSERT_EVENTS, rows)
 
 
+EVENT_TYPES = ["int8", "int8", "text", "int8", "int8", "text", "text", "text"]  # the events table's, in order
+
+
 class PostgresDialect(Dialect):
     name = "postgresql"
     begin_write = "BEGIN"  # MVCC: readers never wait for the writer, nor it for them
@@ -186,8 +189,11 @@ class PostgresDialect(Dialect):
 
         db.execute("SAVEPOINT rows")
         try:
+            # in binary: the integers not written out as text here nor parsed back there (the 10k bench's
+            # 81,674 rows, parts of 2,500, min of 2: 0.10 against 0.055 CPU-s here, 0.38 against 0.33 s)
             with db.cursor().copy("COPY events (block, log_index, tx_hash, tx_index, time, contract, event, args) "
-                                  "FROM STDIN") as copy:
+                                  "FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(EVENT_TYPES)
                 for row in rows:
                     copy.write_row(row)
         except psycopg.errors.UniqueViolation:
