@@ -298,6 +298,8 @@ class Indexer:
         self.prefetch = True
         self.workers = 2
         self._pool: Any = None
+        self._fetcher: threading.Thread | None = None  # the thread fetching ahead (_prefetched)
+        self._park, self._parked, self._resume = threading.Event(), threading.Event(), threading.Event()
         self.fixed = False  # True: keep `chunk` blocks per range (shrinking only when refused)
         self.refused = 0
         self.ranges_used: list[tuple[int, int]] = []  # the ranges the node answered, in order
@@ -370,7 +372,28 @@ class Indexer:
         ctx = multiprocessing.get_context("fork")
         _WORKER_DECODER, _WORKER_DB = self.decoder, self.store.url
         _WRITE_LOCK = ctx.Lock() if self.store.dialect.one_writer else contextlib.nullcontext()
-        return ctx.Pool(self.workers)
+        with self._fetcher_parked():
+            return ctx.Pool(self.workers)
+
+    @contextlib.contextmanager
+    def _fetcher_parked(self) -> Iterator[None]:
+        """The fetching thread parked between two answers while the worker processes are forked: a fork
+        copies the locks other threads hold (the HTTP client's, the interpreter's import lock, …) held for
+        good in the child, and a thread parked there holds none. The wait is for its answer in hand at most,
+        once a run; forking when the run starts instead would cost every short run the workers."""
+        thread = self._fetcher
+        if thread is None or not thread.is_alive():
+            yield
+            return
+        self._resume.clear()
+        self._park.set()
+        try:
+            while thread.is_alive() and not self._parked.wait(0.05):
+                pass
+            yield
+        finally:
+            self._park.clear()
+            self._resume.set()
 
     def _fill_stored_times(self, missing: list[int]) -> None:
         headers = self.node.batch([("eth_getBlockByNumber", [hex(n), False]) for n in missing])
@@ -391,22 +414,30 @@ class Indexer:
         stop = threading.Event()
         done = object()
 
+        def put(item: Any) -> bool:
+            """`item` into the queue unless stopped; parks the thread, holding no lock, when asked to."""
+            while not stop.is_set():
+                if self._park.is_set():
+                    self._parked.set()
+                    self._resume.wait()
+                    self._parked.clear()
+                try:
+                    q.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    pass
+            return False
+
         def work() -> None:
             try:
                 for item in source:
-                    while not stop.is_set():
-                        try:
-                            q.put(item, timeout=0.1)
-                            break
-                        except queue.Full:
-                            pass
-                    if stop.is_set():
+                    if not put(item):
                         return
-                q.put(done)
+                put(done)
             except BaseException as exc:  # noqa: BLE001 — re-raised in the consumer
-                q.put(exc)
+                put(exc)
 
-        thread = threading.Thread(target=work, name="scfchain-index", daemon=True)
+        thread = self._fetcher = threading.Thread(target=work, name="scfchain-index", daemon=True)
         thread.start()
         try:
             while True:
@@ -531,7 +562,8 @@ class Indexer:
                 logs_seen += count
                 if not tried and count >= PARALLEL_FROM and logs_seen > self.parallel_after:
                     # the answers not decoded yet go to worker processes; forked here, between this thread's
-                    # transactions (the only thread using the database: no lock of its driver held in the fork)
+                    # transactions (the only thread using the database: no lock of its driver held in the
+                    # fork), with the fetching thread parked (_fetcher_parked)
                     tried = True
                     self._pool = self._start_pool()
                 if jobs is None:  # each range's rows, part by part as they are decoded
