@@ -130,8 +130,8 @@ class Dialect:
     def store_rows(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
         """Event rows into the open write transaction; a row stored before is replaced."""
         try:  # the plain insert: a fifth faster than the upsert, which only re-stored rows need
-            # ROWS_PER_INSERT rows a statement: one statement run (and one release of the interpreter lock,
-            # which the decoding thread holds meanwhile) per ROWS_PER_INSERT rows, not per row (the 10k bench's
+            # ROWS_PER_INSERT rows a statement: one statement run (and one hand-over of the interpreter lock
+            # to the fetching thread) per ROWS_PER_INSERT rows, not per row (the 10k bench's
             # 81,674 rows in parts of 2,500: 0.16 against 0.13 CPU-s at 500 rows, min of 3, busy machine)
             full = len(rows) - len(rows) % ROWS_PER_INSERT
             if full:
