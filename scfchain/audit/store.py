@@ -141,6 +141,15 @@ class Dialect:
         except sqlite3.IntegrityError:  # (a failed statement leaves SQLite's transaction open)
             db.executemany(UPSERT_EVENTS, rows)
 
+    def store_parts(self, db: Any, parts: Iterable[list[tuple[Any, ...]]]) -> int:
+        """store_rows of each part (lists of rows) as it comes; the rows stored."""
+        n = 0
+        for rows in parts:
+            if rows:
+                self.store_rows(db, rows)
+                n += len(rows)
+        return n
+
 
 EVENT_TYPES = ["int8", "int8", "text", "int8", "int8", "text", "text", "text"]  # the events table's, in order
 
@@ -183,10 +192,17 @@ class PostgresDialect(Dialect):
         return db.cursor().stream(statement, params, size=5000)
 
     def store_rows(self, db: Any, rows: list[tuple[Any, ...]]) -> None:
+        self.store_parts(db, [rows])
+
+    def store_parts(self, db: Any, parts: Iterable[list[tuple[Any, ...]]]) -> int:
         # COPY is several times faster than row-by-row inserts; rows of a range stored before (rare: the
-        # index deletes what an interrupted run left past its cursor) make it fail, and the upsert runs instead
+        # index deletes what an interrupted run left past its cursor) make it fail, and the upsert runs instead.
+        # One COPY for all the parts: the server stores a part while the next is decoded, and is waited for
+        # once a range, not once a part.
         import psycopg
 
+        taken: list[list[tuple[Any, ...]]] = []
+        rest = iter(parts)
         db.execute("SAVEPOINT rows")
         try:
             # in binary: the integers not written out as text here nor parsed back there (the 10k bench's
@@ -194,12 +210,18 @@ class PostgresDialect(Dialect):
             with db.cursor().copy("COPY events (block, log_index, tx_hash, tx_index, time, contract, event, args) "
                                   "FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(EVENT_TYPES)
-                for row in rows:
-                    copy.write_row(row)
+                for rows in rest:
+                    taken.append(rows)
+                    for row in rows:
+                        copy.write_row(row)
         except psycopg.errors.UniqueViolation:
             db.execute("ROLLBACK TO SAVEPOINT rows")
-            db.cursor().executemany(self.sql(UPSERT_EVENTS), rows)
+            taken.extend(rest)  # the parts not sent yet
+            for rows in taken:
+                if rows:
+                    db.cursor().executemany(self.sql(UPSERT_EVENTS), rows)
         db.execute("RELEASE SAVEPOINT rows")
+        return sum(map(len, taken))
 
 
 class Store:
@@ -280,11 +302,7 @@ class Store:
         """commit_chunk of a range given in parts (lists of rows), each stored as it comes (the indexer
         decodes the next part meanwhile), in one transaction; the rows stored."""
         def work() -> int:
-            n = 0
-            for rows in parts:
-                if rows:
-                    self.dialect.store_rows(self.db, rows)
-                    n += len(rows)
+            n = self.dialect.store_parts(self.db, parts)
             if meta:
                 self.executemany(UPSERT_META, [(k, str(v)) for k, v in meta.items()])
             return n
