@@ -116,7 +116,7 @@ def test_index_workerProcesses_storeTheSameRows(s, tmp_path, monkeypatch):
     store = Store(db)
     ix = Indexer(Rpc(s["url"]), s["dep"], store, confirmations=0, chunk=4)
     ix.parallel, ix.workers, ix.parallel_after = True, 2, 0  # whatever the machine's core count
-    ix.prefetch = False  # no answer decoded ahead in a thread: every one after the first goes to the workers
+    ix.prefetch = False  # no answer fetched ahead in a thread: every one after the first goes to the workers
     result = ix.run()
     store.close()
     assert result.chunks > 3

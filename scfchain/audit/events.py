@@ -94,20 +94,14 @@ def _word_json(kind: str) -> Callable[[str], str]:
     return lambda w: '"0x' + w.lower() + '"'  # an indexed dynamic value: only its hash is in the topic
 
 
+def _static_array(kind: str) -> bool:
+    """A one-dimensional dynamic array of static items (uintN[], address[], …): generated inline (_compile)."""
+    return kind.endswith("[]") and not kind[:-2].endswith("]") and kind[:-2] not in ("string", "bytes")
+
+
 def _dynamic_json(kind: str) -> Callable[[str, int], str] | None:
-    """JSON text of a dynamic value whose encoding starts at hex offset `at` of `data` (no 0x), or None
-    for kinds left to eth_abi."""
-    if kind.endswith("[]") and not kind[:-2].endswith("]") and kind[:-2] not in ("string", "bytes"):
-        item = _word_json(kind[:-2])
-
-        def array(data: str, at: int) -> str:
-            n = int(data[at : at + 64], 16)
-            start = at + 64
-            if len(data) < start + 64 * n:
-                raise ValueError("array past the end of the data")
-            return "[" + ",".join([item(data[start + 64 * k : start + 64 * k + 64]) for k in range(n)]) + "]"
-
-        return array
+    """JSON text of a string or bytes value whose encoding (its length word) starts at index `at` of the
+    hex text `data`, or None for kinds left to eth_abi (static arrays are generated inline: _compile)."""
     if kind == "string":
         def string(data: str, at: int) -> str:
             n = int(data[at : at + 64], 16)
@@ -149,8 +143,8 @@ def _spec(contract: str, item: dict[str, Any]) -> EventSpec:
     fast = True
     for _, t in data:
         if t.endswith("]") or t in ("string", "bytes"):
-            conv = _dynamic_json(t)
-            fast = fast and conv is not None
+            conv = None if _static_array(t) else _dynamic_json(t)
+            fast = fast and (conv is not None or _static_array(t))
             data_convs.append((True, conv))
         else:
             data_convs.append((False, _word_json(t)))
@@ -193,12 +187,23 @@ def _compile(spec: EventSpec) -> Callable[[list[str], str], str] | None:
     for i, (_, kind) in enumerate(spec.indexed):
         ref = f"t[{i + 1}]"
         exprs.append(_expr(kind, ref, ref + "[-40:]", env, f"i{i}"))
+    arrays: list[str] = []  # statements before the return: where each array's items lie in `d`
     for j, (_, kind) in enumerate(spec.data):
         lo = 2 + 64 * j
         word = f"d[{lo}:{lo + 64}]"
-        if kind.endswith("]") or kind in ("string", "bytes"):
+        if _static_array(kind):
+            # the items' loop inline, over `d` itself (not a copy without its 0x): CertificateSplit's three
+            # one-item arrays, 7,500 logs of the 10k benchmark: 0.049 -> 0.042 CPU-s; a one-item array without
+            # the loop: -> 0.029)
+            fmt, item = _expr(kind[:-2], "d[i : i + 64]", "", env, f"a{j}")
+            one = _expr(kind[:-2], f"d[s{j} : e{j}]", "", env, f"a{j}")[1]
+            arrays += [f"o = 2 + 2 * int({word}, 16)", f"s{j} = o + 64", f"e{j} = s{j} + 64 * int(d[o:s{j}], 16)",
+                       f"if len(d) < e{j}:\n        raise ValueError('array past the end of the data')"]
+            exprs.append(("[%s]", f'({fmt!r} % {one} if e{j} - s{j} == 64 else '
+                                  f'",".join([{fmt!r} % {item} for i in range(s{j}, e{j}, 64)]))'))
+        elif kind.endswith("]") or kind in ("string", "bytes"):
             env[f"D{j}"] = spec.data_convs[j][1]
-            exprs.append(("%s", f"D{j}(d[2:], 2 * int({word}, 16))"))
+            exprs.append(("%s", f"D{j}(d, 2 + 2 * int({word}, 16))"))
         else:
             exprs.append(_expr(kind, word, f"d[{lo + 24}:{lo + 64}]", env, f"w{j}"))
     ordered = [exprs[k] for k in spec.permutation]
@@ -208,6 +213,7 @@ def _compile(spec: EventSpec) -> Callable[[list[str], str], str] | None:
     body = ", ".join(e for _, e in ordered)
     src = (f"def f(t, d):\n"
            f"    if len(d) < {need}:\n        raise ValueError('short data')\n"
+           + "".join(f"    {line}\n" for line in arrays) +
            f"    return T % ({body}{',' if len(ordered) == 1 else ''})\n")
     exec(src, env)  # noqa: S102 — generated from the ABI's field types only
     return env["f"]
