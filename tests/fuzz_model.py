@@ -299,18 +299,12 @@ class Model:
             raise Revert("ERC1155InvalidOperator", operator)
         self.approved[(sender, operator)] = approved
 
-    def _movement_checks(self, frm: str, to: str, ids: list[int], operator: str = "") -> None:
-        """ReceivableCertificate._update for a member-to-member movement (before OZ's own checks); the loan
-        desk is the custodian: it gives units back unchecked, and takes them only as their operator."""
+    def _movement_checks(self, frm: str, to: str, operator: str = "") -> None:
+        """ReceivableCertificate._checkTransfer, once per transfer or batch (an empty one too), after OZ's
+        approval and zero-address checks: movements unpaused, both ends active; the loan desk is the custodian:
+        it gives units back unchecked, and takes them only as their operator."""
         if self.paused and frm != self.loan_desk:
             raise Revert("EnforcedPause")
-        for cert_id in ids:
-            cert = self.certs.get(cert_id)
-            if cert is None:
-                raise Revert("UnknownCertificate", cert_id)
-            status = self.roots[cert.root].status
-            if status != ACTIVE:
-                raise Revert("RootClosed", cert.root, status)
         inactive = frm if not self.active(frm) else (to if not self.active(to) else None)
         if inactive is None or frm == self.loan_desk:
             return
@@ -321,9 +315,16 @@ class Model:
         raise Revert("InactiveMember", inactive)
 
     def _apply_moves(self, frm: str, to: str, ids: list[int], values: list[int]) -> None:
-        """OZ ERC1155._update: sequential per entry (the same id twice is debited twice)."""
+        """ReceivableCertificate._update, id by id in order: the id's root open, then its balance (the same id
+        twice is debited twice)."""
         bal = dict((k, v) for k, v in self.bal.items() if k[0] in (frm, to) and k[1] in ids)
         for cert_id, value in zip(ids, values):
+            cert = self.certs.get(cert_id)
+            if cert is None:
+                raise Revert("UnknownCertificate", cert_id)
+            status = self.roots[cert.root].status
+            if status != ACTIVE:
+                raise Revert("RootClosed", cert.root, status)
             held = bal.get((frm, cert_id), 0)
             if held < value:
                 raise Revert("ERC1155InsufficientBalance", frm, held, value, cert_id)
@@ -337,7 +338,7 @@ class Model:
             raise Revert("ERC1155MissingApprovalForAll", sender, frm)
         if to == ZERO:
             raise Revert("ERC1155InvalidReceiver", to)
-        self._movement_checks(frm, to, [cert_id], sender)
+        self._movement_checks(frm, to, sender)
         self._apply_moves(frm, to, [cert_id], [value])
 
     def batch_transfer(self, sender: str, frm: str, to: str, ids: list[int], values: list[int]) -> None:
@@ -345,7 +346,7 @@ class Model:
             raise Revert("ERC1155MissingApprovalForAll", sender, frm)
         if to == ZERO:
             raise Revert("ERC1155InvalidReceiver", to)
-        self._movement_checks(frm, to, ids, sender)
+        self._movement_checks(frm, to, sender)
         if len(ids) != len(values):
             raise Revert("ERC1155InvalidArrayLength", len(ids), len(values))
         self._apply_moves(frm, to, ids, values)
@@ -469,7 +470,7 @@ class Model:
         # The desk moves the seller's units as its operator: the certificate's own checks apply.
         if not self.approved[(sender, self.desk)]:
             raise Revert("ERC1155MissingApprovalForAll", self.desk, sender)
-        self._movement_checks(sender, o.financier, [cert_id])
+        self._movement_checks(sender, o.financier)
         self._apply_moves(sender, o.financier, [cert_id], [amount])
         o.budget -= paid
         self._move_tokens(self.desk, sender, paid)
@@ -669,7 +670,7 @@ class Model:
             raise Revert("SafeCastOverflowedUintDowncast", 120, held + units)
         if not self.approved[(sender, self.loan_desk)]:
             raise Revert("ERC1155MissingApprovalForAll", self.loan_desk, sender)
-        self._movement_checks(sender, self.loan_desk, [cert_id], self.loan_desk)
+        self._movement_checks(sender, self.loan_desk, self.loan_desk)
         self._apply_moves(sender, self.loan_desk, [cert_id], [units])
         loan_id = len(self.loans) + 1
         self.loans[loan_id] = Loan(sender, lender, cert_id, units, principal, rate, min(expiry, T40), maturity)

@@ -50,7 +50,7 @@ def test_revert_whenDeskIsMember_desksOwnHookRefuses(loans, pledged, certificate
 
 def test_revert_whenOtherTokenSentToDesk(loans, admin, sme):
     other = PlainERC1155.deploy({"from": admin})
-    other.mint(sme, 1, 10, {"from": admin})
+    other.mint(sme, 1, 10, "", {"from": admin})
     with reverts("UnsolicitedTransfer", other, sme):
         other.safeTransferFrom(sme, loans, 1, 5, "", {"from": sme})
     with reverts("UnsolicitedTransfer", other, sme):

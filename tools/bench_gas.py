@@ -370,7 +370,7 @@ def measure(scf: Scf, accounts: list[str], say: Callable[[str], None] = print) -
     plain_art = compile_contracts()["PlainERC1155"]
     factory = w3.eth.contract(abi=plain_art["abi"], bytecode=plain_art["bytecode"])
     plain = w3.eth.contract(address=chain.transact(factory.constructor(), op)["contractAddress"], abi=plain_art["abi"])
-    gas["OZ ERC1155: mint to a new holder"] = gas_of(plain.functions.mint(t1, 1, face), op)
+    gas["OZ ERC1155: mint to a new holder"] = gas_of(plain.functions.mint(t1, 1, face, b""), op)
     gas["OZ ERC1155: transfer to a new holder"] = gas_of(
         plain.functions.safeTransferFrom(t1, suppliers[11], 1, 500, b""), t1
     )

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {ERC1155} from "@openzeppelin/contracts/token/ERC1155/ERC1155.sol";
+import {LeanERC1155} from "./LeanERC1155.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {ERC1155Utils} from "@openzeppelin/contracts/token/ERC1155/utils/ERC1155Utils.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
@@ -20,7 +20,7 @@ import {CertificateRecord} from "../libraries/CertificateRecord.sol";
 /// @dev Each certificate is one storage word (`CertificateRecord`); a root's word holds its status, maturity and
 ///      debtor, and a second word its face value. Everything a movement needs (root, status) is one slot read for
 ///      a root and two for a child, so movement cost does not grow with the tree.
-contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertificate {
+contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCertificate {
     using CertificateRecord for uint256;
 
     uint256 private constant MAX_SPLIT_CHILDREN = 64;
@@ -50,7 +50,7 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
     ///      paths that need it (a non-member end, a paused transfer), so ordinary transfers cost nothing more.
     address private _loanDesk;
 
-    constructor(IConsortium consortium_, string memory uri_) ERC1155(uri_) ConsortiumGated(consortium_) {
+    constructor(IConsortium consortium_, string memory uri_) LeanERC1155(uri_) ConsortiumGated(consortium_) {
         _config = Config({escrow: address(0), nextId: 1, maxTier: DEFAULT_MAX_TIER, paused: false});
     }
 
@@ -293,34 +293,34 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         return _loanDesk;
     }
 
-    /// @inheritdoc ERC1155
-    function supportsInterface(bytes4 interfaceId) public view virtual override(ERC1155, IERC165) returns (bool) {
+    /// @inheritdoc LeanERC1155
+    function supportsInterface(bytes4 interfaceId) public view virtual override(LeanERC1155, IERC165) returns (bool) {
         return interfaceId == type(IReceivableCertificate).interfaceId || super.supportsInterface(interfaceId);
     }
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev The one hook all movements pass. Member-to-member transfers (not mints or burns, whose
-    ///      callers check their own rules) need movements unpaused, both ends active and every root open.
-    ///      The loan desk is the one exception, a custodian: units go to it only when it moves them itself
-    ///      (its `requestLoan`, from an active member), and units it gives back to a borrower are never held
-    ///      up by pause or membership (only by a closed root, whose units the desk redeems instead).
-    function _update(address from, address to, uint256[] memory ids, uint256[] memory values)
-        internal
-        virtual
-        override
-    {
+    /// @dev A transfer's rules, once per transfer or batch (an empty one included), before any id moves: movements
+    ///      unpaused and both ends active. The loan desk is the one exception, a custodian: units go to it only
+    ///      when it moves them itself (its `requestLoan`, from an active member), and units it gives back to a
+    ///      borrower are never held up by pause or membership (only by a closed root, whose units the desk
+    ///      redeems instead).
+    function _checkTransfer(address from, address to) internal view override {
+        super._checkTransfer(from, to);
+        if (_config.paused && from != _loanDesk) revert EnforcedPause();
+        address inactive = _consortium.firstNotActiveOfMovement(from, to);
+        if (inactive != address(0)) _checkCustody(from, to, inactive);
+    }
+
+    /// @dev The one hook all movements pass, once per id: a transfer (not a mint or a burn, whose callers check
+    ///      their own rules) needs the id's root open.
+    function _update(address from, address to, uint256 id, uint256 value) internal override {
         if (from != address(0) && to != address(0)) {
-            if (_config.paused && from != _loanDesk) revert EnforcedPause();
-            for (uint256 i; i < ids.length; ++i) {
-                (uint256 rootId, uint256 rootWord,) = _recordOf(ids[i]);
-                uint256 status = rootWord.kind();
-                if (status != RootStatus.ACTIVE) revert RootClosed(rootId, SafeCast.toUint8(status));
-            }
-            address inactive = _consortium.firstNotActiveOfMovement(from, to);
-            if (inactive != address(0)) _checkCustody(from, to, inactive);
+            (uint256 rootId, uint256 rootWord,) = _recordOf(id);
+            uint256 status = rootWord.kind();
+            if (status != RootStatus.ACTIVE) revert RootClosed(rootId, SafeCast.toUint8(status));
         }
-        super._update(from, to, ids, values);
+        super._update(from, to, id, value);
     }
 
     /// @dev A transfer with an end that is not an active member passes only as the loan desk's custody:
@@ -368,9 +368,6 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
         uint256 n = to.length;
         _config.nextId = SafeCast.toUint40(firstId + n);
         childIds = new uint256[](n);
-        // One pair of one-element arrays serves every child's mint (the movement hook keeps no reference).
-        uint256[] memory ids = new uint256[](1);
-        uint256[] memory values = new uint256[](1);
         for (uint256 i; i < n; ++i) {
             uint256 childId = firstId + i;
             uint256 amount = amounts[i];
@@ -385,8 +382,7 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
             childIds[i] = childId;
             // amount < 2**128, checked above; the burn of the total checks the parent balance.
             _records[childId] = child.withAmount(amount);
-            (ids[0], values[0]) = (childId, amount);
-            super._update(address(0), to[i], ids, values);
+            _mintUnchecked(to[i], childId, amount);
         }
     }
 
@@ -401,16 +397,5 @@ contract ReceivableCertificate is ERC1155, ConsortiumGated, IReceivableCertifica
             if (kind == 0) revert UnknownCertificate(id);
             (rootId, rootWord) = (id, word);
         }
-    }
-
-    /// @dev Mints without the receiver hook; callers run the hook after all their effects. Mints go to the
-    ///      bookkeeping under `_update` directly: its rules are for member-to-member moves, and calling through
-    ///      the override keeps it from being inlined into the transfer and burn paths (~90 gas on each).
-    function _mintUnchecked(address to, uint256 id, uint256 value) private {
-        uint256[] memory ids = new uint256[](1);
-        uint256[] memory values = new uint256[](1);
-        ids[0] = id;
-        values[0] = value;
-        super._update(address(0), to, ids, values);
     }
 }
