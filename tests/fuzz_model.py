@@ -256,18 +256,23 @@ class Model:
         self.bal[(supplier, root_id)] += face
         return root_id
 
+    def _open_cert(self, cert_id: int) -> Cert:
+        """Certificate `cert_id`, known and with its root open (ReceivableCertificate._recordOf, then the status)."""
+        cert = self.certs.get(cert_id)
+        if cert is None:
+            raise Revert("UnknownCertificate", cert_id)
+        status = self.roots[cert.root].status
+        if status != ACTIVE:
+            raise Revert("RootClosed", cert.root, status)
+        return cert
+
     def split(self, sender: str, cert_id: int, to: list[str], amounts: list[int]) -> list[int]:
         n = len(to)
         if n == 0 or n != len(amounts) or n > MAX_SPLIT_CHILDREN:
             raise Revert("InvalidSplitLength", n, len(amounts), MAX_SPLIT_CHILDREN)
         if self.paused:
             raise Revert("EnforcedPause")
-        parent = self.certs.get(cert_id)
-        if parent is None:
-            raise Revert("UnknownCertificate", cert_id)
-        status = self.roots[parent.root].status
-        if status != ACTIVE:
-            raise Revert("RootClosed", parent.root, status)
+        parent = self._open_cert(cert_id)
         tier = parent.tier + 1
         if tier > self.max_tier:
             raise Revert("TierLimitExceeded", tier, self.max_tier)
@@ -319,12 +324,7 @@ class Model:
         twice is debited twice)."""
         bal = dict((k, v) for k, v in self.bal.items() if k[0] in (frm, to) and k[1] in ids)
         for cert_id, value in zip(ids, values):
-            cert = self.certs.get(cert_id)
-            if cert is None:
-                raise Revert("UnknownCertificate", cert_id)
-            status = self.roots[cert.root].status
-            if status != ACTIVE:
-                raise Revert("RootClosed", cert.root, status)
+            self._open_cert(cert_id)
             held = bal.get((frm, cert_id), 0)
             if held < value:
                 raise Revert("ERC1155InsufficientBalance", frm, held, value, cert_id)

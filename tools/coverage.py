@@ -152,22 +152,18 @@ SEND = ("eth_sendTransaction", "eth_sendRawTransaction")
 # Uncovered outcomes that no transaction can produce, with the reason (checked by hand against the source; a
 # reachable outcome gets a test instead). Keys are matched against the "path:line function: `condition` never
 # true|false" lines, which name the condition rather than a line number that comments can shift.
-_CLOSE = ("only the escrow may call close(); SettlementEscrow calls it only from repay and declareDefault "
-          "(both nonReentrant), right after _activeRoot checked {what}, and nothing else changes a root's status")
 UNREACHABLE: dict[str, str] = {
-    "ReceivableCertificate.close: `status != RootStatus.DEFAULTED` never true":
-        "InvalidCloseStatus: the escrow passes only the constants RootStatus.PAID (repay) and DEFAULTED "
-        "(declareDefault)",
-    "ReceivableCertificate.close: `lineage.rootId == 0` never true":
-        "UnknownCertificate: " + _CLOSE.format(what="that the root exists (UnknownCertificate)"),
-    "ReceivableCertificate.close: `lineage.rootId != rootId` never true":
-        "RootClosed for a non-root id: " + _CLOSE.format(what="that the id is a root (NotARoot)"),
-    "ReceivableCertificate.close: `root.status != RootStatus.ACTIVE` never true":
-        "RootClosed for a closed root: " + _CLOSE.format(what="that the root is active (RootNotActive)"),
-    "ReceivableCertificate._update: `from != address(0)` never false":
-        "a mint through the override: every mint goes through _mintUnchecked straight to ERC1155._update "
-        "(ERC1155 _mint/_mintBatch are never called), and an ERC1155 transfer from the zero address reverts "
-        "before _update, so the override only ever sees transfers and burns",
+    "SettlementEscrow._checkSettleable: `status == RootStatus.ACTIVE` never false":
+        "settle checks an id here only when the certificate refused its redeem inside settleOne, which it does "
+        "only for an unknown id (reverted just before) or an open root: a known id's root is always active here",
+    "Discount.proceeds: `rateBps <= type(uint64).max` never false":
+        "the desk passes an offer's rate, checked <= 10,000 (MAX_RATE_BPS) at postOffer and kept as a uint16",
+    "Discount.proceeds: `timeToMaturity <= type(uint64).max` never false":
+        "the desk passes maturity - block.timestamp, with maturity a uint64 above block.timestamp",
+    "LeanERC1155._checkTransfer: `from == address(0)` never true":
+        "a transfer from the zero address passes the approval check only if the zero address approved the "
+        "caller (the caller is never the zero address), and setApprovalForAll records only its caller's "
+        "approvals: OpenZeppelin's check, kept in its order as defence in depth",
 }
 
 
