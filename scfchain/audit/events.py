@@ -143,8 +143,9 @@ def _spec(contract: str, item: dict[str, Any]) -> EventSpec:
     fast = True
     for _, t in data:
         if t.endswith("]") or t in ("string", "bytes"):
-            conv = None if _static_array(t) else _dynamic_json(t)
-            fast = fast and (conv is not None or _static_array(t))
+            inline = _static_array(t)  # generated inline (_compile): no converter
+            conv = None if inline else _dynamic_json(t)
+            fast = fast and (inline or conv is not None)
             data_convs.append((True, conv))
         else:
             data_convs.append((False, _word_json(t)))
