@@ -282,8 +282,7 @@ FLOORS: dict[str, tuple[Term, ...]] = {
         Term(3 * NEW_SLOT, "the request: borrower, lender, id, units, principal, rate, expiry, maturity, state "
                            "(696 bits: three new slots)"),
         Term(log(4, 5), "LoanRequested(loanId, borrower, certId | units, principal, rate, lender, expiry)"),
-        *_desk_move("the desk"),
-        Term(COLD_SLOAD, "the certificate's custodian (the desk is no member)"),
+        *_desk_move("the desk"),  # the custodian (the desk is no member) shares the pause flag's slot
     ),
     "fundLoan (borrower holds tokens)": _fund_terms(borrower_new=False),
     "fundLoan (borrower's first tokens)": _fund_terms(borrower_new=True),
