@@ -135,8 +135,7 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         external
         returns (uint256 rootId)
     {
-        Config memory config = _config;
-        if (config.paused) revert EnforcedPause();
+        if (_config.paused) revert EnforcedPause();
         // One call for both ends; on a refusal, the end and the reason from the checks one by one.
         if (!_consortium.areActiveWithRoles(msg.sender, Roles.CORE_ENTERPRISE, supplier, Roles.SUPPLIER)) {
             _checkActiveRole(msg.sender, Roles.CORE_ENTERPRISE);
@@ -154,7 +153,7 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
             revert CreditLimitExceeded(msg.sender, credit.outstanding, faceValue, credit.limit);
         }
 
-        rootId = config.nextId;
+        rootId = _config.nextId;
         _config.nextId = SafeCast.toUint40(rootId + 1);
         _credit[msg.sender] = Credit({limit: credit.limit, outstanding: SafeCast.toUint128(newOutstanding)});
         _receivableOf[documentHash] = rootId;
@@ -342,8 +341,7 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         view
         returns (uint256 rootId, uint256 tier, uint256 firstId)
     {
-        Config memory config = _config;
-        if (config.paused) revert EnforcedPause();
+        if (_config.paused) revert EnforcedPause();
         uint256 rootWord;
         uint256 word;
         (rootId, rootWord, word) = _recordOf(id);
@@ -351,8 +349,9 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         if (status != RootStatus.ACTIVE) revert RootClosed(rootId, SafeCast.toUint8(status));
         // A root is tier 1; a child's tier is below maxTier <= 2**32-1, so + 1 fits.
         tier = (rootId == id ? 1 : word.tierOf()) + 1;
-        if (tier > config.maxTier) revert TierLimitExceeded(tier, config.maxTier);
-        firstId = config.nextId;
+        uint256 limit = _config.maxTier;
+        if (tier > limit) revert TierLimitExceeded(tier, limit);
+        firstId = _config.nextId;
         uint256 inactive = _consortium.firstInactiveEndForSplit(msg.sender, to);
         if (inactive != type(uint256).max) {
             revert IConsortium.InactiveMember(inactive == 0 ? msg.sender : to[inactive - 1]);
