@@ -530,6 +530,8 @@ def report(gas: dict[str, int]) -> str:
     for name, value in gas.items():
         target, low = TARGETS.get(name), floor(name, gas)
         ok = "" if target is None else ("yes" if value <= target else "NO")
+        if ok == "NO" and low is not None and target < low:
+            ok += " (the target is below this floor)"
         ratio = "" if low is None else f"{value / low:.3f}"
         rows.append(f"{name:46} {value:>10,} {'' if low is None else f'{low:,}':>10} {ratio:>6} "
                     f"{'' if target is None else f'{target:,}':>10}  {ok}")
