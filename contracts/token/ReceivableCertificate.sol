@@ -27,9 +27,10 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     uint32 private constant DEFAULT_MAX_TIER = 16;
     bytes32 private constant ADMIN_ROLE = 0x00;
 
-    /// @dev Packed so that issue and split read one slot for all of it.
+    /// @dev Packed so that issue and split read one slot for all of it, and a transfer, which reads the pause flag,
+    ///      gets the loan desk (the custodian its rules may need) from the same slot.
     struct Config {
-        address escrow;
+        address loanDesk;
         uint40 nextId;
         uint32 maxTier;
         bool paused;
@@ -46,16 +47,15 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     mapping(bytes32 documentHash => uint256 rootId) private _receivableOf;
     mapping(address debtor => Credit) private _credit;
     mapping(address financier => mapping(address debtor => uint256 limit)) private _creditLines;
-    /// @dev The loan desk, the one custodian that may hold units without being a member. Read only on the rare
-    ///      paths that need it (a non-member end, a paused transfer), so ordinary transfers cost nothing more.
-    address private _loanDesk;
+    /// @dev The settlement escrow, the one caller of `close` and `redeem`.
+    address private _escrow;
 
     constructor(IConsortium consortium_, string memory uri_) LeanERC1155(uri_) ConsortiumGated(consortium_) {
-        _config = Config({escrow: address(0), nextId: 1, maxTier: DEFAULT_MAX_TIER, paused: false});
+        _config = Config({loanDesk: address(0), nextId: 1, maxTier: DEFAULT_MAX_TIER, paused: false});
     }
 
     modifier onlyEscrow() {
-        if (msg.sender != _config.escrow) revert NotSettlementEscrow(msg.sender);
+        if (msg.sender != _escrow) revert NotSettlementEscrow(msg.sender);
         _;
     }
 
@@ -64,16 +64,16 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     /// @inheritdoc IReceivableCertificate
     function setSettlementEscrow(address escrow) external onlyConsortiumRole(ADMIN_ROLE) {
         if (escrow == address(0)) revert InvalidSettlementEscrow(escrow);
-        if (_config.escrow != address(0)) revert SettlementEscrowAlreadySet(_config.escrow);
-        _config.escrow = escrow;
+        if (_escrow != address(0)) revert SettlementEscrowAlreadySet(_escrow);
+        _escrow = escrow;
         emit SettlementEscrowSet(escrow);
     }
 
     /// @inheritdoc IReceivableCertificate
     function setLoanDesk(address desk) external onlyConsortiumRole(ADMIN_ROLE) {
         if (desk == address(0)) revert InvalidLoanDesk(desk);
-        if (_loanDesk != address(0)) revert LoanDeskAlreadySet(_loanDesk);
-        _loanDesk = desk;
+        if (_config.loanDesk != address(0)) revert LoanDeskAlreadySet(_config.loanDesk);
+        _config.loanDesk = desk;
         emit LoanDeskSet(desk);
     }
 
@@ -135,8 +135,7 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         external
         returns (uint256 rootId)
     {
-        Config memory config = _config;
-        if (config.paused) revert EnforcedPause();
+        if (_config.paused) revert EnforcedPause();
         // One call for both ends; on a refusal, the end and the reason from the checks one by one.
         if (!_consortium.areActiveWithRoles(msg.sender, Roles.CORE_ENTERPRISE, supplier, Roles.SUPPLIER)) {
             _checkActiveRole(msg.sender, Roles.CORE_ENTERPRISE);
@@ -154,7 +153,7 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
             revert CreditLimitExceeded(msg.sender, credit.outstanding, faceValue, credit.limit);
         }
 
-        rootId = config.nextId;
+        rootId = _config.nextId;
         _config.nextId = SafeCast.toUint40(rootId + 1);
         _credit[msg.sender] = Credit({limit: credit.limit, outstanding: SafeCast.toUint128(newOutstanding)});
         _receivableOf[documentHash] = rootId;
@@ -285,12 +284,12 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
 
     /// @inheritdoc IReceivableCertificate
     function settlementEscrow() external view returns (address) {
-        return _config.escrow;
+        return _escrow;
     }
 
     /// @inheritdoc IReceivableCertificate
     function loanDesk() external view returns (address) {
-        return _loanDesk;
+        return _config.loanDesk;
     }
 
     /// @inheritdoc LeanERC1155
@@ -307,9 +306,10 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     ///      redeems instead).
     function _checkTransfer(address from, address to) internal view override {
         super._checkTransfer(from, to);
-        if (_config.paused && from != _loanDesk) revert EnforcedPause();
+        // Fields, not a memory copy of the struct: the slot is read once (then warm), without the copy's cost.
+        if (_config.paused && from != _config.loanDesk) revert EnforcedPause();
         address inactive = _consortium.firstNotActiveOfMovement(from, to);
-        if (inactive != address(0)) _checkCustody(from, to, inactive);
+        if (inactive != address(0)) _checkCustody(_config.loanDesk, from, to, inactive);
     }
 
     /// @dev The one hook all movements pass, once per id: a transfer (not a mint or a burn, whose callers check
@@ -325,8 +325,7 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
 
     /// @dev A transfer with an end that is not an active member passes only as the loan desk's custody:
     ///      the desk giving units back, or the desk taking an active member's units as their operator.
-    function _checkCustody(address from, address to, address inactive) private view {
-        address desk = _loanDesk;
+    function _checkCustody(address desk, address from, address to, address inactive) private view {
         if (from == desk) return;
         if (inactive == to && to == desk) {
             if (msg.sender != desk) revert LoanDeskDepositRefused(msg.sender);
@@ -342,8 +341,7 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         view
         returns (uint256 rootId, uint256 tier, uint256 firstId)
     {
-        Config memory config = _config;
-        if (config.paused) revert EnforcedPause();
+        if (_config.paused) revert EnforcedPause();
         uint256 rootWord;
         uint256 word;
         (rootId, rootWord, word) = _recordOf(id);
@@ -351,8 +349,9 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         if (status != RootStatus.ACTIVE) revert RootClosed(rootId, SafeCast.toUint8(status));
         // A root is tier 1; a child's tier is below maxTier <= 2**32-1, so + 1 fits.
         tier = (rootId == id ? 1 : word.tierOf()) + 1;
-        if (tier > config.maxTier) revert TierLimitExceeded(tier, config.maxTier);
-        firstId = config.nextId;
+        uint256 limit = _config.maxTier;
+        if (tier > limit) revert TierLimitExceeded(tier, limit);
+        firstId = _config.nextId;
         uint256 inactive = _consortium.firstInactiveEndForSplit(msg.sender, to);
         if (inactive != type(uint256).max) {
             revert IConsortium.InactiveMember(inactive == 0 ? msg.sender : to[inactive - 1]);
