@@ -747,7 +747,7 @@ def _drive(
         return events.topic(contract.address, event)
 
     def arg(log: dict[str, Any], name: str) -> Any:
-        return events.args(log)[name]  # type: ignore[index]  # the phase's logs are of its event
+        return events.arg(log, name)  # the phase's logs are of its event
 
     senders = sorted({a for lane in plan for a in (lane.core, *lane.holders, lane.factor)})
     accounts = scf.w3.eth.accounts
