@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
 from coincurve import PrivateKey
+from Crypto.Hash import keccak as keccak_hash
 from eth_account import Account
 from eth_utils import keccak
 
@@ -204,7 +205,10 @@ def sign_1559(key: PrivateKey, chain_id: int, nonce: int, tip: int, fee_cap: int
     (10,144 of the 1,000×5 load). tests/test_load.py checks the bytes against eth_account's."""
     body = b"".join([_rlp_int(chain_id), _rlp_int(nonce), _rlp_int(tip), _rlp_int(fee_cap), _rlp_int(gas),
                      _rlp_item(bytes.fromhex(to[2:])), _rlp_int(0), _rlp_item(bytes.fromhex(data[2:])), b"\xc0"])
-    sig = key.sign_recoverable(keccak(b"\x02" + _rlp_length(len(body), 0xC0) + body), hasher=None)  # r ‖ s ‖ y
+    # pycryptodome's keccak called directly, not through eth_utils' (the same library behind checks and dispatch):
+    # a signature 42-45 µs against 45-48 (20,000 signatures, three runs)
+    digest = keccak_hash.new(data=b"\x02" + _rlp_length(len(body), 0xC0) + body, digest_bits=256).digest()
+    sig = key.sign_recoverable(digest, hasher=None)  # r ‖ s ‖ y
     signed = body + _rlp_int(sig[64]) + _rlp_int(int.from_bytes(sig[:32], "big")) + _rlp_int(
         int.from_bytes(sig[32:64], "big"))
     return "0x02" + (_rlp_length(len(signed), 0xC0) + signed).hex()
