@@ -250,7 +250,6 @@ def _where(spec: EventSpec, name: str) -> tuple[str, int, bool]:
                       and all("(" not in k and (k.endswith("[]") or "[" not in k) and k != "tuple"
                               for _, k in spec.data[:i]))
             return item, (i + 1 if simple else 0), array
-        # every field before it takes one head word (a static kind or a dynamic one's offset): checked above
     raise KeyError(f"{spec.name} has no argument {name}")
 
 
@@ -313,7 +312,10 @@ class Decoder:
             where = self._where[(key, name)] = _where(self.specs[key], name)
         kind, at, array = where
         if at == 0 or len(topics) != len(self.specs[key].indexed) + 1:  # another layout: the whole decode
-            return self.args(log)[name]  # type: ignore[index]  # None only for a log not of the deployment
+            args = self.args(log)
+            if args is None:
+                raise KeyError(f"a log at {log['address']} that no event of this deployment describes")
+            return args[name]
         if at < 0:  # in the topics
             return _word(kind, topics[-at][2:])
         data = log["data"]
