@@ -5,7 +5,9 @@ import subprocess
 
 import pytest
 
-from scfchain import Anvil
+from scfchain import Anvil, load_deployment
+from scfchain.audit.events import Decoder
+from scfchain.rpc import Rpc
 from tests.audit_support import ROOT, SCFCHAIN, audit, backend, ok_json, pg_cluster  # noqa: F401
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
@@ -27,6 +29,24 @@ def load_chain(tmp_path_factory):
 @pytest.fixture(scope="module")
 def loaded(load_chain, backend):
     return dict(load_chain, db=backend.new("a"))
+
+
+def test_decoderArg_isTheWholeDecodesArgument_onEveryLogOfTheLoad(load_chain):
+    """`Decoder.arg` (one argument decoded alone, as the load reads its ids) gives what `Decoder.args` gives, for
+    every argument of every log of the deployment on the load's chain (every event kind the load emits)."""
+    decoder = Decoder(load_deployment(load_chain["deployment"]))
+    logs = Rpc(load_chain["url"]).call("eth_getLogs", [{"fromBlock": "0x0", "toBlock": "latest"}])
+    names = set()
+    for log in logs:
+        decoded = decoder.decode(log)
+        if decoded is None:
+            continue
+        names.add(decoded[0].name)
+        for name, value in decoded[1].items():
+            assert decoder.arg(log, name) == value, (decoded[0].name, name)
+    assert {"ReceivableIssued", "CertificateSplit", "LoanRequested", "Financed", "Claimed", "LoanSettled"} <= names
+    with pytest.raises(KeyError):
+        decoder.arg(logs[-1], "noSuchArgument")
 
 
 def test_load_indexVerifyTrace(loaded):

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
 from coincurve import PrivateKey
+from Crypto.Hash import keccak as keccak_hash
 from eth_account import Account
 from eth_utils import keccak
 
@@ -204,7 +205,10 @@ def sign_1559(key: PrivateKey, chain_id: int, nonce: int, tip: int, fee_cap: int
     (10,144 of the 1,000×5 load). tests/test_load.py checks the bytes against eth_account's."""
     body = b"".join([_rlp_int(chain_id), _rlp_int(nonce), _rlp_int(tip), _rlp_int(fee_cap), _rlp_int(gas),
                      _rlp_item(bytes.fromhex(to[2:])), _rlp_int(0), _rlp_item(bytes.fromhex(data[2:])), b"\xc0"])
-    sig = key.sign_recoverable(keccak(b"\x02" + _rlp_length(len(body), 0xC0) + body), hasher=None)  # r ‖ s ‖ y
+    # pycryptodome's keccak called directly, not through eth_utils' (the same library behind checks and dispatch):
+    # a signature 42-45 µs against 45-48 (20,000 signatures, three runs)
+    digest = keccak_hash.new(data=b"\x02" + _rlp_length(len(body), 0xC0) + body, digest_bits=256).digest()
+    sig = key.sign_recoverable(digest, hasher=None)  # r ‖ s ‖ y
     signed = body + _rlp_int(sig[64]) + _rlp_int(int.from_bytes(sig[:32], "big")) + _rlp_int(
         int.from_bytes(sig[32:64], "big"))
     return "0x02" + (_rlp_length(len(signed), 0xC0) + signed).hex()
@@ -246,16 +250,23 @@ class Pipeline:
             return "the node cannot trace it to say why"
         return str(self.decoder.decode(data))
 
-    def fees(self, gas: int) -> tuple[dict[str, str], int]:
+    def fees(self, gas: int, new_senders: Sequence[str] = ()) -> tuple[dict[str, str], int]:
         """Fees for a phase that may use up to `gas`, and the head's number: when blocks fill up the base fee
         rises by up to 1/8 per block, so the cap covers that rise over the blocks the phase can fill (plus two).
         Only the base fee of the block and the tip are paid; a cap at twice the base fee would price the tail of
         a long phase out of every block, leaving it in the pool for good. The head's base fee is read with
         eth_feeHistory, not from the block, which lists its transactions (a sealed window's 2,000: 6 ms a phase
-        here); the gas limit once, from the first phase's head."""
-        head, history = self.rpc.batch([("eth_blockNumber", []), ("eth_feeHistory", [1, "latest", []])])
+        here); the gas limit once, from the first phase's head. The pending nonces of `new_senders` are read into
+        `nonces` in the same batch: one round trip before a phase goes out, not two (7 of the 1,000 x 5 load's 12
+        phases bring new senders)."""
+        head, history, *counts = self.rpc.batch([("eth_blockNumber", []), ("eth_feeHistory", [1, "latest", []]),
+                                                 *(("eth_getTransactionCount", [s, "pending"]) for s in new_senders)])
         if isinstance(head, Exception):
             raise head
+        for sender, count in zip(new_senders, counts):
+            if isinstance(count, Exception):
+                raise RpcError(f"cannot read the nonce of {sender}: {count}")
+            self.nonces[sender] = int(count, 16)
         base = history.get("baseFeePerGas", [None])[0] if isinstance(history, dict) else None
         if base is None or self.gas_limit == 0:
             block = self.rpc.call("eth_getBlockByNumber", [head, False])
@@ -323,12 +334,8 @@ class Pipeline:
 
     def _send(self, txs: Sequence[Tx]) -> _Sent:
         """`run`'s sending: the phase out and mined; its hashes in the order of `txs`."""
-        fees, first_block = self.fees(sum(gas for *_, gas in txs))
         new = sorted({sender for sender, *_ in txs} - set(self.nonces))
-        for sender, count in zip(new, self.rpc.batch([("eth_getTransactionCount", [s, "pending"]) for s in new])):
-            if isinstance(count, Exception):
-                raise RpcError(f"cannot read the nonce of {sender}: {count}")
-            self.nonces[sender] = int(count, 16)
+        fees, first_block = self.fees(sum(gas for *_, gas in txs), new)
         # Per window, per sender in nonce order: the indexes into txs, then the requests the preparer puts there.
         plans: list[list[list[int]]] = []
         for start in range(0, len(txs), self.window):
@@ -747,7 +754,7 @@ def _drive(
         return events.topic(contract.address, event)
 
     def arg(log: dict[str, Any], name: str) -> Any:
-        return events.args(log)[name]  # type: ignore[index]  # the phase's logs are of its event
+        return events.arg(log, name)  # the phase's logs are of its event
 
     senders = sorted({a for lane in plan for a in (lane.core, *lane.holders, lane.factor)})
     accounts = scf.w3.eth.accounts
