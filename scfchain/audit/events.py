@@ -236,20 +236,18 @@ def _expr(kind: str, ref: str, last40: str, env: dict[str, Any], key: str) -> tu
 
 
 def _where(spec: EventSpec, name: str) -> tuple[str, int, bool]:
-    """Where argument `name` of `spec` is (`Decoder.arg`): (its kind, -topic index or 1 + its data head word,
-    an array?); 0 for an argument decoded only with the whole log (a head after a fixed-size array or a tuple,
-    another dynamic kind). KeyError for an argument the event does not have."""
+    """Where argument `name` of `spec` is (`Decoder.arg`): (its kind, or its items' for an array; -topic index or
+    1 + its data head word; an array?). 0 for an argument decoded only with the whole log: a string, bytes or
+    nested array, or any field of an event whose head is not one word a field (`spec.fast`, the layout `_compile`
+    relies on). KeyError for an argument the event does not have."""
     for i, (n, kind) in enumerate(spec.indexed):
         if n == name:
             return kind, -(i + 1), False
     for i, (n, kind) in enumerate(spec.data):
         if n == name:
-            array = kind.endswith("[]")
-            item = kind[:-2] if array else kind
-            simple = ("[" not in item and "(" not in item and item not in ("string", "bytes", "tuple")
-                      and all("(" not in k and (k.endswith("[]") or "[" not in k) and k != "tuple"
-                              for _, k in spec.data[:i]))
-            return item, (i + 1 if simple else 0), array
+            array = _static_array(kind)
+            one_word = array or not (kind.endswith("]") or kind in ("string", "bytes", "tuple"))
+            return (kind[:-2] if array else kind), (i + 1 if spec.fast and one_word else 0), array
     raise KeyError(f"{spec.name} has no argument {name}")
 
 
