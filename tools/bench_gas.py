@@ -246,8 +246,11 @@ FLOORS: dict[str, tuple[Term, ...]] = {
         Term(UPDATE, "pause flag read; id counter moved (ids are never reused): one slot"),
         Term(UPDATE, "debtor's credit: limit read, outstanding raised (one slot)"),
         Term(NEW_SLOT, "documentHash -> rootId (receivableOf; a hash backs one receivable)"),
-        Term(2 * NEW_SLOT, "the root's record: debtor 160 + maturity 64 + faceValue 128 + status bits > 256: "
-                           "two words"),
+        Term(COLD_SLOAD, "the debtor's number (debtor 160 + maturity 64 + faceValue 128 bits > 256: a root "
+                         "keeps its debtor by number; folding the number into the credit slot would cap limits at "
+                         "2**112)"),
+        Term(NEW_SLOT, "the root's record: status, maturity, the debtor's number, faceValue (8+64+32+128 bits: one "
+                       "word)"),
         Term(NEW_SLOT, "supplier's balance of the new id"),
         Term(log(4, 3), "ReceivableIssued(rootId, debtor, supplier | faceValue, maturity, documentHash)"),
         _MINT_LOG,
@@ -270,8 +273,9 @@ FLOORS: dict[str, tuple[Term, ...]] = {
     "finance": (
         _MEMBERSHIP, _CERT, _TOKEN,
         Term(2 * COLD_SLOAD, "the offer's terms, two slots (financier, expiry, rate, open; debtor, minimum), read"),
-        Term(UPDATE, "the offer's budget"),
-        Term(root_record(child=True), "the certificate sold (a child here) and its root: open, debtor, maturity"),
+        Term(UPDATE, "the offer's budget (its slot also keeps the debtor's number, to compare with the root's)"),
+        Term(root_record(child=True), "the certificate sold (a child here) and its root: open, debtor's number, "
+                                      "maturity"),
         Term(log(4, 3), "Financed(offerId, certId, seller | financier, amount, proceeds)"),
         *_desk_move("the financier"), _ACCEPT,
         *_erc20("the seller", to_new=True, from_allowance=False),

@@ -172,7 +172,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 certId = p.certId;
         uint256 units = l.terms.units;
         s.state = LoanState.CANCELLED;
-        (uint256 rootId,, uint256 status) = _certificates.rootStatusOf(certId);
+        (uint256 rootId,, uint256 status,) = _certificates.rootStatusOf(certId);
         if (status == RootStatus.ACTIVE) {
             _release(certId, units);
             emit LoanRequestCancelled(loanId);
@@ -209,7 +209,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         // The pledged certificate is known (`requestLoan` checked it) and `maturity` is its own, kept at request:
         // only the root's status can have changed since.
         uint256 certId = p.certId;
-        (uint256 rootId,, uint256 status) = _certificates.rootStatusOf(certId);
+        (uint256 rootId,, uint256 status,) = _certificates.rootStatusOf(certId);
         if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, status.toUint8());
         if (block.timestamp >= maturity) revert CertificateMatured(certId, maturity);
         // A time of 40 bits (until the year 36812, like every time the desk keeps)
@@ -264,7 +264,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 certId = p.certId;
         address borrower = p.borrower;
         uint256 units = l.terms.units;
-        (uint256 rootId,, uint256 status) = _certificates.rootStatusOf(certId);
+        (uint256 rootId,, uint256 status,) = _certificates.rootStatusOf(certId);
         if (status == RootStatus.ACTIVE) {
             l.status.state = LoanState.REPAID;
             _release(certId, units);
@@ -296,7 +296,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 rootId;
         {
             uint256 status;
-            (rootId,, status) = _certificates.rootStatusOf(certId);
+            (rootId,, status,) = _certificates.rootStatusOf(certId);
             if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
         }
         uint256 debtNow;
@@ -522,7 +522,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     function _openCertificate(uint256 certId) private view returns (uint256 maturity) {
         uint256 rootId;
         uint256 status;
-        (rootId, maturity, status) = _certificates.rootStatusOf(certId);
+        (rootId, maturity, status,) = _certificates.rootStatusOf(certId);
         if (rootId == 0) revert IReceivableCertificate.UnknownCertificate(certId);
         if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, status.toUint8());
         if (block.timestamp >= maturity) revert CertificateMatured(certId, maturity.toUint64());

@@ -158,7 +158,7 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
 
     /// @inheritdoc ISettlementEscrow
     function claimable(uint256 id, address holder) external view returns (uint256) {
-        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(id);
+        (uint256 rootId,, uint256 status,) = _certificates.rootStatusOf(id);
         if (rootId == 0 || status == RootStatus.ACTIVE) return 0;
         Closing memory c = _closings[rootId];
         return _certificates.balanceOf(holder, id) * c.recovered / c.faceValue;
@@ -195,7 +195,7 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
 
     /// @dev Reverts as a claim would for an unknown id or an open root; returns for a certificate of a closed root.
     function _checkSettleable(uint256 id) private view {
-        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(id);
+        (uint256 rootId,, uint256 status,) = _certificates.rootStatusOf(id);
         if (rootId == 0) revert IReceivableCertificate.UnknownCertificate(id);
         if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
     }
