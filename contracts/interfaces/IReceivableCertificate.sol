@@ -231,5 +231,7 @@ interface IReceivableCertificate is IERC1155, IConsortiumGated {
     /// @param id A certificate of a closed root.
     /// @return rootId the certificate's root
     /// @return units the units burned
-    function redeem(address holder, uint256 id) external returns (uint256 rootId, uint256 units);
+    /// @return status the root's status, 2 paid or 3 defaulted (a paid root recovered its face value: a unit pays
+    ///         one token, and the escrow need not read its closing)
+    function redeem(address holder, uint256 id) external returns (uint256 rootId, uint256 units, uint256 status);
 }

@@ -216,10 +216,15 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     }
 
     /// @inheritdoc IReceivableCertificate
-    function redeem(address holder, uint256 id) external onlyEscrow returns (uint256 rootId, uint256 units) {
+    function redeem(address holder, uint256 id)
+        external
+        onlyEscrow
+        returns (uint256 rootId, uint256 units, uint256 status)
+    {
         uint256 rootWord;
         (rootId, rootWord,) = _recordOf(id);
-        if (rootWord.kind() == RootStatus.ACTIVE) revert RootNotClosed(rootId);
+        status = rootWord.kind();
+        if (status == RootStatus.ACTIVE) revert RootNotClosed(rootId);
         units = balanceOf(holder, id);
         if (units != 0) _burn(holder, id, units);
     }
