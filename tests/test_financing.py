@@ -334,6 +334,35 @@ def test_revert_whenDebtorMismatch(system, desk, certificate, consortium, tier1,
         desk.quote(offer_id, cert, FACE // 2)
 
 
+def test_finance_offerPostedBeforeTheDebtorsFirstReceivable_keepsBuyingOnlyThatDebtors(
+    system, desk, certificate, consortium, token, tier1, core, factor, bank, admin, extra_accounts, offer, cert
+):
+    """The offer (posted when core had no receivable, so no number) learns core's number at its first sale;
+    from then on it still buys core's certificates and refuses another debtor's."""
+    assert certificate.debtorNumber(core) == 1
+    desk.finance(offer, cert, FACE // 4, 0, now() + DAY, {"from": tier1})
+    desk.finance(offer, cert, FACE // 4, 0, now() + DAY, {"from": tier1})
+    assert certificate.balanceOf(factor, cert) == FACE // 2
+
+    other_core = extra_accounts[3]
+    consortium.onboard(other_core, ROLE["CORE_ENTERPRISE_ROLE"], "Other Core", {"from": admin})
+    certificate.setCreditLine(other_core, FACE, {"from": bank})
+    other = certificate.issue(tier1, FACE, now() + 90 * DAY, "0x" + "5e" * 32, {"from": other_core}).return_value
+    assert certificate.debtorNumber(other_core) == 2
+    with reverts("DebtorMismatch", offer, core, other_core):
+        desk.finance(offer, other, FACE // 4, 0, now() + DAY, {"from": tier1})
+    # An offer posted after the debtor's first receivable knows its number from the start.
+    other_offer = desk.postOffer(other_core, RATE, BUDGET, 0, now() + DAY, {"from": factor}).return_value
+    with reverts("DebtorMismatch", other_offer, other_core, core):
+        desk.finance(other_offer, cert, FACE // 4, 0, now() + DAY, {"from": tier1})
+    with reverts("DebtorMismatch", other_offer, other_core, core):
+        desk.quote(other_offer, cert, FACE // 4)
+    before = token.balanceOf(tier1)
+    proceeds = desk.finance(other_offer, other, FACE // 4, 0, now() + DAY, {"from": tier1}).return_value
+    assert token.balanceOf(tier1) == before + proceeds
+    assert certificate.balanceOf(factor, other) == FACE // 4
+
+
 def test_revert_whenAmountBelowMinimum(system, desk, tier1, offer, cert):
     with reverts("AmountBelowMinimum", MIN_AMOUNT - 1, MIN_AMOUNT):
         desk.finance(offer, cert, MIN_AMOUNT - 1, 0, now() + DAY, {"from": tier1})
@@ -427,6 +456,14 @@ def test_revert_whenRateAboveMaximum(system, desk, core, factor):
 def test_revert_whenBudgetIsZero(system, desk, core, factor):
     with reverts("InvalidBudget", 0):
         desk.postOffer(core, RATE, 0, 0, now() + DAY, {"from": factor})
+
+
+def test_postOffer_budgetUpTo2Pow128Minus1(system, desk, token, admin, core, factor):
+    token.mint(factor, 2**128, {"from": admin})
+    with reverts("InvalidBudget", 2**128):
+        desk.postOffer(core, RATE, 2**128, 0, now() + DAY, {"from": factor})
+    offer_id = desk.postOffer(core, RATE, 2**128 - 1, 0, now() + DAY, {"from": factor}).return_value
+    assert desk.offer(offer_id)[3] == 2**128 - 1
 
 
 def test_revert_whenMinAmountDoesNotFit96Bits(system, desk, core, factor):

@@ -27,7 +27,8 @@ def maturity():
 def snapshot(certificate, core, suppliers, bank, outsider):
     """State that a failed issue must leave untouched (ids 1..3 cover any id it could have created)."""
     return lambda: cert_state(certificate, core, suppliers + [bank, outsider], [1, 2, 3]) | {
-        "receivable": certificate.receivableOf(doc_hash("the-invoice"))
+        "receivable": certificate.receivableOf(doc_hash("the-invoice")),
+        "debtor number": certificate.debtorNumber(core),
     }
 
 
@@ -90,8 +91,31 @@ def test_issue_maxFaceValue(system, certificate, bank, core, tier1, maturity):
     certificate.setCreditLine(core, MAX_UINT128, {"from": bank})
     tx = certificate.issue(tier1, MAX_UINT128, maturity, doc_hash("max"), {"from": core})
     assert certificate.balanceOf(tier1, tx.return_value) == MAX_UINT128
-    assert certificate.certificate(tx.return_value)[3] == MAX_UINT128
+    # The root's word packs the face value beside the maturity, the status and the debtor's number: none spills.
+    assert lineage(certificate, tx.return_value) == expected_lineage(
+        tx.return_value, 0, 1, MAX_UINT128, core, maturity, STATUS_ACTIVE)
+    assert tuple(certificate.rootStatusOf(tx.return_value)) == (tx.return_value, maturity, STATUS_ACTIVE, 1)
     assert certificate.outstanding(core) == MAX_UINT128
+
+
+def test_issue_numbersEachDebtorAtItsFirstReceivable(
+    system, certificate, consortium, admin, bank, core, tier1, tier2a, maturity
+):
+    """A root keeps its debtor's number: 1, 2, ... in the order of the debtors' first receivables, never changed."""
+    consortium.onboard(tier1, ROLE["CORE_ENTERPRISE_ROLE"], "Tier-1 as buyer", {"from": admin})
+    certificate.setCreditLine(tier1, FACE, {"from": bank})
+    assert (certificate.debtorNumber(core), certificate.debtorNumber(tier1)) == (0, 0)
+
+    first = certificate.issue(tier2a, FACE // 2, maturity, doc_hash("n-1"), {"from": tier1}).return_value
+    second = certificate.issue(tier1, FACE, maturity + 1, doc_hash("n-2"), {"from": core}).return_value
+    third = certificate.issue(tier2a, FACE // 2, maturity + 2, doc_hash("n-3"), {"from": tier1}).return_value
+
+    assert (certificate.debtorNumber(tier1), certificate.debtorNumber(core)) == (1, 2)
+    assert certificate.debtorNumber(tier2a) == 0
+    for root, debtor, number, face, due in ((first, tier1, 1, FACE // 2, maturity), (second, core, 2, FACE, maturity + 1),
+                                            (third, tier1, 1, FACE // 2, maturity + 2)):
+        assert lineage(certificate, root) == expected_lineage(root, 0, 1, face, debtor, due, STATUS_ACTIVE)
+        assert tuple(certificate.rootStatusOf(root)) == (root, due, STATUS_ACTIVE, number)
 
 
 def test_issue_maturityOneSecondAhead(system, certificate, core, tier1):

@@ -400,13 +400,15 @@ def test_rootStatusOf_givesEachCertificatesRootMaturityAndStatus(system, certifi
     def state(cert_id):
         return tuple(int(v) for v in certificate.rootStatusOf(cert_id))
 
-    assert state(root) == (root, maturity, STATUS_ACTIVE)
-    assert state(child) == (root, maturity, STATUS_ACTIVE)
-    assert state(grandchild) == (root, maturity, STATUS_ACTIVE)
+    number = certificate.debtorNumber(core)
+    assert number == 1
+    assert state(root) == (root, maturity, STATUS_ACTIVE, number)
+    assert state(child) == (root, maturity, STATUS_ACTIVE, number)
+    assert state(grandchild) == (root, maturity, STATUS_ACTIVE, number)
     assert state(other)[0] == other
-    assert state(certificate.nextId()) == (0, 0, 0)  # unknown id
-    assert state(0) == (0, 0, 0)
+    assert state(certificate.nextId()) == (0, 0, 0, 0)  # unknown id
+    assert state(0) == (0, 0, 0, 0)
     escrow.repay(root, FACE, {"from": core})
     for cert_id in (root, child, grandchild):
-        assert state(cert_id) == (root, maturity, STATUS_PAID)
+        assert state(cert_id) == (root, maturity, STATUS_PAID, number)
     assert state(other)[2] == STATUS_ACTIVE

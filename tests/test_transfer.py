@@ -308,7 +308,7 @@ def test_supportsInterface_erc1155MetadataErc165(certificate, interface_id):
 def test_supportsInterface_receivableCertificate(certificate):
     signatures = [
         "setCreditLine(address,uint256)", "creditLimit(address)", "creditLine(address,address)", "outstanding(address)",
-        "issue(address,uint256,uint64,bytes32)", "split(uint256,address[],uint256[])", "certificate(uint256)",
+        "debtorNumber(address)", "issue(address,uint256,uint64,bytes32)", "split(uint256,address[],uint256[])", "certificate(uint256)",
         "rootStatusOf(uint256)", "receivableOf(bytes32)", "pause()", "unpause()", "paused()", "maxTier()", "maxSplitChildren()", "nextId()",
         "settlementEscrow()", "close(uint256,uint8)", "redeem(address,uint256)",
         "setSettlementEscrow(address)", "setMaxTier(uint256)", "setLoanDesk(address)", "loanDesk()",

@@ -129,12 +129,13 @@ def _split_terms(n: int) -> tuple[Term, ...]:
 
 
 def _payout_terms(holder_has_tokens: bool, first: bool) -> tuple[Term, ...]:
-    """Redeeming one holder's whole balance of a child of a closed root and paying it: the burn in the
-    certificate, the payout in the token. `first`: the first of the transaction (cold contracts and root)."""
+    """Redeeming one holder's whole balance of a child of a root closed as paid and paying it: the burn in the
+    certificate, the payout in the token. `first`: the first of the transaction (cold contracts and root). A paid
+    root recovered its face value (SPEC: it closes at paid == faceValue), so a unit pays one token; a defaulted
+    root's payout would also read the escrow's closing (recovered / faceValue)."""
     cold = (Term(COLD_ACCOUNT, "the certificate: the units burn there"),
             Term(COLD_SLOAD, "the certificate's escrow address: only the escrow redeems"),
-            Term(COLD_SLOAD, "the root's record: closed?"),
-            Term(COLD_SLOAD, "the escrow's closing of the root: recovered / faceValue"),
+            Term(COLD_SLOAD, "the root's record: closed, and paid?"),
             Term(COLD_ACCOUNT, "the payment token"),
             Term(UPDATE, "the escrow's token balance")) if first else (
             Term(2 * WARM, "the escrow's token balance, written again"),)
@@ -220,8 +221,8 @@ def _settle_loan_terms(pool_of: int) -> tuple[Term, ...]:
     return (
         Term(UPDATE, "the loan's state (settled), in its lender and times slot"),
         Term(3 * COLD_SLOAD, "the loan's pledge, terms and repayment record (units, debt), read"),
-        _CERT, Term(root_record(child=False), "the pledged root: closed?"),
-        _ESCROW, Term(COLD_SLOAD, "the escrow's closing of the root: recovered / faceValue"),
+        _CERT, Term(root_record(child=False), "the pledged root: closed, and paid? (a unit pays one token)"),
+        _ESCROW,
         Term(log(2, 3), "LoanSettled(loanId | payout, toLender, toBorrower)"),
         Term(COLD_SLOAD, "the certificate's escrow address: only the escrow redeems"),
         Term(UPDATE, "the desk's balance of the id, burned whole"),
@@ -246,8 +247,11 @@ FLOORS: dict[str, tuple[Term, ...]] = {
         Term(UPDATE, "pause flag read; id counter moved (ids are never reused): one slot"),
         Term(UPDATE, "debtor's credit: limit read, outstanding raised (one slot)"),
         Term(NEW_SLOT, "documentHash -> rootId (receivableOf; a hash backs one receivable)"),
-        Term(2 * NEW_SLOT, "the root's record: debtor 160 + maturity 64 + faceValue 128 + status bits > 256: "
-                           "two words"),
+        Term(COLD_SLOAD, "the debtor's number (debtor 160 + maturity 64 + faceValue 128 bits > 256: a root "
+                         "keeps its debtor by number; folding the number into the credit slot would cap limits at "
+                         "2**112)"),
+        Term(NEW_SLOT, "the root's record: status, maturity, the debtor's number, faceValue (8+64+32+128 bits: one "
+                       "word)"),
         Term(NEW_SLOT, "supplier's balance of the new id"),
         Term(log(4, 3), "ReceivableIssued(rootId, debtor, supplier | faceValue, maturity, documentHash)"),
         _MINT_LOG,
@@ -270,8 +274,9 @@ FLOORS: dict[str, tuple[Term, ...]] = {
     "finance": (
         _MEMBERSHIP, _CERT, _TOKEN,
         Term(2 * COLD_SLOAD, "the offer's terms, two slots (financier, expiry, rate, open; debtor, minimum), read"),
-        Term(UPDATE, "the offer's budget"),
-        Term(root_record(child=True), "the certificate sold (a child here) and its root: open, debtor, maturity"),
+        Term(UPDATE, "the offer's budget (its slot also keeps the debtor's number, to compare with the root's)"),
+        Term(root_record(child=True), "the certificate sold (a child here) and its root: open, debtor's number, "
+                                      "maturity"),
         Term(log(4, 3), "Financed(offerId, certId, seller | financier, amount, proceeds)"),
         *_desk_move("the financier"), _ACCEPT,
         *_erc20("the seller", to_new=True, from_allowance=False),

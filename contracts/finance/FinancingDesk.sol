@@ -25,7 +25,10 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
 
     uint256 private constant MAX_RATE_BPS = 10_000;
 
-    /// @dev Three slots: who and until when, what it buys, how much money is left.
+    /// @dev Three slots: who and until when, what it buys, how much money is left. The last also keeps the
+    ///      debtor's number (the certificate's `debtorNumber`, which a root's record holds): a sale compares it with
+    ///      the certificate's without reading the debtor's address. 0 while the debtor has no receivable; the
+    ///      first sale after its first one fills it in (the slot is written anyway, for the budget).
     struct Offer {
         address financier;
         uint64 expiry;
@@ -33,7 +36,8 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
         bool cancelled;
         address debtor;
         uint96 minAmount;
-        uint256 budget;
+        uint128 budget;
+        uint32 debtorNumber;
     }
 
     IReceivableCertificate private immutable _certificates;
@@ -57,7 +61,7 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
     {
         if (debtor == address(0)) revert InvalidDebtor(debtor);
         if (annualRateBps > MAX_RATE_BPS) revert InvalidRate(annualRateBps, MAX_RATE_BPS);
-        if (budget == 0) revert InvalidBudget(budget);
+        if (budget == 0 || budget > type(uint128).max) revert InvalidBudget(budget);
         if (minAmount > type(uint96).max) revert InvalidMinAmount(minAmount);
         if (expiry <= block.timestamp) revert ExpiryNotInFuture(expiry, block.timestamp);
         offerId = ++_count;
@@ -68,7 +72,8 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
             cancelled: false,
             debtor: debtor,
             minAmount: SafeCast.toUint96(minAmount),
-            budget: budget
+            budget: SafeCast.toUint128(budget),
+            debtorNumber: SafeCast.toUint32(_certificates.debtorNumber(debtor))
         });
         emit OfferPosted(offerId, msg.sender, debtor, annualRateBps, budget, minAmount, expiry);
         _token.safeTransferFrom(msg.sender, address(this), budget);
@@ -78,7 +83,7 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
     function quote(uint256 offerId, uint256 certId, uint256 amount) external view returns (uint256) {
         Offer memory o = _offers[offerId];
         if (o.financier == address(0)) revert UnknownOffer(offerId);
-        (, uint64 maturity) = _checkCertificate(offerId, o.debtor, certId);
+        (uint256 maturity,) = _checkCertificate(offerId, o.debtor, o.debtorNumber, certId);
         return Discount.proceeds(amount, o.rateBps, maturity - block.timestamp);
     }
 
@@ -100,8 +105,11 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
             uint256 minAmount = o.minAmount;
             if (amount == 0 || amount < minAmount) revert AmountBelowMinimum(amount, minAmount);
         }
+        uint256 known = o.debtorNumber;
+        uint256 number;
         {
-            (, uint64 maturity) = _checkCertificate(offerId, o.debtor, certId);
+            uint256 maturity;
+            (maturity, number) = _checkCertificate(offerId, o.debtor, known, certId);
             uint256 timeToMaturity;
             unchecked {
                 timeToMaturity = maturity - block.timestamp; // _checkCertificate: block.timestamp < maturity
@@ -112,8 +120,10 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
         uint256 budget = o.budget;
         if (proceeds > budget) revert OverBudget(offerId, proceeds, budget);
         unchecked {
-            o.budget = budget - proceeds; // proceeds <= budget, checked above
+            o.budget = SafeCast.toUint128(budget - proceeds); // proceeds <= budget, checked above
         }
+        // The debtor's first receivable came after the offer: its number, checked against its address, is kept.
+        if (known == 0) o.debtorNumber = SafeCast.toUint32(number);
         emit Financed(offerId, certId, msg.sender, financier, amount, proceeds);
         // Moves only the caller's own units; the certificate enforces pause, membership and approval.
         _certificates.safeTransferFrom(msg.sender, financier, certId, amount, "");
@@ -167,18 +177,23 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
         return address(_token);
     }
 
-    /// @dev A known certificate of `debtor`, whose root is active and not yet mature.
-    function _checkCertificate(uint256 offerId, address debtor, uint256 certId)
+    /// @dev A known certificate of `debtor` (number `known`, 0 if not yet known), whose root is active and not yet
+    ///      mature; returns the root's maturity and its debtor's number.
+    function _checkCertificate(uint256 offerId, address debtor, uint256 known, uint256 certId)
         private
         view
-        returns (uint256 rootId, uint64 maturity)
+        returns (uint256 maturity, uint256 number)
     {
-        address certDebtor;
-        uint8 status;
-        (rootId,,,, certDebtor, maturity, status) = _certificates.certificate(certId);
+        uint256 rootId;
+        uint256 status;
+        (rootId, maturity, status, number) = _certificates.rootStatusOf(certId);
         if (rootId == 0) revert IReceivableCertificate.UnknownCertificate(certId);
-        if (certDebtor != debtor) revert DebtorMismatch(offerId, debtor, certDebtor);
-        if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, status);
-        if (block.timestamp >= maturity) revert CertificateMatured(certId, maturity);
+        if (number != known) {
+            // Numbers are never reused: a different one is another debtor's, unless the offer's is not known yet.
+            (,,,, address certDebtor,,) = _certificates.certificate(certId);
+            if (certDebtor != debtor) revert DebtorMismatch(offerId, debtor, certDebtor);
+        }
+        if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, SafeCast.toUint8(status));
+        if (block.timestamp >= maturity) revert CertificateMatured(certId, SafeCast.toUint64(maturity));
     }
 }

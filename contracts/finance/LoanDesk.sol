@@ -172,13 +172,13 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 certId = p.certId;
         uint256 units = l.terms.units;
         s.state = LoanState.CANCELLED;
-        (uint256 rootId,, uint256 status) = _certificates.rootStatusOf(certId);
+        (uint256 rootId,, uint256 status,) = _certificates.rootStatusOf(certId);
         if (status == RootStatus.ACTIVE) {
             _release(certId, units);
             emit LoanRequestCancelled(loanId);
             _certificates.safeTransferFrom(address(this), borrower, certId, units, "");
         } else {
-            (uint256 payout, bool claim) = _takeShare(certId, rootId, units);
+            (uint256 payout, bool claim) = _takeShare(certId, rootId, status, units);
             emit LoanRequestCancelled(loanId);
             emit LoanSettled(loanId, payout, 0, payout);
             if (claim) _claim(certId);
@@ -209,7 +209,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         // The pledged certificate is known (`requestLoan` checked it) and `maturity` is its own, kept at request:
         // only the root's status can have changed since.
         uint256 certId = p.certId;
-        (uint256 rootId,, uint256 status) = _certificates.rootStatusOf(certId);
+        (uint256 rootId,, uint256 status,) = _certificates.rootStatusOf(certId);
         if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, status.toUint8());
         if (block.timestamp >= maturity) revert CertificateMatured(certId, maturity);
         // A time of 40 bits (until the year 36812, like every time the desk keeps)
@@ -264,7 +264,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         uint256 certId = p.certId;
         address borrower = p.borrower;
         uint256 units = l.terms.units;
-        (uint256 rootId,, uint256 status) = _certificates.rootStatusOf(certId);
+        (uint256 rootId,, uint256 status,) = _certificates.rootStatusOf(certId);
         if (status == RootStatus.ACTIVE) {
             l.status.state = LoanState.REPAID;
             _release(certId, units);
@@ -273,7 +273,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
             _certificates.safeTransferFrom(address(this), borrower, certId, units, "");
         } else {
             l.status.state = LoanState.SETTLED;
-            (uint256 payout, bool claim) = _takeShare(certId, rootId, units);
+            (uint256 payout, bool claim) = _takeShare(certId, rootId, status, units);
             emit LoanRepaid(loanId, msg.sender, pay, 0);
             emit LoanSettled(loanId, payout, 0, payout);
             if (claim) _claim(certId);
@@ -293,12 +293,8 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         }
         Pledge storage p = l.pledge;
         uint256 certId = p.certId;
-        uint256 rootId;
-        {
-            uint256 status;
-            (rootId,, status) = _certificates.rootStatusOf(certId);
-            if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
-        }
+        (uint256 rootId,, uint256 status,) = _certificates.rootStatusOf(certId);
+        if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
         uint256 debtNow;
         {
             (uint256 outstanding, uint256 interest) = _debtParts(l, s.fundedAt, s.maturity);
@@ -307,7 +303,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         address lender = s.lender;
         address borrower = p.borrower;
         s.state = LoanState.SETTLED;
-        (uint256 payout, bool claim) = _takeShare(certId, rootId, l.terms.units);
+        (uint256 payout, bool claim) = _takeShare(certId, rootId, status, l.terms.units);
         uint256 toLender = Math.min(payout, debtNow);
         uint256 toBorrower = payout - toLender;
         emit LoanSettled(loanId, payout, toLender, toBorrower);
@@ -466,17 +462,24 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
 
     /// @dev The loan's part of its certificate's pooled payout, counting the pool as redeemed if it was not;
     ///      `claim`: the desk still holds the units and must claim them from the escrow (after its events).
-    function _takeShare(uint256 certId, uint256 rootId, uint256 units) private returns (uint256 share, bool claim) {
+    ///      `status`: the root's, closed (2 paid, 3 defaulted).
+    function _takeShare(uint256 certId, uint256 rootId, uint256 status, uint256 units)
+        private
+        returns (uint256 share, bool claim)
+    {
         Custody memory c = _custody[certId];
         if (!c.redeemed) {
             // Not counted: this loan is the only live one on the id, and its units all the desk held.
             uint256 pooled = c.counted ? c.units : units;
-            (,,, uint256 faceValue,,,) = _certificates.certificate(rootId);
-            uint256 recovered = _escrow.recovered(rootId);
             uint256 held = _certificates.balanceOf(address(this), certId);
             // Held: what `claim` pays for the whole balance. Pushed by the clearing (balance 0): what `settle`
-            // paid for the pool's units. Both the escrow's own formula, rounded down.
-            uint256 payout = (held != 0 ? held : pooled) * recovered / faceValue;
+            // paid for the pool's units. Both the escrow's own formula, rounded down; a paid root recovered its
+            // face value, so a unit pays one token (the escrow's shortcut too), without asking for either.
+            uint256 payout = held != 0 ? held : pooled;
+            if (status != RootStatus.PAID) {
+                (,,, uint256 faceValue,,,) = _certificates.certificate(rootId);
+                payout = payout * _escrow.recovered(rootId) / faceValue;
+            }
             claim = held != 0 && payout != 0;
             c = Custody({units: pooled.toUint120(), payout: payout.toUint120(), counted: true, redeemed: true});
         }
@@ -522,7 +525,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     function _openCertificate(uint256 certId) private view returns (uint256 maturity) {
         uint256 rootId;
         uint256 status;
-        (rootId, maturity, status) = _certificates.rootStatusOf(certId);
+        (rootId, maturity, status,) = _certificates.rootStatusOf(certId);
         if (rootId == 0) revert IReceivableCertificate.UnknownCertificate(certId);
         if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, status.toUint8());
         if (block.timestamp >= maturity) revert CertificateMatured(certId, maturity.toUint64());

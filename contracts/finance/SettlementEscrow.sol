@@ -130,14 +130,15 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
         if (msg.sender != address(this)) revert OnlySelf(msg.sender);
         uint256 rootId = 0;
         uint256 units = 0;
+        uint256 status = 0;
         // Refused (unknown id, open root): `settle` raises the reason in its own frame, where it stops the batch.
-        try _certificates.redeem(holder, id) returns (uint256 root, uint256 burned) {
-            (rootId, units) = (root, burned);
+        try _certificates.redeem(holder, id) returns (uint256 root, uint256 burned, uint256 closedAs) {
+            (rootId, units, status) = (root, burned, closedAs);
         } catch {
             return REFUSED;
         }
         if (units == 0) return 0;
-        payout = _payout(id, rootId, holder, units);
+        payout = _payout(id, rootId, status, holder, units);
         if (payout != 0) _token.safeTransfer(holder, payout);
     }
 
@@ -158,7 +159,7 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
 
     /// @inheritdoc ISettlementEscrow
     function claimable(uint256 id, address holder) external view returns (uint256) {
-        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(id);
+        (uint256 rootId,, uint256 status,) = _certificates.rootStatusOf(id);
         if (rootId == 0 || status == RootStatus.ACTIVE) return 0;
         Closing memory c = _closings[rootId];
         return _certificates.balanceOf(holder, id) * c.recovered / c.faceValue;
@@ -181,21 +182,30 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
 
     /// @dev Burns `holder`'s whole balance of `id` and returns its payout (rounded down).
     function _redeem(uint256 id, address holder) private returns (uint256 payout) {
-        (uint256 rootId, uint256 units) = _certificates.redeem(holder, id);
+        (uint256 rootId, uint256 units, uint256 status) = _certificates.redeem(holder, id);
         if (units == 0) return 0;
-        payout = _payout(id, rootId, holder, units);
+        payout = _payout(id, rootId, status, holder, units);
     }
 
-    /// @dev The payout of `units` burned units of `id` (rounded down), announced.
-    function _payout(uint256 id, uint256 rootId, address holder, uint256 units) private returns (uint256 payout) {
-        Closing memory c = _closings[rootId];
-        payout = units * c.recovered / c.faceValue;
+    /// @dev The payout of `units` burned units of `id`, of a root closed as `status` (rounded down), announced. A
+    ///      paid root recovered its face value (`repay` closes it at `paid == faceValue`): a unit pays one token, the
+    ///      formula's result, without reading the closing.
+    function _payout(uint256 id, uint256 rootId, uint256 status, address holder, uint256 units)
+        private
+        returns (uint256 payout)
+    {
+        if (status == RootStatus.PAID) {
+            payout = units;
+        } else {
+            Closing memory c = _closings[rootId];
+            payout = units * c.recovered / c.faceValue;
+        }
         emit Claimed(id, rootId, holder, units, payout);
     }
 
     /// @dev Reverts as a claim would for an unknown id or an open root; returns for a certificate of a closed root.
     function _checkSettleable(uint256 id) private view {
-        (uint256 rootId,,,,,, uint8 status) = _certificates.certificate(id);
+        (uint256 rootId,, uint256 status,) = _certificates.rootStatusOf(id);
         if (rootId == 0) revert IReceivableCertificate.UnknownCertificate(id);
         if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
     }

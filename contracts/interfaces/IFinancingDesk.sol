@@ -33,7 +33,7 @@ interface IFinancingDesk is IConsortiumGated {
     error InvalidDebtor(address debtor);
     /// @notice The rate exceeds the maximum `maxRateBps` (100% a year).
     error InvalidRate(uint256 annualRateBps, uint256 maxRateBps);
-    /// @notice An offer's budget must be > 0.
+    /// @notice An offer's budget must be > 0 and < 2**128.
     error InvalidBudget(uint256 budget);
     /// @notice The minimum amount must fit 96 bits.
     error InvalidMinAmount(uint256 minAmount);
@@ -63,7 +63,7 @@ interface IFinancingDesk is IConsortiumGated {
     /// @notice Posts an offer funded with `budget` tokens pulled from the caller. FINANCIER_ROLE, active member.
     /// @param debtor The debtor whose certificates the offer buys.
     /// @param annualRateBps Simple annual discount rate in basis points (<= 10,000).
-    /// @param budget Tokens pulled now; proceeds are paid out of it.
+    /// @param budget Tokens pulled now (> 0, < 2**128); proceeds are paid out of it.
     /// @param minAmount Smallest number of units one sale may sell (< 2**96).
     /// @param expiry The offer buys nothing from this time on.
     /// @return offerId The new offer's id (1, 2, …).

@@ -155,17 +155,30 @@ interface IReceivableCertificate is IERC1155, IConsortiumGated {
             uint8 status
         );
 
-    /// @notice What the desks check before acting on a certificate: its root, the root's maturity and status. The
-    ///         part of `certificate` they need, without the face value a root keeps in a word of its own (one
-    ///         cold storage read fewer for a root). Fields come as the record's words keep them (uint256: no
-    ///         narrowing on either side; `certificate` gives them typed). Named for its selector, 0x5c3fc6c0: 15th
-    ///         in the viaIR dispatcher's ascending order, not 24th as `rootState` was (a desk's call 198 gas less;
-    ///         it passes no hot selector: `paused`, 16th now, is read only by `fundLoan`, which asks this too).
+    /// @notice What the desks check before acting on a certificate: its root, the root's maturity, status and
+    ///         debtor's number. The part of `certificate` they need, from the records' words alone (`certificate`
+    ///         also reads the debtor's address, a storage read more). Fields come as the record's words keep them
+    ///         (uint256: no narrowing on either side; `certificate` gives them typed). Named for its selector,
+    ///         0x5c3fc6c0: 15th in the viaIR dispatcher's ascending order, not 24th as `rootState` was (a desk's
+    ///         call 198 gas less; it passes no hot selector: `paused`, 16th now, is read only by `fundLoan`, which
+    ///         asks this too).
     /// @param id The certificate.
     /// @return rootId Its root (0 for an unknown id).
     /// @return maturity The root's maturity, below 2**64 (0 for an unknown id).
     /// @return status The root's status: 0 none, 1 active, 2 paid, 3 defaulted.
-    function rootStatusOf(uint256 id) external view returns (uint256 rootId, uint256 maturity, uint256 status);
+    /// @return debtorNumber_ The root's debtor's number (`debtorNumber`; 0 for an unknown id).
+    function rootStatusOf(uint256 id)
+        external
+        view
+        returns (uint256 rootId, uint256 maturity, uint256 status, uint256 debtorNumber_);
+
+    /// @notice A debtor's number, which its roots' records keep instead of its address: given at its first
+    ///         receivable (1, 2, ... in that order) and never changed; 0 for an address that never issued. Named
+    ///         for its selector, 0xf2e29d14, after `safeTransferFrom`'s in the viaIR dispatcher's ascending order
+    ///         (a transfer does not pay for passing it).
+    /// @param debtor An address.
+    /// @return Its number, or 0.
+    function debtorNumber(address debtor) external view returns (uint256);
 
     /// @notice The root issued against `documentHash`, 0 when unused.
     /// @param documentHash A document's Merkle root.
@@ -218,5 +231,7 @@ interface IReceivableCertificate is IERC1155, IConsortiumGated {
     /// @param id A certificate of a closed root.
     /// @return rootId the certificate's root
     /// @return units the units burned
-    function redeem(address holder, uint256 id) external returns (uint256 rootId, uint256 units);
+    /// @return status the root's status, 2 paid or 3 defaulted (a paid root recovered its face value: a unit pays
+    ///         one token, and the escrow need not read its closing)
+    function redeem(address holder, uint256 id) external returns (uint256 rootId, uint256 units, uint256 status);
 }

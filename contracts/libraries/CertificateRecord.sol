@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-
 /// @title CertificateRecord
 /// @notice The one storage word a certificate keeps, packed so that every movement of a root reads one slot and
-///         every movement of a child two (its own word, then its root's), whatever the size of the tree.
+///         every movement of a child two (its own word, then its root's), whatever the size of the tree, and an
+///         issue writes one word for its root.
 /// @dev The low byte tells the kinds apart: 0 for an id never created; for a root it is the root's status
 ///      (1 active, 2 paid, 3 defaulted: `RootStatus`), for a child `CHILD`.
-///      root:  bits 0..7 status | 8..71 maturity | 72..231 debtor            (its face value is a second word)
+///      root:  bits 0..7 status | 8..71 maturity | 72..103 debtor's number | 104..231 face value
 ///      child: bits 0..7 CHILD  | 8..39 tier     | 40..79 rootId | 80..119 parentId | 120..247 amount
-///      Ids take 40 bits (the certificate checks `nextId` with SafeCast), tiers 32, amounts 128 (face values do).
+///      A debtor's address (160 bits) and a face value (128) do not fit one word beside a maturity: a root keeps
+///      its debtor's number instead, which the certificate gives each debtor at its first receivable (32 bits,
+///      checked with SafeCast). Ids take 40 bits (the certificate checks `nextId` with SafeCast), tiers 32,
+///      amounts and face values 128.
 ///      Fields are read back as uint256 (masks, no narrowing casts).
 library CertificateRecord {
     uint256 internal constant CHILD = 0xff;
@@ -20,11 +22,14 @@ library CertificateRecord {
     uint256 private constant MASK40 = 0xffffffffff;
     uint256 private constant MASK64 = 0xffffffffffffffff;
     uint256 private constant MASK128 = type(uint128).max;
-    uint256 private constant MASK160 = type(uint160).max;
 
-    /// @dev A root's word: `status`, `maturity`, `debtor`.
-    function root(uint256 status, uint64 maturity, address debtor) internal pure returns (uint256) {
-        return status | (uint256(maturity) << 8) | ((uint256(bytes32(bytes20(debtor))) >> 96) << 72);
+    /// @dev A root's word. Callers pass values that fit (debtorNumber < 2**32, faceValue < 2**128).
+    function root(uint256 status, uint64 maturity, uint256 debtorNumber, uint256 faceValue)
+        internal
+        pure
+        returns (uint256)
+    {
+        return status | (uint256(maturity) << 8) | (debtorNumber << 72) | (faceValue << 104);
     }
 
     /// @dev A child's word. Callers pass values that fit (tier < 2**32, ids < 2**40, amount < 2**128).
@@ -62,9 +67,14 @@ library CertificateRecord {
         return (word >> 8) & MASK64;
     }
 
-    /// @dev A root's debtor.
-    function debtorOf(uint256 word) internal pure returns (address) {
-        return address(SafeCast.toUint160((word >> 72) & MASK160));
+    /// @dev A root's debtor's number.
+    function debtorNumberOf(uint256 word) internal pure returns (uint256) {
+        return (word >> 72) & MASK32;
+    }
+
+    /// @dev A root's face value.
+    function faceValueOf(uint256 word) internal pure returns (uint256) {
+        return (word >> 104) & MASK128;
     }
 
     /// @dev A child's word (made with a zero amount) with `amount` (< 2**128) set.

@@ -17,9 +17,10 @@ import {CertificateRecord} from "../libraries/CertificateRecord.sol";
 /// @notice ERC-1155 receivable certificates with on-chain lineage. A core enterprise issues a root
 ///         against its credit limit; holders split their balance into child certificates for their own
 ///         suppliers and transfer or sell them; the settlement escrow closes roots and redeems units.
-/// @dev Each certificate is one storage word (`CertificateRecord`); a root's word holds its status, maturity and
-///      debtor, and a second word its face value. Everything a movement needs (root, status) is one slot read for
-///      a root and two for a child, so movement cost does not grow with the tree.
+/// @dev Each certificate is one storage word (`CertificateRecord`); a root's word holds its status, maturity, face
+///      value and its debtor's number (a debtor's address is kept once, by number). Everything a movement needs
+///      (root, status) is one slot read for a root and two for a child, so movement cost does not grow with the
+///      tree; an issue writes one word for its root.
 contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCertificate {
     using CertificateRecord for uint256;
 
@@ -43,12 +44,15 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
 
     Config private _config;
     mapping(uint256 id => uint256 record) private _records;
-    mapping(uint256 rootId => uint256 faceValue) private _faceValues;
     mapping(bytes32 documentHash => uint256 rootId) private _receivableOf;
     mapping(address debtor => Credit) private _credit;
     mapping(address financier => mapping(address debtor => uint256 limit)) private _creditLines;
     /// @dev The settlement escrow, the one caller of `close` and `redeem`.
     address private _escrow;
+    /// @dev Debtors by number, from 1, given at a debtor's first receivable and never changed.
+    uint256 private _debtorCount;
+    mapping(address debtor => uint256 number) private _debtorNumbers;
+    mapping(uint256 number => address debtor) private _debtors;
 
     constructor(IConsortium consortium_, string memory uri_) LeanERC1155(uri_) ConsortiumGated(consortium_) {
         _config = Config({loanDesk: address(0), nextId: 1, maxTier: DEFAULT_MAX_TIER, paused: false});
@@ -128,6 +132,11 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         return _credit[debtor].outstanding;
     }
 
+    /// @inheritdoc IReceivableCertificate
+    function debtorNumber(address debtor) external view returns (uint256) {
+        return _debtorNumbers[debtor];
+    }
+
     // ---------------------------------------------------------------- issue and split
 
     /// @inheritdoc IReceivableCertificate
@@ -153,12 +162,14 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
             revert CreditLimitExceeded(msg.sender, credit.outstanding, faceValue, credit.limit);
         }
 
+        uint256 number = _debtorNumbers[msg.sender];
+        if (number == 0) number = _numberDebtor(msg.sender);
+
         rootId = _config.nextId;
         _config.nextId = SafeCast.toUint40(rootId + 1);
         _credit[msg.sender] = Credit({limit: credit.limit, outstanding: SafeCast.toUint128(newOutstanding)});
         _receivableOf[documentHash] = rootId;
-        _records[rootId] = CertificateRecord.root(RootStatus.ACTIVE, maturity, msg.sender);
-        _faceValues[rootId] = faceValue;
+        _records[rootId] = CertificateRecord.root(RootStatus.ACTIVE, maturity, number, faceValue);
         _mintUnchecked(supplier, rootId, faceValue);
         emit ReceivableIssued(rootId, msg.sender, supplier, faceValue, maturity, documentHash);
         ERC1155Utils.checkOnERC1155Received(msg.sender, address(0), supplier, rootId, faceValue, "");
@@ -199,16 +210,21 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
             revert RootClosed(rootId, SafeCast.toUint8(kind));
         }
         _records[rootId] = word.withStatus(status);
-        faceValue = _faceValues[rootId];
+        faceValue = word.faceValueOf();
         // faceValue < 2**128 (checked at issue) and is part of the debtor's outstanding since then.
-        _credit[word.debtorOf()].outstanding -= SafeCast.toUint128(faceValue);
+        _credit[_debtors[word.debtorNumberOf()]].outstanding -= SafeCast.toUint128(faceValue);
     }
 
     /// @inheritdoc IReceivableCertificate
-    function redeem(address holder, uint256 id) external onlyEscrow returns (uint256 rootId, uint256 units) {
+    function redeem(address holder, uint256 id)
+        external
+        onlyEscrow
+        returns (uint256 rootId, uint256 units, uint256 status)
+    {
         uint256 rootWord;
         (rootId, rootWord,) = _recordOf(id);
-        if (rootWord.kind() == RootStatus.ACTIVE) revert RootNotClosed(rootId);
+        status = rootWord.kind();
+        if (status == RootStatus.ACTIVE) revert RootNotClosed(rootId);
         units = balanceOf(holder, id);
         if (units != 0) _burn(holder, id, units);
     }
@@ -237,24 +253,28 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
             (rootId, parentId, tier, amount) = (word.rootOf(), word.parentOf(), word.tierOf(), word.amountOf());
             rootWord = _records[rootId];
         } else {
-            (rootId, tier, amount) = (id, 1, _faceValues[id]);
+            (rootId, tier, amount) = (id, 1, word.faceValueOf());
         }
-        debtor = rootWord.debtorOf();
+        debtor = _debtors[rootWord.debtorNumberOf()];
         maturity = SafeCast.toUint64(rootWord.maturityOf());
         status = SafeCast.toUint8(rootWord.kind());
     }
 
     /// @inheritdoc IReceivableCertificate
-    function rootStatusOf(uint256 id) external view returns (uint256 rootId, uint256 maturity, uint256 status) {
+    function rootStatusOf(uint256 id)
+        external
+        view
+        returns (uint256 rootId, uint256 maturity, uint256 status, uint256 debtorNumber_)
+    {
         uint256 rootWord = _records[id];
         uint256 kind = rootWord.kind();
-        if (kind == 0) return (0, 0, RootStatus.NONE);
+        if (kind == 0) return (0, 0, RootStatus.NONE, 0);
         rootId = id;
         if (kind == CertificateRecord.CHILD) {
             rootId = rootWord.rootOf();
             rootWord = _records[rootId];
         }
-        (maturity, status) = (rootWord.maturityOf(), rootWord.kind());
+        (maturity, status, debtorNumber_) = (rootWord.maturityOf(), rootWord.kind(), rootWord.debtorNumberOf());
     }
 
     /// @inheritdoc IReceivableCertificate
@@ -383,6 +403,14 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
             _records[childId] = child.withAmount(amount);
             _mintUnchecked(to[i], childId, amount);
         }
+    }
+
+    /// @dev Gives `debtor`, at its first receivable, the next number; returns it.
+    function _numberDebtor(address debtor) private returns (uint256 number) {
+        number = SafeCast.toUint32(_debtorCount + 1);
+        _debtorCount = number;
+        _debtorNumbers[debtor] = number;
+        _debtors[number] = debtor;
     }
 
     /// @dev The root of certificate `id`, its root's word and `id`'s own; reverts for an unknown id.
