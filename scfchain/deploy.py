@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from eth_utils import is_address, to_checksum_address
+import rlp
+from eth_utils import is_address, keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 
@@ -81,6 +82,12 @@ def deployment_on_chain(w3: Any, path: str | Path) -> Deployment | None:
     return deployment
 
 
+def create_address(sender: str, nonce: int) -> str:
+    """The address of the contract `sender` creates with its transaction `nonce` (CREATE: keccak(rlp([sender,
+    nonce]))[12:])."""
+    return to_checksum_address(keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])
+
+
 def default_deployment_path(chain_id: int) -> Path:
     return DEPLOYMENTS_DIR / f"{chain_id}.json"
 
@@ -122,18 +129,22 @@ def deploy(
     else:
         token = w3.eth.contract(address=to_checksum_address(payment_token), abi=artifacts["PaymentToken"]["abi"])
         deployed["PaymentToken"] = token
-    certificate = create("ReceivableCertificate", consortium.address, uri)
+    # The certificate fixes its escrow and loan desk (immutables): they are the deployer's 4th and 5th contracts
+    # from here, which the escrow's and the desk's constructors check (a nonce used elsewhere meanwhile fails
+    # the deployment there, loudly).
+    nonce = w3.eth.get_transaction_count(admin, "pending")
+    certificate = create(
+        "ReceivableCertificate", consortium.address, uri, create_address(admin, nonce + 3),
+        create_address(admin, nonce + 4),
+    )
     guarantee = create("CreditGuarantee", consortium.address, token.address)
     create("FinancingDesk", consortium.address, certificate.address, token.address)
     escrow = create(
         "SettlementEscrow", consortium.address, certificate.address, guarantee.address, token.address, grace_period
     )
-    loan_desk = create("LoanDesk", consortium.address, certificate.address, escrow.address, token.address)
-    chain.transact(certificate.functions.setSettlementEscrow(escrow.address), deployer, "wire certificate")
+    create("LoanDesk", consortium.address, certificate.address, escrow.address, token.address)
     chain.transact(guarantee.functions.setSettlementEscrow(escrow.address), deployer, "wire guarantee")
     say("wired the settlement escrow")
-    chain.transact(certificate.functions.setLoanDesk(loan_desk.address), deployer, "wire loan desk")
-    say("wired the loan desk")
     return Deployment(
         chain_id=chain.chain_id,
         deployer=admin,

@@ -7,17 +7,13 @@ from __future__ import annotations
 import pytest
 from brownie import (
     Consortium,
-    CreditGuarantee,
-    FinancingDesk,
-    LoanDesk,
     PaymentToken,
-    ReceivableCertificate,
-    SettlementEscrow,
     accounts,
     chain,
     web3,
 )
 
+from tests.deploy_support import deploy_contracts
 from tests.helpers import ROLE, DAY, doc_hash
 
 import time
@@ -142,34 +138,36 @@ def consortium(admin):
 
 
 @pytest.fixture(scope="module")
-def certificate(consortium, admin):
-    return ReceivableCertificate.deploy(consortium, "", {"from": admin})
+def contracts(consortium, token, admin):
+    """Certificate, guarantee, financing desk, escrow and loan desk, deployed together: the certificate fixes its
+    escrow's and loan desk's addresses at its construction."""
+    return deploy_contracts(consortium, token, admin, GRACE_PERIOD)
 
 
 @pytest.fixture(scope="module")
-def guarantee(consortium, token, admin):
-    return CreditGuarantee.deploy(consortium, token, {"from": admin})
+def certificate(contracts):
+    return contracts["certificate"]
 
 
 @pytest.fixture(scope="module")
-def desk(consortium, certificate, token, admin):
-    return FinancingDesk.deploy(consortium, certificate, token, {"from": admin})
+def guarantee(contracts):
+    return contracts["guarantee"]
 
 
 @pytest.fixture(scope="module")
-def escrow(consortium, certificate, guarantee, token, admin):
-    escrow = SettlementEscrow.deploy(consortium, certificate, guarantee, token, GRACE_PERIOD, {"from": admin})
-    certificate.setSettlementEscrow(escrow, {"from": admin})
-    guarantee.setSettlementEscrow(escrow, {"from": admin})
-    return escrow
+def desk(contracts):
+    return contracts["desk"]
 
 
 @pytest.fixture(scope="module")
-def loan_desk(consortium, certificate, escrow, token, admin):
-    """The LoanDesk, wired into the certificate as its custodian (needs `system` for members and money)."""
-    loan_desk = LoanDesk.deploy(consortium, certificate, escrow, token, {"from": admin})
-    certificate.setLoanDesk(loan_desk, {"from": admin})
-    return loan_desk
+def escrow(contracts):
+    return contracts["escrow"]
+
+
+@pytest.fixture(scope="module")
+def loan_desk(contracts):
+    """The LoanDesk, the certificate's custodian (needs `system` for members and money)."""
+    return contracts["loan_desk"]
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from brownie import (
 )
 
 from tests.conftest import CREDIT, FACE, GRACE_PERIOD
+from tests.deploy_support import deploy_contracts
 from tests.helpers import DAY
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -98,12 +99,10 @@ def blocklist_system(members, consortium, admin, core, bank):
     and core holds and has approved plenty of the blocklist token.
     """
     btoken = BlocklistToken.deploy(admin, {"from": admin})
-    certificate = ReceivableCertificate.deploy(consortium, "", {"from": admin})
-    guarantee = CreditGuarantee.deploy(consortium, btoken, {"from": admin})
-    escrow = SettlementEscrow.deploy(consortium, certificate, guarantee, btoken, GRACE_PERIOD, {"from": admin})
-    certificate.setSettlementEscrow(escrow, {"from": admin})
-    guarantee.setSettlementEscrow(escrow, {"from": admin})
+    c = deploy_contracts(consortium, btoken, admin, GRACE_PERIOD)
+    certificate, guarantee, escrow = c["certificate"], c["guarantee"], c["escrow"]
     certificate.setCreditLine(core, CREDIT, {"from": bank})
     btoken.mint(core, 10 * FACE, {"from": admin})
     btoken.approve(escrow, 2**256 - 1, {"from": core})
-    return {"token": btoken, "certificate": certificate, "guarantee": guarantee, "escrow": escrow}
+    return {"token": btoken, "certificate": certificate, "guarantee": guarantee, "escrow": escrow,
+            "loan_desk": c["loan_desk"]}

@@ -194,15 +194,11 @@ def test_receiverReentersClaimAndSettle_fromItsHook_paysEachPositionOnce(
 @pytest.fixture
 def quirky(members, consortium, admin, core, bank, factor, guarantor, tier1):
     """The money legs over a QuirkyToken (same consortium and members as `system`)."""
-    from brownie import CreditGuarantee, FinancingDesk, ReceivableCertificate, SettlementEscrow
+    from tests.deploy_support import deploy_contracts
 
     qtoken = QuirkyToken.deploy(admin, {"from": admin})
-    certificate = ReceivableCertificate.deploy(consortium, "", {"from": admin})
-    guarantee = CreditGuarantee.deploy(consortium, qtoken, {"from": admin})
-    desk = FinancingDesk.deploy(consortium, certificate, qtoken, {"from": admin})
-    escrow = SettlementEscrow.deploy(consortium, certificate, guarantee, qtoken, GRACE_PERIOD, {"from": admin})
-    certificate.setSettlementEscrow(escrow, {"from": admin})
-    guarantee.setSettlementEscrow(escrow, {"from": admin})
+    c = deploy_contracts(consortium, qtoken, admin, GRACE_PERIOD)
+    certificate, guarantee, desk, escrow = c["certificate"], c["guarantee"], c["desk"], c["escrow"]
     certificate.setCreditLine(core, 10 * FACE, {"from": bank})
     for who in (core, bank, factor, guarantor):
         qtoken.mint(who, 10 * FACE, {"from": admin})

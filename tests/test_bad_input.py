@@ -185,8 +185,10 @@ CASES = [
     case("onboard: the zero address", lambda w: w["consortium"].onboard(Z, ROLE["SUPPLIER_ROLE"], "nobody", {"from": w["admin"]}),
          "InvalidMember", Z),
     case("suspend: the zero address", lambda w: w["consortium"].suspend(Z, {"from": w["admin"]}), "UnknownMember", Z),
-    case("setSettlementEscrow: the zero address", lambda w: ReceivableCertificate.deploy(
-        w["consortium"], "", {"from": w["admin"]}).setSettlementEscrow(Z, {"from": w["admin"]}), "InvalidSettlementEscrow", Z),
+    case("ReceivableCertificate: the zero address as escrow", lambda w: ReceivableCertificate.deploy(
+        w["consortium"], "", Z, w["admin"], {"from": w["admin"]}), "InvalidSettlementEscrow", Z),
+    case("ReceivableCertificate: the zero address as loan desk", lambda w: ReceivableCertificate.deploy(
+        w["consortium"], "", w["admin"], Z, {"from": w["admin"]}), "InvalidLoanDesk", Z),
     ok("settle: the zero address as holder (nothing held: skipped)",
        lambda w: w["escrow"].settle([w["closed"]], [Z], {"from": w["clearing"]})),
     # ---------------------------------------------------------------- times in the past

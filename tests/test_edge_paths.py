@@ -34,12 +34,6 @@ def test_releasableAt_withoutAnEscrow_isExpiryPlusOne(system, consortium, token,
     assert unwired.releasableAt(gid) == expiry + 1
 
 
-def test_certificate_setSettlementEscrow_again_revertsNamingTheWiredEscrow(system, certificate, escrow, admin, outsider):
-    with reverts("SettlementEscrowAlreadySet", escrow):
-        certificate.setSettlementEscrow(outsider, {"from": admin})
-    assert certificate.settlementEscrow() == escrow
-
-
 def test_wiringViews_nameTheContractsEachWasDeployedWith(system, consortium, certificate, escrow, desk, guarantee, token):
     for gated in (certificate, escrow, desk, guarantee):
         assert gated.consortium() == consortium
@@ -53,8 +47,7 @@ def test_close_refusesAnythingButAnOpenRoot_namingTheIdAndItsRootsStatus(system,
                                                                           tier2a, outsider):
     """SettlementEscrow checks a root is open before closing it; the certificate checks again, whoever its escrow.
     Here an account is the escrow, so the hook gets an unknown id, a child and a closed root."""
-    cert = ReceivableCertificate.deploy(consortium, "", {"from": admin})
-    cert.setSettlementEscrow(outsider, {"from": admin})
+    cert = ReceivableCertificate.deploy(consortium, "", outsider, admin, {"from": admin})
     cert.setCreditLine(core, 2 * FACE, {"from": bank})
     root = cert.issue(tier1, FACE, now() + 90 * DAY, doc_hash("close-kinds"), {"from": core}).return_value
     (child,) = cert.split(root, [tier2a], [FACE // 4], {"from": tier1}).return_value

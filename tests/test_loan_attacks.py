@@ -9,18 +9,15 @@
 import pytest
 from brownie import (
     CertificateReceiverMock,
-    CreditGuarantee,
-    LoanDesk,
     QuirkyToken,
-    ReceivableCertificate,
     ReentrantFinancier,
-    SettlementEscrow,
     accounts,
 )
 from eth_utils import keccak
 from hexbytes import HexBytes
 
 from tests.conftest import FACE, GRACE_PERIOD
+from tests.deploy_support import deploy_contracts
 from tests.helpers import DAY, ROLE, reverts
 from tests.loan_support import *  # noqa: F401,F403
 from tests.money_support import *  # noqa: F401,F403
@@ -140,13 +137,8 @@ def test_borrowerRefusingItsUnits_cannotKeepTheLenderFromThePayout(
 def qdesk(members, consortium, admin, core, bank, factor, tier1, sme):
     """The whole system over a QuirkyToken, with a LoanDesk; sme holds a quarter of a 90-day root."""
     qtoken = QuirkyToken.deploy(admin, {"from": admin})
-    certificate = ReceivableCertificate.deploy(consortium, "", {"from": admin})
-    guarantee = CreditGuarantee.deploy(consortium, qtoken, {"from": admin})
-    escrow = SettlementEscrow.deploy(consortium, certificate, guarantee, qtoken, GRACE_PERIOD, {"from": admin})
-    desk = LoanDesk.deploy(consortium, certificate, escrow, qtoken, {"from": admin})
-    certificate.setSettlementEscrow(escrow, {"from": admin})
-    guarantee.setSettlementEscrow(escrow, {"from": admin})
-    certificate.setLoanDesk(desk, {"from": admin})
+    c = deploy_contracts(consortium, qtoken, admin, GRACE_PERIOD)
+    certificate, escrow, desk = c["certificate"], c["escrow"], c["loan_desk"]
     certificate.setCreditLine(core, 10 * FACE, {"from": bank})
     for who in (core, bank, factor, tier1, sme):
         qtoken.mint(who, 10 * FACE, {"from": admin})

@@ -3,7 +3,6 @@ share is held by the desk (`PaymentHeld`, `owed`) while the loan goes on exactly
 withdraws it later, exactly once, whatever the pause or its suspension. Oracles: the token's balances and
 Transfer events, SPEC's interest formula (LoanOracle) and known amounts."""
 import pytest
-from brownie import LoanDesk
 
 from tests.conftest import FACE
 from tests.helpers import DAY, doc_hash, reverts
@@ -19,8 +18,7 @@ PRINCIPAL = 100_000_00
 def bl(blocklist_system, consortium, admin, core, tier1, factor):
     """A LoanDesk on the blocklist token's system; tier1 borrows, factor lends, both with money and approvals."""
     b = dict(blocklist_system)
-    desk = LoanDesk.deploy(consortium, b["certificate"], b["escrow"], b["token"], {"from": admin})
-    b["certificate"].setLoanDesk(desk, {"from": admin})
+    desk = b["loan_desk"]
     for who in (tier1, factor):
         b["token"].mint(who, 10 * FACE, {"from": admin})
         b["token"].approve(desk, 2**256 - 1, {"from": who})

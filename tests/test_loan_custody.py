@@ -1,7 +1,7 @@
 """The certificate's custodian hook: only the desk's own requestLoan puts units into it; the desk gives units back
-whatever pause or membership say; setLoanDesk is the admin's, once."""
+whatever pause or membership say; the desk is fixed at the certificate's deployment."""
 
-from brownie import LoanDesk, PlainERC1155, ReceivableCertificate
+from brownie import LoanDesk, PlainERC1155, ReceivableCertificate, SettlementEscrow
 
 from tests.conftest import FACE
 from tests.helpers import ROLE, reverts
@@ -90,28 +90,35 @@ def test_deskHoldsNoMembership(loans, consortium):
     assert not consortium.isActive(loans)
 
 
-# ---------------------------------------------------------------- setLoanDesk
-def test_setLoanDesk_onceByAdmin_emitsLoanDeskSet(system, consortium, escrow, token, admin):
-    certificate = ReceivableCertificate.deploy(consortium, "", {"from": admin})  # one not wired yet
-    desk = LoanDesk.deploy(consortium, certificate, escrow, token, {"from": admin})
-    assert certificate.loanDesk() == ZERO_ADDRESS
-    tx = certificate.setLoanDesk(desk, {"from": admin})
-    assert events(tx, "LoanDeskSet") == [{"desk": desk}]
-    assert certificate.loanDesk() == desk
-    with reverts("LoanDeskAlreadySet", desk):
-        certificate.setLoanDesk(admin, {"from": admin})
-    assert certificate.loanDesk() == desk
+# ---------------------------------------------------------------- wiring, fixed at deployment
+def test_certificate_namesItsEscrowAndDesk_fromItsConstruction(system, certificate, escrow, loans):
+    assert (certificate.settlementEscrow(), certificate.loanDesk()) == (escrow, loans)
+    assert events(certificate.tx, "SettlementEscrowSet") == [{"escrow": escrow}]
+    assert events(certificate.tx, "LoanDeskSet") == [{"desk": loans}]
 
 
-def test_revert_setLoanDesk_whenZero(system, consortium, admin):
-    certificate = ReceivableCertificate.deploy(consortium, "", {"from": admin})
+def test_revert_certificate_whenEscrowOrDeskIsZero_orBothAreOne(system, consortium, admin, outsider):
+    with reverts("InvalidSettlementEscrow", ZERO_ADDRESS):
+        ReceivableCertificate.deploy(consortium, "", ZERO_ADDRESS, outsider, {"from": admin})
     with reverts("InvalidLoanDesk", ZERO_ADDRESS):
-        certificate.setLoanDesk(ZERO_ADDRESS, {"from": admin})
+        ReceivableCertificate.deploy(consortium, "", outsider, ZERO_ADDRESS, {"from": admin})
+    with reverts("InvalidLoanDesk", outsider):
+        ReceivableCertificate.deploy(consortium, "", outsider, outsider, {"from": admin})
 
 
-def test_revert_setLoanDesk_whenNotAdmin(system, certificate, bank):
-    with reverts("AccessControlUnauthorizedAccount", bank, ROLE["DEFAULT_ADMIN_ROLE"]):
-        certificate.setLoanDesk(bank, {"from": bank})
+def test_revert_escrowOrDesk_deployedWhereTheCertificateDoesNotName(
+    system, consortium, certificate, guarantee, escrow, loans, token, admin, outsider
+):
+    """The certificate fixed its escrow's and desk's addresses: another escrow or desk for it cannot be built, nor a
+    desk at the named address over an escrow the certificate does not name."""
+    with reverts("NotTheCertificatesEscrow", certificate, escrow):
+        SettlementEscrow.deploy(consortium, certificate, guarantee, token, 0, {"from": admin})
+    with reverts("NotTheCertificatesLoanDesk", certificate, loans):
+        LoanDesk.deploy(consortium, certificate, escrow, token, {"from": admin})
+    cert = ReceivableCertificate.deploy(consortium, "", outsider, admin.get_deployment_address(admin.nonce + 1),
+                                        {"from": admin})
+    with reverts("NotTheCertificatesEscrow", cert, outsider):
+        LoanDesk.deploy(consortium, cert, escrow, token, {"from": admin})
 
 
 def test_desk_wiring_views(loans, certificate, escrow, token, consortium):

@@ -133,8 +133,8 @@ def _payout_terms(holder_has_tokens: bool, first: bool) -> tuple[Term, ...]:
     certificate, the payout in the token. `first`: the first of the transaction (cold contracts and root). A paid
     root recovered its face value (SPEC: it closes at paid == faceValue), so a unit pays one token; a defaulted
     root's payout would also read the escrow's closing (recovered / faceValue)."""
-    cold = (Term(COLD_ACCOUNT, "the certificate: the units burn there"),
-            Term(COLD_SLOAD, "the certificate's escrow address: only the escrow redeems"),
+    cold = (Term(COLD_ACCOUNT, "the certificate: the units burn there (only the escrow redeems: the certificate "
+                              "knows it from its deployment, in its code)"),
             Term(COLD_SLOAD, "the root's record: closed, and paid?"),
             Term(COLD_ACCOUNT, "the payment token"),
             Term(UPDATE, "the escrow's token balance")) if first else (
@@ -224,7 +224,6 @@ def _settle_loan_terms(pool_of: int) -> tuple[Term, ...]:
         _CERT, Term(root_record(child=False), "the pledged root: closed, and paid? (a unit pays one token)"),
         _ESCROW,
         Term(log(2, 3), "LoanSettled(loanId | payout, toLender, toBorrower)"),
-        Term(COLD_SLOAD, "the certificate's escrow address: only the escrow redeems"),
         Term(UPDATE, "the desk's balance of the id, burned whole"),
         Term(-CLEAR_REFUND, "refund for clearing that balance"),
         _BURN_LOG, _CLAIMED,
@@ -287,7 +286,7 @@ FLOORS: dict[str, tuple[Term, ...]] = {
         Term(3 * NEW_SLOT, "the request: borrower, lender, id, units, principal, rate, expiry, maturity, state "
                            "(696 bits: three new slots)"),
         Term(log(4, 5), "LoanRequested(loanId, borrower, certId | units, principal, rate, lender, expiry)"),
-        *_desk_move("the desk"),  # the custodian (the desk is no member) shares the pause flag's slot
+        *_desk_move("the desk"),  # the custodian (the desk is no member) is in the certificate's code
     ),
     "fundLoan (borrower holds tokens)": _fund_terms(borrower_new=False),
     "fundLoan (borrower's first tokens)": _fund_terms(borrower_new=True),

@@ -114,6 +114,11 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         ISettlementEscrow escrow_,
         IERC20 token_
     ) ConsortiumGated(consortium_) {
+        // The certificate fixed its desk's and escrow's addresses before they existed: refuse any other wiring.
+        address named = certificates_.loanDesk();
+        if (named != address(this)) revert NotTheCertificatesLoanDesk(address(certificates_), named);
+        named = certificates_.settlementEscrow();
+        if (named != address(escrow_)) revert NotTheCertificatesEscrow(address(certificates_), named);
         _certificates = certificates_;
         _escrow = escrow_;
         _token = token_;

@@ -46,6 +46,9 @@ contract SettlementEscrow is ConsortiumGated, ReentrancyGuardTransient, ISettlem
         IERC20 token_,
         uint256 gracePeriod_
     ) ConsortiumGated(consortium_) {
+        // The certificate fixed its escrow's address before this existed: refuse any other.
+        address named = certificates_.settlementEscrow();
+        if (named != address(this)) revert NotTheCertificatesEscrow(address(certificates_), named);
         _certificates = certificates_;
         _guarantees = guarantees_;
         _token = token_;

@@ -35,6 +35,10 @@ interface ILoanDesk {
     /// @notice `payee` withdrew `amount` the desk held for it, paid to `to`.
     event PaymentWithdrawn(address indexed payee, address indexed to, uint256 amount);
 
+    /// @notice The certificate contract names `named` as its loan desk, not this one: deploy the desk at that address.
+    error NotTheCertificatesLoanDesk(address certificates, address named);
+    /// @notice The certificate contract's escrow is `named`, not the escrow given.
+    error NotTheCertificatesEscrow(address certificates, address named);
     /// @notice No loan has id `loanId`.
     error UnknownLoan(uint256 loanId);
     /// @notice The loan is in `state`, in which this action is not possible.

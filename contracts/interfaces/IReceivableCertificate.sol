@@ -29,9 +29,9 @@ interface IReceivableCertificate is IERC1155, IConsortiumGated {
         address[] recipients,
         uint256[] amounts
     );
-    /// @notice The settlement escrow allowed to close roots and redeem units was set (once).
+    /// @notice The settlement escrow allowed to close roots and redeem units, fixed at deployment (the constructor's).
     event SettlementEscrowSet(address indexed escrow);
-    /// @notice The loan desk, the custodian that may hold pledged units, was set (once).
+    /// @notice The loan desk, the custodian that may hold pledged units, fixed at deployment (the constructor's).
     event LoanDeskSet(address indexed desk);
     /// @notice The policy maximum tier was changed.
     event MaxTierSet(uint256 maxTier);
@@ -68,8 +68,6 @@ interface IReceivableCertificate is IERC1155, IConsortiumGated {
     error InvalidMaxTier(uint256 maxTier);
     /// @notice Only the settlement escrow may close roots and redeem units.
     error NotSettlementEscrow(address caller);
-    /// @notice The settlement escrow is wired once; it is `escrow`.
-    error SettlementEscrowAlreadySet(address escrow);
     /// @notice The settlement escrow cannot be the zero address.
     error InvalidSettlementEscrow(address escrow);
     /// @notice A root closes only as paid (2) or defaulted (3).
@@ -78,16 +76,10 @@ interface IReceivableCertificate is IERC1155, IConsortiumGated {
     error EnforcedPause();
     /// @notice Movements are not paused.
     error ExpectedPause();
-    /// @notice The loan desk cannot be the zero address.
+    /// @notice The loan desk cannot be the zero address, nor the escrow's.
     error InvalidLoanDesk(address desk);
-    /// @notice The loan desk is wired already (to `desk`).
-    error LoanDeskAlreadySet(address desk);
     /// @notice Units go to the loan desk only through its own `requestLoan`; `operator` tried to send them.
     error LoanDeskDepositRefused(address operator);
-
-    /// @notice Wires the settlement escrow allowed to close roots and redeem units, once. DEFAULT_ADMIN_ROLE.
-    /// @param escrow The SettlementEscrow's address (non-zero).
-    function setSettlementEscrow(address escrow) external;
 
     /// @notice Sets the highest tier a split may create. DEFAULT_ADMIN_ROLE.
     /// @param maxTier_ The new maximum (2..2**32-1).
@@ -207,16 +199,12 @@ interface IReceivableCertificate is IERC1155, IConsortiumGated {
     /// @return The next id.
     function nextId() external view returns (uint256);
 
-    /// @notice The settlement escrow (zero until wired).
+    /// @notice The settlement escrow, fixed at deployment.
     /// @return Its address.
     function settlementEscrow() external view returns (address);
 
-    /// @notice Wires the loan desk, once (DEFAULT_ADMIN_ROLE): the one custodian that may hold units without being a
-    ///         member, filled only by its own `requestLoan`.
-    /// @param desk the LoanDesk contract
-    function setLoanDesk(address desk) external;
-
-    /// @notice The loan desk (zero until wired).
+    /// @notice The loan desk, fixed at deployment: the one custodian that may hold units without being a member,
+    ///         filled only by its own `requestLoan`.
     /// @return the LoanDesk contract
     function loanDesk() external view returns (address);
 

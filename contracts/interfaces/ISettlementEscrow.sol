@@ -18,6 +18,8 @@ interface ISettlementEscrow is IConsortiumGated {
     /// @notice A `settle` entry whose payout failed (e.g. the token blocks `holder`); its units stay claimable.
     event SettlementFailed(uint256 indexed id, address indexed holder);
 
+    /// @notice The certificate contract names `named` as its escrow, not this one: deploy the escrow at that address.
+    error NotTheCertificatesEscrow(address certificates, address named);
     /// @notice `id` is a child certificate; only roots are repaid or defaulted.
     error NotARoot(uint256 id);
     /// @notice The root is closed already (`status` 2 paid, 3 defaulted).

@@ -28,10 +28,8 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     uint32 private constant DEFAULT_MAX_TIER = 16;
     bytes32 private constant ADMIN_ROLE = 0x00;
 
-    /// @dev Packed so that issue and split read one slot for all of it, and a transfer, which reads the pause flag,
-    ///      gets the loan desk (the custodian its rules may need) from the same slot.
+    /// @dev Packed so that issue and split read one slot for all of it.
     struct Config {
-        address loanDesk;
         uint40 nextId;
         uint32 maxTier;
         bool paused;
@@ -42,20 +40,38 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         uint128 outstanding;
     }
 
+    /// @dev The settlement escrow (the one caller of `close` and `redeem`) and the loan desk (the one custodian),
+    ///      fixed at deployment: the deployer knows their addresses before they exist (its next contract
+    ///      addresses), and each refuses to be constructed for a certificate that names another. In the code, they
+    ///      cost a claim, a settlement and a custody transfer no storage read.
+    address private immutable _escrow;
+    address private immutable _loanDesk;
+
     Config private _config;
     mapping(uint256 id => uint256 record) private _records;
     mapping(bytes32 documentHash => uint256 rootId) private _receivableOf;
     mapping(address debtor => Credit) private _credit;
     mapping(address financier => mapping(address debtor => uint256 limit)) private _creditLines;
-    /// @dev The settlement escrow, the one caller of `close` and `redeem`.
-    address private _escrow;
     /// @dev Debtors by number, from 1, given at a debtor's first receivable and never changed.
     uint256 private _debtorCount;
     mapping(address debtor => uint256 number) private _debtorNumbers;
     mapping(uint256 number => address debtor) private _debtors;
 
-    constructor(IConsortium consortium_, string memory uri_) LeanERC1155(uri_) ConsortiumGated(consortium_) {
-        _config = Config({loanDesk: address(0), nextId: 1, maxTier: DEFAULT_MAX_TIER, paused: false});
+    /// @param consortium_ Members and roles.
+    /// @param uri_ The ERC-1155 metadata URI.
+    /// @param escrow_ The SettlementEscrow that will be deployed for this certificate (non-zero).
+    /// @param loanDesk_ The LoanDesk that will be deployed for this certificate (non-zero).
+    constructor(IConsortium consortium_, string memory uri_, address escrow_, address loanDesk_)
+        LeanERC1155(uri_)
+        ConsortiumGated(consortium_)
+    {
+        if (escrow_ == address(0)) revert InvalidSettlementEscrow(escrow_);
+        if (loanDesk_ == address(0) || loanDesk_ == escrow_) revert InvalidLoanDesk(loanDesk_);
+        _escrow = escrow_;
+        _loanDesk = loanDesk_;
+        _config = Config({nextId: 1, maxTier: DEFAULT_MAX_TIER, paused: false});
+        emit SettlementEscrowSet(escrow_);
+        emit LoanDeskSet(loanDesk_);
     }
 
     modifier onlyEscrow() {
@@ -64,22 +80,6 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     }
 
     // ---------------------------------------------------------------- administration
-
-    /// @inheritdoc IReceivableCertificate
-    function setSettlementEscrow(address escrow) external onlyConsortiumRole(ADMIN_ROLE) {
-        if (escrow == address(0)) revert InvalidSettlementEscrow(escrow);
-        if (_escrow != address(0)) revert SettlementEscrowAlreadySet(_escrow);
-        _escrow = escrow;
-        emit SettlementEscrowSet(escrow);
-    }
-
-    /// @inheritdoc IReceivableCertificate
-    function setLoanDesk(address desk) external onlyConsortiumRole(ADMIN_ROLE) {
-        if (desk == address(0)) revert InvalidLoanDesk(desk);
-        if (_config.loanDesk != address(0)) revert LoanDeskAlreadySet(_config.loanDesk);
-        _config.loanDesk = desk;
-        emit LoanDeskSet(desk);
-    }
 
     /// @inheritdoc IReceivableCertificate
     function setMaxTier(uint256 maxTier_) external onlyConsortiumRole(ADMIN_ROLE) {
@@ -309,7 +309,7 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
 
     /// @inheritdoc IReceivableCertificate
     function loanDesk() external view returns (address) {
-        return _config.loanDesk;
+        return _loanDesk;
     }
 
     /// @inheritdoc LeanERC1155
@@ -327,9 +327,9 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     function _checkTransfer(address from, address to) internal view override {
         super._checkTransfer(from, to);
         // Fields, not a memory copy of the struct: the slot is read once (then warm), without the copy's cost.
-        if (_config.paused && from != _config.loanDesk) revert EnforcedPause();
+        if (_config.paused && from != _loanDesk) revert EnforcedPause();
         address inactive = _consortium.firstNotActiveOfMovement(from, to);
-        if (inactive != address(0)) _checkCustody(_config.loanDesk, from, to, inactive);
+        if (inactive != address(0)) _checkCustody(_loanDesk, from, to, inactive);
     }
 
     /// @dev The one hook all movements pass, once per id: a transfer (not a mint or a burn, whose callers check
