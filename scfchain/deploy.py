@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import rlp
-from eth_utils import is_address, keccak, to_checksum_address
+from eth_utils import is_address, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
+from web3.utils.address import get_create_address
 
 from .chain import Chain, Signer, address_of
 from .errors import ErrorDecoder, ScfError
@@ -82,12 +82,6 @@ def deployment_on_chain(w3: Any, path: str | Path) -> Deployment | None:
     return deployment
 
 
-def create_address(sender: str, nonce: int) -> str:
-    """The address of the contract `sender` creates with its transaction `nonce` (CREATE: keccak(rlp([sender,
-    nonce]))[12:])."""
-    return to_checksum_address(keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])
-
-
 def default_deployment_path(chain_id: int) -> Path:
     return DEPLOYMENTS_DIR / f"{chain_id}.json"
 
@@ -134,8 +128,8 @@ def deploy(
     # the deployment there, loudly).
     nonce = w3.eth.get_transaction_count(admin, "pending")
     certificate = create(
-        "ReceivableCertificate", consortium.address, uri, create_address(admin, nonce + 3),
-        create_address(admin, nonce + 4),
+        "ReceivableCertificate", consortium.address, uri, get_create_address(admin, nonce + 3),
+        get_create_address(admin, nonce + 4),
     )
     guarantee = create("CreditGuarantee", consortium.address, token.address)
     create("FinancingDesk", consortium.address, certificate.address, token.address)
