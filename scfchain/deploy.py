@@ -117,19 +117,19 @@ def deploy(
         say(f"deployed {name} at {receipt['contractAddress']}")
         return deployed[name]
 
-    consortium = create("Consortium", admin)
     if payment_token is None:
         token = create("PaymentToken", admin)
     else:
         token = w3.eth.contract(address=to_checksum_address(payment_token), abi=artifacts["PaymentToken"]["abi"])
         deployed["PaymentToken"] = token
-    # The certificate fixes its escrow and loan desk (immutables): they are the deployer's 4th and 5th contracts
-    # from here, which the escrow's and the desk's constructors check (a nonce used elsewhere meanwhile fails
-    # the deployment there, loudly).
+    # Addresses fixed before the contracts exist (immutables), each checked by the constructor of the contract
+    # named (a nonce used elsewhere meanwhile fails the deployment there, loudly): the consortium names the
+    # certificate, its next contract; the certificate its escrow and loan desk, its 4th and 5th from there.
     nonce = w3.eth.get_transaction_count(admin, "pending")
+    consortium = create("Consortium", admin, get_create_address(admin, nonce + 1))
     certificate = create(
-        "ReceivableCertificate", consortium.address, uri, get_create_address(admin, nonce + 3),
-        get_create_address(admin, nonce + 4),
+        "ReceivableCertificate", consortium.address, uri, get_create_address(admin, nonce + 4),
+        get_create_address(admin, nonce + 5),
     )
     guarantee = create("CreditGuarantee", consortium.address, token.address)
     create("FinancingDesk", consortium.address, certificate.address, token.address)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from brownie import (
-    Consortium,
     PaymentToken,
     accounts,
     chain,
@@ -133,15 +132,15 @@ def token(admin):
 
 
 @pytest.fixture(scope="module")
-def consortium(admin):
-    return Consortium.deploy(admin, {"from": admin})
+def contracts(token, admin):
+    """Consortium, certificate, guarantee, financing desk, escrow and loan desk, deployed together: the consortium
+    fixes its certificate's address, the certificate its escrow's and loan desk's, at their construction."""
+    return deploy_contracts(token, admin, GRACE_PERIOD)
 
 
 @pytest.fixture(scope="module")
-def contracts(consortium, token, admin):
-    """Certificate, guarantee, financing desk, escrow and loan desk, deployed together: the certificate fixes its
-    escrow's and loan desk's addresses at its construction."""
-    return deploy_contracts(consortium, token, admin, GRACE_PERIOD)
+def consortium(contracts):
+    return contracts["consortium"]
 
 
 @pytest.fixture(scope="module")

@@ -1,22 +1,35 @@
-"""Deploying the contracts around a certificate in brownie tests, as `scfchain deploy` does: the certificate fixes
-its escrow's and loan desk's addresses (immutables), which are its deployer's 4th and 5th next contracts."""
+"""Deploying the system in brownie tests, as `scfchain deploy` does: the consortium fixes its certificate's address
+(its deployer's next contract), the certificate its escrow's and loan desk's (the 4th and 5th from there)."""
 from __future__ import annotations
 
 from typing import Any
 
-from brownie import CreditGuarantee, FinancingDesk, LoanDesk, ReceivableCertificate, SettlementEscrow
+from brownie import Consortium, CreditGuarantee, FinancingDesk, LoanDesk, ReceivableCertificate, SettlementEscrow
 
 
-def deploy_contracts(consortium: Any, token: Any, admin: Any, grace_period: int, uri: str = "") -> dict[str, Any]:
-    """Certificate, guarantee, financing desk, escrow and loan desk (in that order, from `admin`), wired."""
+def deploy_contracts(token: Any, admin: Any, grace_period: int, uri: str = "") -> dict[str, Any]:
+    """Consortium, certificate, guarantee, financing desk, escrow and loan desk (in that order, from `admin`),
+    wired: the consortium names the certificate (its next contract), which names the escrow and the loan desk."""
     nonce = admin.nonce
+    consortium = Consortium.deploy(admin, admin.get_deployment_address(nonce + 1), {"from": admin})
     certificate = ReceivableCertificate.deploy(
-        consortium, uri, admin.get_deployment_address(nonce + 3), admin.get_deployment_address(nonce + 4),
+        consortium, uri, admin.get_deployment_address(nonce + 4), admin.get_deployment_address(nonce + 5),
         {"from": admin})
     guarantee = CreditGuarantee.deploy(consortium, token, {"from": admin})
     desk = FinancingDesk.deploy(consortium, certificate, token, {"from": admin})
     escrow = SettlementEscrow.deploy(consortium, certificate, guarantee, token, grace_period, {"from": admin})
     loan_desk = LoanDesk.deploy(consortium, certificate, escrow, token, {"from": admin})
     guarantee.setSettlementEscrow(escrow, {"from": admin})
-    return {"certificate": certificate, "guarantee": guarantee, "desk": desk, "escrow": escrow,
+    return {"consortium": consortium, "certificate": certificate, "guarantee": guarantee, "desk": desk, "escrow": escrow,
             "loan_desk": loan_desk}
+
+
+def deploy_with_members(token: Any, admin: Any, grace_period: int, members: list[tuple[Any, str, str]]) -> dict[str, Any]:
+    """A second system (a consortium serves one certificate contract) with the same members onboarded: `members`
+    is conftest's plan, (account, role name, name) each."""
+    from tests.helpers import ROLE
+
+    c = deploy_contracts(token, admin, grace_period)
+    for account, role, name in members:
+        c["consortium"].onboard(account, ROLE[role], name, {"from": admin})
+    return c

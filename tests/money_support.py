@@ -15,7 +15,7 @@ from brownie import (
 )
 
 from tests.conftest import CREDIT, FACE, GRACE_PERIOD
-from tests.deploy_support import deploy_contracts
+from tests.deploy_support import deploy_with_members
 from tests.helpers import DAY
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -92,17 +92,17 @@ def events(tx, name: str) -> list[dict]:
 
 # ---------------------------------------------------------------- a system paid in a token with a blocklist
 @pytest.fixture(scope="module")
-def blocklist_system(members, consortium, admin, core, bank):
+def blocklist_system(members, admin, core, bank):
     """A second certificate/guarantee/escrow set whose payment token can block holders.
 
-    Shares the consortium (and so the members) of `members`; the bank sets core's credit line here too,
+    Its own consortium with the members of `members`; the bank sets core's credit line here too,
     and core holds and has approved plenty of the blocklist token.
     """
     btoken = BlocklistToken.deploy(admin, {"from": admin})
-    c = deploy_contracts(consortium, btoken, admin, GRACE_PERIOD)
+    c = deploy_with_members(btoken, admin, GRACE_PERIOD, members)
     certificate, guarantee, escrow = c["certificate"], c["guarantee"], c["escrow"]
     certificate.setCreditLine(core, CREDIT, {"from": bank})
     btoken.mint(core, 10 * FACE, {"from": admin})
     btoken.approve(escrow, 2**256 - 1, {"from": core})
     return {"token": btoken, "certificate": certificate, "guarantee": guarantee, "escrow": escrow,
-            "loan_desk": c["loan_desk"]}
+            "loan_desk": c["loan_desk"], "consortium": c["consortium"]}

@@ -193,11 +193,11 @@ def test_receiverReentersClaimAndSettle_fromItsHook_paysEachPositionOnce(
 # ---------------------------------------------------------------- payment tokens that misbehave
 @pytest.fixture
 def quirky(members, consortium, admin, core, bank, factor, guarantor, tier1):
-    """The money legs over a QuirkyToken (same consortium and members as `system`)."""
-    from tests.deploy_support import deploy_contracts
+    """The money legs over a QuirkyToken (a consortium of its own with the members of `system`)."""
+    from tests.deploy_support import deploy_with_members
 
     qtoken = QuirkyToken.deploy(admin, {"from": admin})
-    c = deploy_contracts(consortium, qtoken, admin, GRACE_PERIOD)
+    c = deploy_with_members(qtoken, admin, GRACE_PERIOD, members)
     certificate, guarantee, desk, escrow = c["certificate"], c["guarantee"], c["desk"], c["escrow"]
     certificate.setCreditLine(core, 10 * FACE, {"from": bank})
     for who in (core, bank, factor, guarantor):
@@ -207,7 +207,7 @@ def quirky(members, consortium, admin, core, bank, factor, guarantor, tier1):
     certificate.setApprovalForAll(desk, True, {"from": tier1})
     root = certificate.issue(tier1, FACE, now() + 90 * DAY, "0x" + "11" * 32, {"from": core}).return_value
     return {"token": qtoken, "certificate": certificate, "guarantee": guarantee, "desk": desk, "escrow": escrow,
-            "root": root}
+            "root": root, "consortium": c["consortium"]}
 
 
 def test_tokenReturningFalse_onPulls_revertsRepayOfferAndGuarantee_nothingChanges(quirky, admin, core, bank, guarantor):
@@ -293,15 +293,15 @@ def test_tokenReverting_bubblesItsErrorAndNothingChanges(quirky, admin, core):
     assert q["escrow"].paid(root) == 0
 
 
-def test_tokenCallbackReentersClaim_guardStopsIt_holderPaidOnce(quirky, consortium, admin, core, tier1, clearing):
+def test_tokenCallbackReentersClaim_guardStopsIt_holderPaidOnce(quirky, admin, core, tier1, clearing):
     """A payment token that calls the payee back (ERC-777 style) lets the payee re-enter the escrow in the
     middle of its own payout: the reentrancy guard refuses, whether the payee bubbles the refusal (the whole
     claim reverts) or swallows it (paid once)."""
     q, root = quirky, quirky["root"]
     cert, escrow, token = q["certificate"], q["escrow"], q["token"]
     rx = ReentrantFinancier.deploy({"from": admin})
-    consortium.onboard(rx, ROLE["SUPPLIER_ROLE"], "Reentrant payee", {"from": admin})
-    consortium.onboard(rx, ROLE["CLEARING_ROLE"], "Reentrant payee", {"from": admin})
+    q["consortium"].onboard(rx, ROLE["SUPPLIER_ROLE"], "Reentrant payee", {"from": admin})
+    q["consortium"].onboard(rx, ROLE["CLEARING_ROLE"], "Reentrant payee", {"from": admin})
     cert.safeTransferFrom(tier1, rx, root, 400_000_00, "", {"from": tier1})
     escrow.repay(root, FACE, {"from": core})
     token.setNotified(rx, True, {"from": admin})

@@ -249,7 +249,35 @@ def test_membershipReplayedWrong_failsNamingTheMember(s, capsys):
     members = verdict["checks"]["members"]
     assert code == 1 and "members" in err and verdict["checks"]["index-complete"]["ok"]
     assert [v["message"] for v in members["violations"]] == [
-        f"member {sme} (Leshan Household Appliances): isActive true on-chain, the events say false"]
+        f"member {sme} (Leshan Household Appliances): isActive true on-chain, the events say false",
+        f"member {sme} (Leshan Household Appliances): the certificate's activeFlag true on-chain, the events say "
+        "false"]
+
+
+def test_certificatesActiveFlag_divergingFromTheEvents_failsNamingTheMember(s, capsys):
+    """The certificate's copy of a member's active flag (what its movements check) is read against the events
+    too: a copy forced off on the node (anvil_setStorageAt; no transaction of the contracts can do it) fails."""
+    w3 = Web3(Web3.HTTPProvider(s["url"]))
+    cert = s["dep"].address("ReceivableCertificate")
+    sme = s["a"]["sme"]
+    # The mapping's slot: the one of keccak(member . p) that holds the member's flag (1), p the mapping's index.
+    slots = [Web3.keccak(bytes.fromhex(sme[2:].rjust(64, "0")) + p.to_bytes(32, "big")) for p in range(32)]
+    (slot,) = [x for x in slots if int.from_bytes(w3.eth.get_storage_at(cert, x), "big") == 1]
+
+    def put(value: int) -> None:
+        w3.provider.make_request("anvil_setStorageAt", [cert, "0x" + slot.hex().removeprefix("0x"),
+                                                        "0x" + f"{value:064x}"])
+        for _ in range(CONFIRMATIONS + 3):  # below the margin verify reads at
+            w3.provider.make_request("evm_mine", [])
+
+    put(0)
+    try:
+        code, verdict, _ = verify(s, capsys)
+    finally:
+        put(1)
+    assert code == 1 and [v["message"] for v in verdict["checks"]["members"]["violations"]] == [
+        f"member {sme} (Leshan Household Appliances): the certificate's activeFlag false on-chain, the events say "
+        "true"]
 
 
 # Forged rows whose values are of the wrong type: each must be a failed check naming the row, not a traceback.

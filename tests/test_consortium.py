@@ -42,8 +42,7 @@ def test_supportsInterface_erc165AccessControlAndConsortium(consortium):
         "isActive(address)",
         "isActiveWithRole(address,bytes32)",
         "areActiveWithRoles(address,bytes32,address,bytes32)",
-        "firstInactiveEndForSplit(address,address[])",
-        "firstNotActiveOfMovement(address,address)",
+        "certificates()",
         "nameOf(address)",
         "OPERATOR_ROLE()",
         "CORE_ENTERPRISE_ROLE()",
@@ -143,20 +142,6 @@ def test_grantRole_withoutOnboarding_isNotActive(consortium, admin, outsider):
     assert not consortium.isActiveWithRole(outsider, ROLE["SUPPLIER_ROLE"])
 
 
-def test_firstInactiveEndForSplit_positionOfFirstInactiveOrMax(members, consortium, admin, tier1, tier2a, sme,
-                                                               outsider):
-    none = 2**256 - 1
-    assert consortium.firstInactiveEndForSplit(tier1, [tier2a, sme]) == none
-    assert consortium.firstInactiveEndForSplit(tier1, []) == none
-    assert consortium.firstInactiveEndForSplit(outsider, [tier1, sme]) == 0
-    assert consortium.firstInactiveEndForSplit(tier1, [tier2a, outsider, sme]) == 2
-    # The zero address is never a member: its position, not a zero address that would read as "all active".
-    assert consortium.firstInactiveEndForSplit(tier1, [ZERO_ADDRESS]) == 1
-    consortium.suspend(tier1, {"from": admin})
-    assert consortium.firstInactiveEndForSplit(tier1, [outsider]) == 0
-    assert consortium.firstInactiveEndForSplit(sme, [tier1, outsider]) == 1
-
-
 def test_areActiveWithRoles_bothEndsActiveWithTheirRole(members, consortium, admin, core, tier1, outsider):
     core_role, supplier_role = ROLE["CORE_ENTERPRISE_ROLE"], ROLE["SUPPLIER_ROLE"]
     assert consortium.areActiveWithRoles(core, core_role, tier1, supplier_role)
@@ -171,15 +156,6 @@ def test_areActiveWithRoles_bothEndsActiveWithTheirRole(members, consortium, adm
     consortium.suspend(tier1, {"from": admin})
     consortium.reinstate(core, {"from": admin})
     assert not consortium.areActiveWithRoles(core, core_role, tier1, supplier_role)
-
-
-def test_firstInactiveOf_firstInactiveOrZero(members, consortium, admin, tier1, tier2a, outsider):
-    assert consortium.firstNotActiveOfMovement(tier1, tier2a) == ZERO_ADDRESS
-    assert consortium.firstNotActiveOfMovement(outsider, tier2a) == outsider
-    assert consortium.firstNotActiveOfMovement(tier1, outsider) == outsider
-    consortium.suspend(tier2a, {"from": admin})
-    assert consortium.firstNotActiveOfMovement(tier1, tier2a) == tier2a
-    assert consortium.firstNotActiveOfMovement(tier2a, outsider) == tier2a
 
 
 # ---------------------------------------------------------------- onboard reverts

@@ -2,10 +2,10 @@
 cancelled once its budget is spent, a guarantee contract not wired to an escrow yet, the certificate wired
 to its escrow a second time, the views naming the contracts each one was deployed with, the certificate's
 closing hook given what the escrow never passes it."""
-from brownie import CreditGuarantee, ReceivableCertificate
+from brownie import Consortium, CreditGuarantee, ReceivableCertificate
 
 from tests.conftest import FACE
-from tests.helpers import DAY, doc_hash, reverts
+from tests.helpers import DAY, ROLE, doc_hash, reverts
 from tests.money_support import *  # noqa: F401,F403
 
 
@@ -43,11 +43,16 @@ def test_wiringViews_nameTheContractsEachWasDeployedWith(system, consortium, cer
     assert token.decimals() == 2  # dCNY, in fen
 
 
-def test_close_refusesAnythingButAnOpenRoot_namingTheIdAndItsRootsStatus(system, consortium, admin, bank, core, tier1,
-                                                                          tier2a, outsider):
+def test_close_refusesAnythingButAnOpenRoot_namingTheIdAndItsRootsStatus(system, admin, bank, core, tier1, tier2a,
+                                                                          outsider):
     """SettlementEscrow checks a root is open before closing it; the certificate checks again, whoever its escrow.
     Here an account is the escrow, so the hook gets an unknown id, a child and a closed root."""
-    cert = ReceivableCertificate.deploy(consortium, "", outsider, admin, {"from": admin})
+    # A certificate of a consortium of its own (a consortium serves one certificate contract), same members.
+    own = Consortium.deploy(admin, admin.get_deployment_address(admin.nonce + 1), {"from": admin})
+    cert = ReceivableCertificate.deploy(own, "", outsider, admin, {"from": admin})
+    for who, role in ((core, "CORE_ENTERPRISE_ROLE"), (bank, "FINANCIER_ROLE"), (tier1, "SUPPLIER_ROLE"),
+                      (tier2a, "SUPPLIER_ROLE")):
+        own.onboard(who, ROLE[role], role, {"from": admin})
     cert.setCreditLine(core, 2 * FACE, {"from": bank})
     root = cert.issue(tier1, FACE, now() + 90 * DAY, doc_hash("close-kinds"), {"from": core}).return_value
     (child,) = cert.split(root, [tier2a], [FACE // 4], {"from": tier1}).return_value

@@ -17,7 +17,7 @@ from eth_utils import keccak
 from hexbytes import HexBytes
 
 from tests.conftest import FACE, GRACE_PERIOD
-from tests.deploy_support import deploy_contracts
+from tests.deploy_support import deploy_with_members
 from tests.helpers import DAY, ROLE, reverts
 from tests.loan_support import *  # noqa: F401,F403
 from tests.money_support import *  # noqa: F401,F403
@@ -134,10 +134,10 @@ def test_borrowerRefusingItsUnits_cannotKeepTheLenderFromThePayout(
 
 # ---------------------------------------------------------------- desk over a token that misbehaves
 @pytest.fixture
-def qdesk(members, consortium, admin, core, bank, factor, tier1, sme):
+def qdesk(members, admin, core, bank, factor, tier1, sme):
     """The whole system over a QuirkyToken, with a LoanDesk; sme holds a quarter of a 90-day root."""
     qtoken = QuirkyToken.deploy(admin, {"from": admin})
-    c = deploy_contracts(consortium, qtoken, admin, GRACE_PERIOD)
+    c = deploy_with_members(qtoken, admin, GRACE_PERIOD, members)
     certificate, escrow, desk = c["certificate"], c["escrow"], c["loan_desk"]
     certificate.setCreditLine(core, 10 * FACE, {"from": bank})
     for who in (core, bank, factor, tier1, sme):
@@ -148,15 +148,16 @@ def qdesk(members, consortium, admin, core, bank, factor, tier1, sme):
     certificate.safeTransferFrom(tier1, sme, root, FACE // 4, "", {"from": tier1})
     for who in (tier1, sme):
         certificate.setApprovalForAll(desk, True, {"from": who})
-    return {"token": qtoken, "certificate": certificate, "escrow": escrow, "desk": desk, "root": root}
+    return {"token": qtoken, "certificate": certificate, "escrow": escrow, "desk": desk, "root": root,
+            "consortium": c["consortium"]}
 
 
 @pytest.fixture
-def qlender(qdesk, consortium, admin):
+def qlender(qdesk, admin):
     """A contract financier the quirky token calls back whenever it is paid."""
     q = qdesk
     lender = ReentrantFinancier.deploy({"from": admin})
-    consortium.onboard(lender, ROLE["FINANCIER_ROLE"], "Reentrant lender", {"from": admin})
+    q["consortium"].onboard(lender, ROLE["FINANCIER_ROLE"], "Reentrant lender", {"from": admin})
     q["token"].mint(lender, 10 * FACE, {"from": admin})
     lender.forward(q["token"], q["token"].approve.encode_input(q["desk"], 2**256 - 1), {"from": admin})
     q["token"].setNotified(lender, True, {"from": admin})

@@ -15,7 +15,7 @@ PRINCIPAL = 100_000_00
 
 
 @pytest.fixture(scope="module")
-def bl(blocklist_system, consortium, admin, core, tier1, factor):
+def bl(blocklist_system, admin, core, tier1, factor):
     """A LoanDesk on the blocklist token's system; tier1 borrows, factor lends, both with money and approvals."""
     b = dict(blocklist_system)
     desk = b["loan_desk"]
@@ -151,14 +151,14 @@ def test_cancelAfterClose_blockedBorrower_payoutHeld(bl, core, tier1, admin):
     assert loan_of(desk, lid)[-1] == L_CANCELLED and desk.owed(tier1) == UNITS == token.balanceOf(desk)
 
 
-def test_withdraw_whilePausedAndSuspended(bl, funded, admin, consortium, tier1, factor):
+def test_withdraw_whilePausedAndSuspended(bl, funded, admin, tier1, factor):
     token, cert, desk = bl["token"], bl["certificate"], bl["desk"]
     _, lid, _ = funded
     token.blockAccount(factor, {"from": admin})
     desk.repayLoan(lid, 1_000_00, {"from": tier1})
     token.unblockAccount(factor, {"from": admin})
     cert.pause({"from": admin})
-    consortium.suspend(factor, {"from": admin})
+    bl["consortium"].suspend(factor, {"from": admin})
     before = token.balanceOf(factor)
     tx = desk.withdraw({"from": factor})
     assert events(tx, "PaymentWithdrawn") == [{"payee": factor, "to": factor, "amount": 1_000_00}]

@@ -1,7 +1,7 @@
 """The certificate's custodian hook: only the desk's own requestLoan puts units into it; the desk gives units back
 whatever pause or membership say; the desk is fixed at the certificate's deployment."""
 
-from brownie import LoanDesk, PlainERC1155, ReceivableCertificate, SettlementEscrow
+from brownie import Consortium, LoanDesk, PlainERC1155, ReceivableCertificate, SettlementEscrow
 
 from tests.conftest import FACE
 from tests.helpers import ROLE, reverts
@@ -115,10 +115,12 @@ def test_revert_escrowOrDesk_deployedWhereTheCertificateDoesNotName(
         SettlementEscrow.deploy(consortium, certificate, guarantee, token, 0, {"from": admin})
     with reverts("NotTheCertificatesLoanDesk", certificate, loans):
         LoanDesk.deploy(consortium, certificate, escrow, token, {"from": admin})
-    cert = ReceivableCertificate.deploy(consortium, "", outsider, admin.get_deployment_address(admin.nonce + 1),
+    # A certificate of its own consortium (a consortium serves one) whose desk is the admin's next contract.
+    other = Consortium.deploy(admin, admin.get_deployment_address(admin.nonce + 1), {"from": admin})
+    cert = ReceivableCertificate.deploy(other, "", outsider, admin.get_deployment_address(admin.nonce + 1),
                                         {"from": admin})
     with reverts("NotTheCertificatesEscrow", cert, outsider):
-        LoanDesk.deploy(consortium, cert, escrow, token, {"from": admin})
+        LoanDesk.deploy(other, cert, escrow, token, {"from": admin})
 
 
 def test_desk_wiring_views(loans, certificate, escrow, token, consortium):

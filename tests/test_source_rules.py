@@ -9,11 +9,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "contracts"
-INTERFACES = ["IConsortium", "IConsortiumGated", "ICreditGuarantee", "IFinancingDesk", "IReceivableCertificate",
-              "ISettlementEscrow", "ILoanDesk"]
+INTERFACES = ["IConsortium", "IConsortiumGated", "IMembershipMirror", "ICreditGuarantee", "IFinancingDesk",
+              "IReceivableCertificate", "ISettlementEscrow", "ILoanDesk"]
 CONTRACTS = {
     "Consortium": ["IConsortium"],
-    "ReceivableCertificate": ["IReceivableCertificate", "IConsortiumGated", "IERC1155", "IERC1155MetadataURI"],
+    "ReceivableCertificate": ["IReceivableCertificate", "IMembershipMirror", "IConsortiumGated", "IERC1155",
+                              "IERC1155MetadataURI"],
     "CreditGuarantee": ["ICreditGuarantee", "IConsortiumGated"],
     "FinancingDesk": ["IFinancingDesk", "IConsortiumGated"],
     "SettlementEscrow": ["ISettlementEscrow", "IConsortiumGated"],

@@ -89,14 +89,15 @@ class Gas(int):
 
 # The floor model: per action, what it MUST store, emit and call per SPEC, priced as above. It is derived from
 # SPEC's rules and the information each action must record, never from a trace of the implementation. Reads
-# of other contracts' state count at their cold price (Consortium keeps a member's state and each role in a
-# slot of their own). Add an action by adding its terms; `floor()` adds the 21,000 base and the transaction's
-# calldata. Derived rows (a per-item difference of two rows) are in DERIVED. Execution (arithmetic, ABI coding,
-# jumps) is not counted: no implementation of the same SPEC goes below. One model for every contract's rows,
-# the desks' included: the Consortium (members and roles live there) is one cold account, since one call can
-# answer every membership and role question of an action, and each member's state and each role asked is a cold
-# slot read of its own (`_active`, the role terms); further calls are the implementation's.
-_MEMBERSHIP = Term(COLD_ACCOUNT, "Consortium: members and roles live there (one call answers them all)")
+# of other contracts' state count at their cold price. Add an action by adding its terms; `floor()` adds the
+# 21,000 base and the transaction's calldata. Derived rows (a per-item difference of two rows) are in DERIVED.
+# Execution (arithmetic, ABI coding, jumps) is not counted: no implementation of the same SPEC goes below. One
+# model for every contract's rows, the desks' included. Membership: each member's active flag asked is a cold
+# slot read of its own (`_active`); a question of roles (issue, funding, clearing) is one cold account more, the
+# Consortium (`_MEMBERSHIP`: roles live there, one call answers every role question of an action), while a
+# question of active flags alone (a split, a movement) costs no account: the flags can be kept beside the
+# balances (the certificate's mirror, which the Consortium writes at every change).
+_MEMBERSHIP = Term(COLD_ACCOUNT, "Consortium: roles live there (one call answers them all)")
 _ACCEPT = Term(COLD_ACCOUNT, "ERC-1155 acceptance check: the receiver's code size (a contract must accept)")
 _MINT_LOG = Term(log(4, 2), "TransferSingle of a mint (ERC-1155: every balance change is an event)")
 _BURN_LOG = Term(log(4, 2), "TransferSingle of a burn")
@@ -106,13 +107,12 @@ _GUARD = Term(3 * WARM, "reentrancy guard (TLOAD, TSTORE set and clear): the pay
 
 
 def _active(who: str) -> Term:
-    return Term(COLD_SLOAD, f"{who} is an active member (its state slot in Consortium)")
+    return Term(COLD_SLOAD, f"{who} is an active member (its flag's slot)")
 
 
 def _split_terms(n: int) -> tuple[Term, ...]:
     """A root split into `n` children for `n` fresh recipients; the caller keeps a remainder."""
     return (
-        _MEMBERSHIP,
         _active("caller"),
         *[_active(f"recipient {i + 1}") for i in range(n)],
         Term(UPDATE, "pause flag read; id counter moved (ids are never reused): one slot"),
@@ -193,6 +193,21 @@ def _desk_move(recipient: str) -> tuple[Term, ...]:
     )
 
 
+def _finance_terms(seller_new: bool) -> tuple[Term, ...]:
+    """A sale of a child's units to an offer's financier (a new holder of that id); `seller_new`: the seller's
+    first tokens (the token's new balance)."""
+    return (
+        _CERT, _TOKEN,
+        Term(2 * COLD_SLOAD, "the offer's terms, two slots (financier, expiry, rate, open; debtor, minimum), read"),
+        Term(UPDATE, "the offer's budget (its slot also keeps the debtor's number, to compare with the root's)"),
+        Term(root_record(child=True), "the certificate sold (a child here) and its root: open, debtor's number, "
+                                      "maturity"),
+        Term(log(4, 3), "Financed(offerId, certId, seller | financier, amount, proceeds)"),
+        *_desk_move("the financier"), _ACCEPT,
+        *_erc20("the seller", to_new=seller_new, from_allowance=False),
+    )
+
+
 def _fund_terms(borrower_new: bool) -> tuple[Term, ...]:
     return (
         _MEMBERSHIP, _active("funder"), Term(COLD_SLOAD, "funder holds FINANCIER_ROLE"),
@@ -261,7 +276,7 @@ FLOORS: dict[str, tuple[Term, ...]] = {
     "safeTransferFrom to a new holder": (
         Term(COLD_SLOAD, "pause flag"),
         Term(root_record(child=False), "the root's record: open? (the certificate moved is a root: one word)"),
-        _MEMBERSHIP, _active("sender"), _active("recipient"),
+        _active("sender"), _active("recipient"),
         Term(UPDATE, "sender's balance"),
         Term(NEW_SLOT, "recipient's balance"),
         _ACCEPT,
@@ -270,18 +285,10 @@ FLOORS: dict[str, tuple[Term, ...]] = {
     "claim of one certificate": (_GUARD, *_payout_terms(True, True)),
     "settle: 1 holder": _settle_terms(1),
     "settle: 5 holders": _settle_terms(5),
-    "finance": (
-        _MEMBERSHIP, _CERT, _TOKEN,
-        Term(2 * COLD_SLOAD, "the offer's terms, two slots (financier, expiry, rate, open; debtor, minimum), read"),
-        Term(UPDATE, "the offer's budget (its slot also keeps the debtor's number, to compare with the root's)"),
-        Term(root_record(child=True), "the certificate sold (a child here) and its root: open, debtor's number, "
-                                      "maturity"),
-        Term(log(4, 3), "Financed(offerId, certId, seller | financier, amount, proceeds)"),
-        *_desk_move("the financier"), _ACCEPT,
-        *_erc20("the seller", to_new=True, from_allowance=False),
-    ),
+    "finance": _finance_terms(seller_new=True),
+    "finance (seller holds tokens)": _finance_terms(seller_new=False),
     "requestLoan (not the desk's first; new id)": (
-        _CERT, _MEMBERSHIP, Term(root_record(child=False), "the pledged root (a root here): known, active, maturity"),
+        _CERT, Term(root_record(child=False), "the pledged root (a root here): known, active, maturity"),
         Term(UPDATE, "the loan counter"),
         Term(3 * NEW_SLOT, "the request: borrower, lender, id, units, principal, rate, expiry, maturity, state "
                            "(696 bits: three new slots)"),
@@ -385,6 +392,14 @@ def measure(scf: Scf, accounts: list[str], say: Callable[[str], None] = print) -
     child = 3  # suppliers[1]'s child of root 1
     q = scf.quote(offer, child, 400)
     gas["finance"] = gas_of(scf.desk.functions.finance(offer, child, 400, q, scf.now() + 600), seller)
+    # The same sale by a seller that holds tokens already (its token balance updated, not created): the other
+    # child of root 1, to the same financier (its first units of that id too).
+    seller2, child2 = suppliers[2], 4
+    scf.mint(op, seller2, 1)
+    chain.transact(cert.setApprovalForAll(scf.desk.address, True), seller2)
+    q2 = scf.quote(offer, child2, 400)
+    gas["finance (seller holds tokens)"] = gas_of(
+        scf.desk.functions.finance(offer, child2, 400, q2, scf.now() + 600), seller2)
     scf._ensure_allowance(core, scf.escrow.address, 10**14)
     gas["repay (partial)"] = gas_of(scf.escrow.functions.repay(1, 1000), core)
     gas["repay (closing)"] = gas_of(scf.escrow.functions.repay(1, face - 1000), core)

@@ -3,12 +3,15 @@ pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IConsortium} from "../interfaces/IConsortium.sol";
+import {IMembershipMirror} from "../interfaces/IMembershipMirror.sol";
 import {Roles} from "../libraries/Roles.sol";
 
 /// @title Consortium
 /// @notice Who may take part, in which role, and whether they are currently active.
 /// @dev The deployer holds DEFAULT_ADMIN_ROLE and OPERATOR_ROLE. Operators onboard members with member
-///      roles only; privileged roles are granted by the admin through AccessControl.
+///      roles only; privileged roles are granted by the admin through AccessControl. Every change of a member's
+///      active flag is pushed to the certificate contract named at construction, which checks movements against
+///      that copy (see IConsortium); `_states` here stays the record the desks, issue and `isActive` read.
 contract Consortium is AccessControl, IConsortium {
     bytes32 public constant OPERATOR_ROLE = Roles.OPERATOR;
     bytes32 public constant CORE_ENTERPRISE_ROLE = Roles.CORE_ENTERPRISE;
@@ -23,8 +26,15 @@ contract Consortium is AccessControl, IConsortium {
 
     mapping(address account => uint8 state) private _states;
     mapping(address account => string name) private _names;
+    /// @dev Deployed next by the same deployer (its address known in advance); its constructor checks that this
+    ///      consortium names it, so no member can change before the mirror exists.
+    IMembershipMirror private immutable _certificates;
 
-    constructor(address admin) {
+    /// @param admin Holds DEFAULT_ADMIN_ROLE and OPERATOR_ROLE.
+    /// @param certificates_ The ReceivableCertificate that will be deployed for this consortium (non-zero).
+    constructor(address admin, address certificates_) {
+        if (certificates_ == address(0)) revert InvalidCertificates(certificates_);
+        _certificates = IMembershipMirror(certificates_);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(OPERATOR_ROLE, admin);
     }
@@ -41,6 +51,7 @@ contract Consortium is AccessControl, IConsortium {
             _states[account] = ACTIVE;
             _names[account] = name;
             emit MemberOnboarded(account, role, name);
+            _mirror(account, true);
         } else {
             // A member keeps the name it was first onboarded with; the event carries that name, so that
             // whoever replays the events shows what `nameOf` returns.
@@ -55,6 +66,7 @@ contract Consortium is AccessControl, IConsortium {
         if (state == SUSPENDED) revert MemberIsSuspended(account);
         _states[account] = SUSPENDED;
         emit MemberSuspended(account);
+        _mirror(account, false);
     }
 
     /// @inheritdoc IConsortium
@@ -64,6 +76,7 @@ contract Consortium is AccessControl, IConsortium {
         if (state != SUSPENDED) revert MemberNotSuspended(account);
         _states[account] = ACTIVE;
         emit MemberReinstated(account);
+        _mirror(account, true);
     }
 
     /// @inheritdoc IConsortium
@@ -82,19 +95,8 @@ contract Consortium is AccessControl, IConsortium {
     }
 
     /// @inheritdoc IConsortium
-    function firstInactiveEndForSplit(address account, address[] calldata accounts) external view returns (uint256) {
-        if (!isActive(account)) return 0;
-        for (uint256 i; i < accounts.length; ++i) {
-            if (!isActive(accounts[i])) return i + 1;
-        }
-        return type(uint256).max;
-    }
-
-    /// @inheritdoc IConsortium
-    function firstNotActiveOfMovement(address a, address b) external view returns (address) {
-        if (!isActive(a)) return a;
-        if (!isActive(b)) return b;
-        return address(0);
+    function certificates() external view returns (address) {
+        return address(_certificates);
     }
 
     /// @inheritdoc IConsortium
@@ -105,6 +107,13 @@ contract Consortium is AccessControl, IConsortium {
     /// @inheritdoc AccessControl
     function supportsInterface(bytes4 interfaceId) public view virtual override returns (bool) {
         return interfaceId == type(IConsortium).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    /// @dev Tells the certificate contract of a change of `account`'s active flag. Before that contract exists
+    ///      no member can change (a deployer onboarding too early gets a named error, not an empty revert).
+    function _mirror(address account, bool active) private {
+        if (address(_certificates).code.length == 0) revert CertificatesNotDeployed(address(_certificates));
+        _certificates.onMembershipChanged(account, active);
     }
 
     function _isMemberRole(bytes32 role) private pure returns (bool) {

@@ -6,11 +6,13 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 /// @title IConsortium
 /// @notice Membership registry of the financing consortium: roles (AccessControl) plus an active flag
 ///         that operators toggle. Certificates move only between active members.
-/// @dev The viaIR dispatcher compares the selector with each function's in ascending order (22 gas a case), so
-///      the checks other contracts call on every issue, split and movement are named for selectors that sort
-///      first (`isActiveWithRole` 0x00490497, `firstInactiveEndForSplit` 0x017e2f58, `firstNotActiveOfMovement`
-///      0x01b1e17b, `areActiveWithRoles` 0x1a0abf47; `firstNotActiveOfMovement`, 3rd, saves a movement 66 gas
-///      against `firstInactiveOf`, 6th).
+/// @dev The consortium serves one certificate contract, named at its construction (`certificates`): every change
+///      of a member's active flag is pushed to it in the same transaction (`IMembershipMirror`), so that a split
+///      or a movement, the certificate's most frequent actions, reads the flags from its own storage instead of
+///      calling here (a call costs a movement 3,400 gas: the cold account, the call and this contract's code).
+///      Roles are not mirrored: issue and the desks ask here. The viaIR dispatcher compares the selector with each
+///      function's in ascending order (22 gas a case), so the checks the desks and issue call are named for
+///      selectors that sort first (`isActiveWithRole` 0x00490497, `areActiveWithRoles` 0x1a0abf47).
 interface IConsortium is IAccessControl {
     /// @notice A member was onboarded with `role`; `name` is its name as `nameOf` returns it (the first one given).
     event MemberOnboarded(address indexed account, bytes32 indexed role, string name);
@@ -33,6 +35,10 @@ interface IConsortium is IAccessControl {
     error MemberNotSuspended(address account);
     /// @notice `account` is not an active member (not onboarded, or suspended).
     error InactiveMember(address account);
+    /// @notice The certificate contract a consortium serves cannot be the zero address.
+    error InvalidCertificates(address certificates);
+    /// @notice No member can change before the certificate contract this consortium names exists.
+    error CertificatesNotDeployed(address certificates);
 
     /// @notice The operator role: onboards, suspends and reinstates members.
     /// @return `keccak256("OPERATOR_ROLE")`.
@@ -92,19 +98,10 @@ interface IConsortium is IAccessControl {
     /// @return True when both are active and hold their role.
     function areActiveWithRoles(address a, bytes32 roleA, address b, bytes32 roleB) external view returns (bool);
 
-    /// @notice Where the first account that is not an active member stands in `account`, then `accounts`: 0 for
-    ///         `account`, `1 + i` for `accounts[i]`, `type(uint256).max` when all are active (a split's caller and
-    ///         recipients in one call; an index, since the zero address is one of the inactive accounts).
-    /// @param account The account checked first.
-    /// @param accounts The accounts checked next, in order.
-    /// @return The position, or `type(uint256).max`.
-    function firstInactiveEndForSplit(address account, address[] calldata accounts) external view returns (uint256);
-
-    /// @notice The first of `a`, `b` that is not an active member, or the zero address when both are.
-    /// @param a The first account.
-    /// @param b The second account.
-    /// @return The first inactive one, or the zero address.
-    function firstNotActiveOfMovement(address a, address b) external view returns (address);
+    /// @notice The certificate contract this consortium serves: every change of a member's active flag is pushed
+    ///         to it (`IMembershipMirror.onMembershipChanged`) in the same transaction.
+    /// @return The certificate contract's address, fixed at construction.
+    function certificates() external view returns (address);
 
     /// @notice The name given at onboarding (empty for a non-member).
     /// @param account The account.

@@ -8,6 +8,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IConsortium} from "../interfaces/IConsortium.sol";
 import {IReceivableCertificate} from "../interfaces/IReceivableCertificate.sol";
+import {IMembershipMirror} from "../interfaces/IMembershipMirror.sol";
 import {ConsortiumGated} from "../access/ConsortiumGated.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {RootStatus} from "../libraries/RootStatus.sol";
@@ -20,8 +21,10 @@ import {CertificateRecord} from "../libraries/CertificateRecord.sol";
 /// @dev Each certificate is one storage word (`CertificateRecord`); a root's word holds its status, maturity, face
 ///      value and its debtor's number (a debtor's address is kept once, by number). Everything a movement needs
 ///      (root, status) is one slot read for a root and two for a child, so movement cost does not grow with the
-///      tree; an issue writes one word for its root.
-contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCertificate {
+///      tree; an issue writes one word for its root. Members' active flags are the consortium's, mirrored here
+///      (`onMembershipChanged`, pushed by the consortium at every change), so a split or a movement checks its
+///      ends without calling the consortium.
+contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCertificate, IMembershipMirror {
     using CertificateRecord for uint256;
 
     uint256 private constant MAX_SPLIT_CHILDREN = 64;
@@ -56,6 +59,8 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     uint256 private _debtorCount;
     mapping(address debtor => uint256 number) private _debtorNumbers;
     mapping(uint256 number => address debtor) private _debtors;
+    /// @dev The consortium's active flags (onboarded and not suspended), as it pushes them.
+    mapping(address account => bool active) private _activeMembers;
 
     /// @param consortium_ Members and roles.
     /// @param uri_ The ERC-1155 metadata URI.
@@ -67,6 +72,9 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     {
         if (escrow_ == address(0)) revert InvalidSettlementEscrow(escrow_);
         if (loanDesk_ == address(0) || loanDesk_ == escrow_) revert InvalidLoanDesk(loanDesk_);
+        // The consortium pushes its members' flags to the one certificate contract it names: refuse another.
+        address named = consortium_.certificates();
+        if (named != address(this)) revert NotTheConsortiumsCertificates(address(consortium_), named);
         _escrow = escrow_;
         _loanDesk = loanDesk_;
         _config = Config({nextId: 1, maxTier: DEFAULT_MAX_TIER, paused: false});
@@ -100,6 +108,18 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         if (!_config.paused) revert ExpectedPause();
         _config.paused = false;
         emit Unpaused(msg.sender);
+    }
+
+    /// @inheritdoc IMembershipMirror
+    function onMembershipChanged(address account, bool active) external {
+        if (msg.sender != address(_consortium)) revert NotConsortium(msg.sender);
+        // The consortium's MemberOnboarded, MemberSuspended or MemberReinstated of this transaction records it.
+        _activeMembers[account] = active;
+    }
+
+    /// @inheritdoc IMembershipMirror
+    function activeFlag(address account) external view returns (bool) {
+        return _activeMembers[account];
     }
 
     // ---------------------------------------------------------------- credit
@@ -314,7 +334,8 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
 
     /// @inheritdoc LeanERC1155
     function supportsInterface(bytes4 interfaceId) public view virtual override(LeanERC1155, IERC165) returns (bool) {
-        return interfaceId == type(IReceivableCertificate).interfaceId || super.supportsInterface(interfaceId);
+        return interfaceId == type(IReceivableCertificate).interfaceId
+            || interfaceId == type(IMembershipMirror).interfaceId || super.supportsInterface(interfaceId);
     }
 
     // ---------------------------------------------------------------- internals
@@ -328,8 +349,8 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         super._checkTransfer(from, to);
         // Fields, not a memory copy of the struct: the slot is read once (then warm), without the copy's cost.
         if (_config.paused && from != _loanDesk) revert EnforcedPause();
-        address inactive = _consortium.firstNotActiveOfMovement(from, to);
-        if (inactive != address(0)) _checkCustody(_loanDesk, from, to, inactive);
+        if (!_activeMembers[from]) _checkCustody(_loanDesk, from, to, from);
+        else if (!_activeMembers[to]) _checkCustody(_loanDesk, from, to, to);
     }
 
     /// @dev The one hook all movements pass, once per id: a transfer (not a mint or a burn, whose callers check
@@ -372,9 +393,10 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         uint256 limit = _config.maxTier;
         if (tier > limit) revert TierLimitExceeded(tier, limit);
         firstId = _config.nextId;
-        uint256 inactive = _consortium.firstInactiveEndForSplit(msg.sender, to);
-        if (inactive != type(uint256).max) {
-            revert IConsortium.InactiveMember(inactive == 0 ? msg.sender : to[inactive - 1]);
+        if (!_activeMembers[msg.sender]) revert IConsortium.InactiveMember(msg.sender);
+        for (uint256 i; i < to.length; ++i) {
+            address recipient = to[i];
+            if (!_activeMembers[recipient]) revert IConsortium.InactiveMember(recipient);
         }
     }
 

@@ -183,31 +183,40 @@ def well_typed(events: Iterable[Event], decoder: Decoder, anomalies: list[Anomal
 
 
 def check_members(check: Any, ledger: Ledger, node: Rpc, block: int, abi: Calls) -> None:
-    """Fills `check`: every member the events name, its activity, roles and name against the chain."""
+    """Fills `check`: every member the events name, its activity, roles and name against the chain, and the
+    certificate's copy of its active flag (`activeFlag`, what movements check) against the events too."""
     consortium = ledger.addresses.get("Consortium")
     if consortium is None:
         return
+    certificate = ledger.addresses.get("ReceivableCertificate")
     members = sorted(ledger.members.values(), key=lambda m: m.address)
     roles = {name: "0x" + value.hex() for name, value in ROLE_IDS.items()}
     for m in members:  # roles the events name that this scfchain has no name for
         roles.update({r: r for r in m.roles if r.startswith("0x")})
-    calls: list[tuple[str, str]] = []
+    calls: list[tuple[str, str]] = []  # (to, data)
     for m in members:
-        calls.append((abi.data("Consortium", "isActive", m.address), "isActive"))
-        calls.append((abi.data("Consortium", "nameOf", m.address), "nameOf"))
+        calls.append((consortium, abi.data("Consortium", "isActive", m.address)))
+        calls.append((consortium, abi.data("Consortium", "nameOf", m.address)))
+        if certificate is not None:
+            calls.append((certificate, abi.data("ReceivableCertificate", "activeFlag", m.address)))
         for role in roles.values():
-            calls.append((abi.data("Consortium", "hasRole", bytes.fromhex(role[2:].rjust(64, "0")), m.address),
-                          "hasRole"))
-    answers = node.batch([("eth_call", [{"to": consortium, "data": data}, hex(block)]) for data, _ in calls])
+            calls.append((consortium, abi.data("Consortium", "hasRole", bytes.fromhex(role[2:].rjust(64, "0")),
+                                               m.address)))
+    answers = node.batch([("eth_call", [{"to": to, "data": data}, hex(block)]) for to, data in calls])
     at = 0
     for m in members:
         check.checked += 1
         label = f"member {m.address}" + (f" ({m.name})" if m.name else "")
         active, name = answers[at], answers[at + 1]
-        is_active = None if isinstance(active, Exception) or not active else bool(int(active, 16))
-        if is_active != m.active:
-            shown = "no answer" if is_active is None else str(is_active).lower()
-            check.fail(f"{label}: isActive {shown} on-chain, the events say {str(m.active).lower()}")
+        flags = [("isActive", active)]
+        if certificate is not None:
+            flags.append(("the certificate's activeFlag", answers[at + 2]))
+            at += 1
+        for what, answer in flags:
+            is_active = None if isinstance(answer, Exception) or not answer else bool(int(answer, 16))
+            if is_active != m.active:
+                shown = "no answer" if is_active is None else str(is_active).lower()
+                check.fail(f"{label}: {what} {shown} on-chain, the events say {str(m.active).lower()}")
         try:
             (onchain_name,) = abi_decode(["string"], bytes.fromhex(name[2:]))
         except Exception:  # noqa: BLE001 — no answer or not a string
