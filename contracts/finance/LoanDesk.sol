@@ -234,31 +234,48 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
             (s.state, s.lender, s.fundedAt, s.maturity);
         if (state != LoanState.FUNDED) _revertState(loanId, state);
         if (amount == 0) revert InvalidAmount(amount);
-        (uint256 outstanding, uint256 interest) = _debtParts(l, fundedAt, maturity);
+        (uint256 outstanding, uint256 interest, uint256 principalRepaid) = _debtParts(l, fundedAt, maturity);
         uint256 due = outstanding + interest;
-        uint256 pay = Math.min(amount, due);
-        remainingDebt = due - pay;
-        if (remainingDebt != 0) {
-            Repayment storage r = l.repayment;
-            if (pay <= interest) {
+        if (amount >= due) {
+            _closeRepaid(loanId, l, due, lender); // pays the debt, never more
+            return 0;
+        }
+        // A partial repayment: all of `amount` is paid.
+        unchecked {
+            remainingDebt = due - amount; // amount < due
+        }
+        _recordPartial(l.repayment, amount, interest, principalRepaid, maturity);
+        emit LoanRepaid(loanId, msg.sender, amount, remainingDebt);
+        _collect(loanId, msg.sender, lender, amount);
+    }
+
+    /// @dev A partial repayment of `amount` (below the debt, `interest` of it due in the current period) in the
+    ///      loan's repayment record. Unchecked only where these values bound the result (each bound said where
+    ///      it is used); stored values are still narrowed by SafeCast. With the single read of the principal repaid
+    ///      and the branch on `amount >= due`: a partial repayment 69,498 -> 69,201 gas.
+    function _recordPartial(
+        Repayment storage r,
+        uint256 amount,
+        uint256 interest,
+        uint256 principalRepaid,
+        uint256 maturity
+    ) private {
+        unchecked {
+            if (amount <= interest) {
                 // Still inside the period: what is paid counts against the period's (rounded-up) interest.
                 // <= the period's interest < 2**104 (LoanTooLarge)
-                r.interestPaid = SafeCast.toUint104(uint256(r.interestPaid) + pay);
+                r.interestPaid = SafeCast.toUint104(uint256(r.interestPaid) + amount);
             } else {
-                // The period's interest is paid and principal falls (pay - interest < outstanding): a new period
-                // starts, at maturity at the latest.
+                // The period's interest is paid and principal falls (amount - interest < outstanding, as
+                // amount < due): a new period starts, at maturity at the latest.
                 _store(
                     r,
-                    SafeCast.toUint112(uint256(r.principalRepaid) + pay - interest),
+                    SafeCast.toUint112(principalRepaid + (amount - interest)),
                     0,
                     SafeCast.toUint40(Math.min(block.timestamp, maturity))
                 );
             }
-            emit LoanRepaid(loanId, msg.sender, pay, remainingDebt);
-            _collect(loanId, msg.sender, lender, pay);
-            return remainingDebt;
         }
-        _closeRepaid(loanId, l, pay, lender);
     }
 
     /// @dev A repayment of `pay` brought the debt to zero: the loan leaves FUNDED, after which nothing reads its
@@ -302,7 +319,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
         if (status == RootStatus.ACTIVE) revert IReceivableCertificate.RootNotClosed(rootId);
         uint256 debtNow;
         {
-            (uint256 outstanding, uint256 interest) = _debtParts(l, s.fundedAt, s.maturity);
+            (uint256 outstanding, uint256 interest,) = _debtParts(l, s.fundedAt, s.maturity);
             debtNow = outstanding + interest;
         }
         address lender = s.lender;
@@ -387,7 +404,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     function debt(uint256 loanId) external view returns (uint256) {
         Loan storage l = _loans[loanId];
         if (l.status.state != LoanState.FUNDED) return 0;
-        (uint256 outstanding, uint256 interest) = _debtParts(l, l.status.fundedAt, l.status.maturity);
+        (uint256 outstanding, uint256 interest,) = _debtParts(l, l.status.fundedAt, l.status.maturity);
         return outstanding + interest;
     }
 
@@ -395,7 +412,7 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
     function debtParts(uint256 loanId) external view returns (uint256 principalOutstanding, uint256 interest) {
         Loan storage l = _loans[loanId];
         if (l.status.state != LoanState.FUNDED) return (0, 0);
-        return _debtParts(l, l.status.fundedAt, l.status.maturity);
+        (principalOutstanding, interest,) = _debtParts(l, l.status.fundedAt, l.status.maturity);
     }
 
     /// @inheritdoc ILoanDesk
@@ -438,15 +455,17 @@ contract LoanDesk is ConsortiumGated, ReentrancyGuardTransient, IERC1155Receiver
 
     /// @dev Principal outstanding and the current period's unpaid interest:
     ///      `ceil(outstanding * rate * (min(now, maturity) - periodStart) / (10000 * 365 days)) - paidInPeriod`.
-    /// @dev `fundedAt` and `maturity` are the loan's (`l.status`), passed by callers that have read them.
+    /// @dev `fundedAt` and `maturity` are the loan's (`l.status`), passed by callers that have read them. Also
+    ///      returns the principal repaid so far, which a repayment rewrites (not read twice: 100 gas).
     function _debtParts(Loan storage l, uint256 fundedAt, uint256 maturity)
         private
         view
-        returns (uint256 outstanding, uint256 interest)
+        returns (uint256 outstanding, uint256 interest, uint256 principalRepaid)
     {
         Terms storage t = l.terms;
         Repayment storage r = l.repayment;
-        outstanding = uint256(t.principal) - r.principalRepaid;
+        principalRepaid = r.principalRepaid;
+        outstanding = uint256(t.principal) - principalRepaid;
         uint256 periodStart = r.periodStart;
         uint256 start = periodStart == 0 ? fundedAt : periodStart;
         uint256 end = Math.min(block.timestamp, maturity);
