@@ -26,8 +26,8 @@ contract Consortium is AccessControl, IConsortium {
 
     mapping(address account => uint8 state) private _states;
     mapping(address account => string name) private _names;
-    /// @dev Deployed next by the same deployer (its address known in advance); its constructor checks that this
-    ///      consortium names it, so no member can change before the mirror exists.
+    /// @dev Deployed next by the same deployer (its address known in advance), whose constructor checks that this
+    ///      consortium names it; `_mirror` refuses member changes until it exists, so its copy misses none.
     IMembershipMirror private immutable _certificates;
 
     /// @param admin Holds DEFAULT_ADMIN_ROLE and OPERATOR_ROLE.

@@ -410,7 +410,10 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         _config.nextId = SafeCast.toUint40(firstId + n);
         childIds = new uint256[](n);
         for (uint256 i; i < n; ++i) {
-            uint256 childId = firstId + i;
+            uint256 childId;
+            unchecked {
+                childId = firstId + i; // < firstId + n, checked to fit 40 bits above
+            }
             uint256 amount = amounts[i];
             if (amount == 0) revert ZeroSplitAmount(i);
             // No balance reaches 2**128 (face values fit 128 bits); refusing larger amounts here also keeps
@@ -419,7 +422,9 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
                 uint256 parentId = child.parentOf();
                 revert ERC1155InsufficientBalance(msg.sender, balanceOf(msg.sender, parentId), amount, parentId);
             }
-            total += amount;
+            unchecked {
+                total += amount; // n <= 64 amounts below 2**128 each: below 2**134
+            }
             childIds[i] = childId;
             // amount < 2**128, checked above; the burn of the total checks the parent balance.
             _records[childId] = child.withAmount(amount);
