@@ -30,6 +30,8 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     uint256 private constant MAX_SPLIT_CHILDREN = 64;
     uint32 private constant DEFAULT_MAX_TIER = 16;
     bytes32 private constant ADMIN_ROLE = 0x00;
+    uint256 private constant ACTIVE_MEMBER = 1;
+    uint256 private constant INACTIVE_MEMBER = 2;
 
     /// @dev Packed so that issue and split read one slot for all of it.
     struct Config {
@@ -59,8 +61,10 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     uint256 private _debtorCount;
     mapping(address debtor => uint256 number) private _debtorNumbers;
     mapping(uint256 number => address debtor) private _debtors;
-    /// @dev The consortium's active flags (onboarded and not suspended), as it pushes them.
-    mapping(address account => bool active) private _activeMembers;
+    /// @dev The consortium's active flags as it pushes them: ACTIVE_MEMBER, or INACTIVE_MEMBER once a member is
+    ///      suspended (0 only for accounts never onboarded). Not a bool: a suspension then rewrites a non-zero
+    ///      word and a reinstatement does too (2,900 gas), instead of clearing it and creating it again (20,000).
+    mapping(address account => uint256 flag) private _memberFlags;
 
     /// @param consortium_ Members and roles.
     /// @param uri_ The ERC-1155 metadata URI.
@@ -114,12 +118,12 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     function onMembershipChanged(address account, bool active) external {
         if (msg.sender != address(_consortium)) revert NotConsortium(msg.sender);
         // The consortium's MemberOnboarded, MemberSuspended or MemberReinstated of this transaction records it.
-        _activeMembers[account] = active;
+        _memberFlags[account] = active ? ACTIVE_MEMBER : INACTIVE_MEMBER;
     }
 
     /// @inheritdoc IMembershipMirror
     function activeFlag(address account) external view returns (bool) {
-        return _activeMembers[account];
+        return _memberFlags[account] == ACTIVE_MEMBER;
     }
 
     // ---------------------------------------------------------------- credit
@@ -349,8 +353,8 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         super._checkTransfer(from, to);
         // Fields, not a memory copy of the struct: the slot is read once (then warm), without the copy's cost.
         if (_config.paused && from != _loanDesk) revert EnforcedPause();
-        if (!_activeMembers[from]) _checkCustody(_loanDesk, from, to, from);
-        else if (!_activeMembers[to]) _checkCustody(_loanDesk, from, to, to);
+        if (_memberFlags[from] != ACTIVE_MEMBER) _checkCustody(_loanDesk, from, to, from);
+        else if (_memberFlags[to] != ACTIVE_MEMBER) _checkCustody(_loanDesk, from, to, to);
     }
 
     /// @dev The one hook all movements pass, once per id: a transfer (not a mint or a burn, whose callers check
@@ -393,10 +397,10 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         uint256 limit = _config.maxTier;
         if (tier > limit) revert TierLimitExceeded(tier, limit);
         firstId = _config.nextId;
-        if (!_activeMembers[msg.sender]) revert IConsortium.InactiveMember(msg.sender);
+        if (_memberFlags[msg.sender] != ACTIVE_MEMBER) revert IConsortium.InactiveMember(msg.sender);
         for (uint256 i; i < to.length; ++i) {
             address recipient = to[i];
-            if (!_activeMembers[recipient]) revert IConsortium.InactiveMember(recipient);
+            if (_memberFlags[recipient] != ACTIVE_MEMBER) revert IConsortium.InactiveMember(recipient);
         }
     }
 
