@@ -823,6 +823,7 @@ def check_everything(machine: FuzzMachine) -> None:
         "limit": [reader.add(cert.creditLimit, d) for d in debtors],
         "lines": [reader.add(cert.creditLine, f, d) for f in financiers for d in debtors],
         "active": [reader.add(consortium.isActive, a) for a in tracked],
+        "flags": [reader.add(cert.activeFlag, a) for a in tracked],  # the certificate's copy, what movements check
         "approved": [reader.add(cert.isApprovedForAll, o, op) for o, op in sorted(m.approved)],
         "offerCount": reader.add(desk.offerCount),
         "offers": [reader.add(desk.offer, o) for o in sorted(m.offers)],
@@ -857,6 +858,7 @@ def check_everything(machine: FuzzMachine) -> None:
     assert get("limit") == [m.limit[d] for d in debtors]
     assert get("lines") == [m.lines[(f, d)] for f in financiers for d in debtors]
     assert get("active") == [m.active(a) for a in tracked]
+    assert get("flags") == [m.active(a) for a in tracked], "the certificate's member flags differ from the model"
     assert get("approved") == [m.approved[k] for k in sorted(m.approved)]
     assert get("offerCount") == len(m.offers)
     for (oid, o), got in zip(sorted(m.offers.items()), get("offers")):
