@@ -109,3 +109,21 @@ def test_sameBehaviourAsOpenZeppelin_randomSequence(pair, receivers):
         assert {(fn, True), (fn, False)} <= kinds, (fn, sorted(kinds))
     assert {("batch of", 0), ("batch of", 1), ("batch of", 2)} <= kinds, sorted(kinds)
     assert {("accepted by a contract", fn) for fn in ("mint", "safeTransferFrom", "safeBatchTransferFrom")} <= kinds
+
+
+def test_batchOfOne_asksTheBatchHook_andEmitsTransferSingle(pair, receivers):
+    """ERC-1155: `safeBatchTransferFrom` calls `onERC1155BatchReceived`, even for one id (OpenZeppelin 5.7 does;
+    5.4 asked the single hook), while a batch of one is still logged as a TransferSingle."""
+    holder, accepting = accounts[6], receivers[0]
+    single = web3.keccak(text="TransferSingle(address,address,address,uint256,uint256)")
+    batch_hook = web3.keccak(text="BatchReceived(address,address,uint256[],uint256[],bytes)")
+    for token in pair:
+        token.mint(holder, 7, 10, b"", {"from": holder})
+        tx = token.safeBatchTransferFrom(holder, accepting, [7], [4], b"\x01", {"from": holder})
+        logs = tx.logs
+        assert [log["topics"][0] for log in logs] == [single, batch_hook]
+        assert logs[1]["address"] == accepting.address
+        hook = tx.events["BatchReceived"]
+        assert [int(i) for i in hook["ids"]] == [7] and [int(v) for v in hook["values"]] == [4]
+        assert hook["operator"] == hook["from"] == holder and bytes(hook["data"]) == b"\x01"
+        assert token.balanceOf(accepting, 7) == 4 and token.balanceOf(holder, 7) == 6

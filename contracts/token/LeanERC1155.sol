@@ -15,8 +15,8 @@ import {IERC1155Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.
 ///         further child -690, a transfer -860, finance -971.
 /// @dev `_update(from, to, id, value)` is the one hook every movement passes, once per id and before the
 ///      movement's event; a batch calls it for each id in order, then emits one TransferBatch (a batch of one
-///      a TransferSingle and the single acceptance check, as OpenZeppelin's does). `_checkTransfer(from, to)`
-///      runs first, once per transfer or batch.
+///      a TransferSingle, as OpenZeppelin's does) and asks the recipient's batch hook, whatever its length.
+///      `_checkTransfer(from, to)` runs first, once per transfer or batch.
 abstract contract LeanERC1155 is ERC165, IERC1155, IERC1155MetadataURI, IERC1155Errors {
     mapping(uint256 id => mapping(address account => uint256)) private _balances;
     mapping(address account => mapping(address operator => bool)) private _operatorApprovals;
@@ -114,13 +114,10 @@ abstract contract LeanERC1155 is ERC165, IERC1155, IERC1155MetadataURI, IERC1155
         for (uint256 i; i < ids.length; ++i) {
             _update(from, to, ids[i], values[i]);
         }
-        if (ids.length == 1) {
-            emit TransferSingle(msg.sender, from, to, ids[0], values[0]);
-            ERC1155Utils.checkOnERC1155Received(msg.sender, from, to, ids[0], values[0], data);
-        } else {
-            emit TransferBatch(msg.sender, from, to, ids, values);
-            ERC1155Utils.checkOnERC1155BatchReceived(msg.sender, from, to, ids, values, data);
-        }
+        if (ids.length == 1) emit TransferSingle(msg.sender, from, to, ids[0], values[0]);
+        else emit TransferBatch(msg.sender, from, to, ids, values);
+        // A batch, even of one id, asks the batch hook (ERC-1155; OpenZeppelin 5.7, its PR #6170).
+        ERC1155Utils.checkOnERC1155BatchReceived(msg.sender, from, to, ids, values, data);
     }
 
     /// @dev The one hook of every movement of one id (`from` zero for a mint, `to` zero for a burn): checks the
