@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from brownie import web3
 from eth_account import Account
+from web3.utils.address import get_create_address
 
 # A test of the Python tooling (its own nodes, CLI processes or plain Python): nothing here for the coverage run to
 # trace, so `make test` runs it apart, on the viaIR build (tools/coverage.py runs the tests not marked so).
@@ -86,3 +87,47 @@ def test_revert_deploy_unreachableNode(tmp_path):
     assert r.returncode == 1
     assert r.stderr.startswith("scfchain: cannot reach the node at http://127.0.0.1:9")
     assert "Traceback" not in r.stderr
+
+
+def _contract(dep, name):
+    return web3.eth.contract(address=dep["contracts"][name]["address"], abi=dep["contracts"][name]["abi"])
+
+
+def test_deploy_withExistingPaymentToken_wiresEveryContractToIt(rpc, tmp_path):
+    """`--payment-token`: no mock is deployed, and the six contracts come at the deployer's next six addresses,
+    which the Consortium and the certificate predicted (a wrong prediction would fail their constructors)."""
+    key = {"SCFCHAIN_PRIVATE_KEY": ANVIL_KEY}
+    first = tmp_path / "first.json"
+    assert run("deploy", "--rpc-url", rpc, "--out", str(first), env_extra=key).returncode == 0
+    token = json.loads(first.read_text())["contracts"]["PaymentToken"]["address"]
+    deployer = Account.from_key(ANVIL_KEY).address
+    nonce = web3.eth.get_transaction_count(deployer)
+    out = tmp_path / "dep.json"
+    r = run("deploy", "--rpc-url", rpc, "--out", str(out), "--payment-token", token.lower(), env_extra=key)
+    assert r.returncode == 0, r.stderr
+    dep = json.loads(out.read_text())
+    assert dep["contracts"]["PaymentToken"]["address"] == token
+    order = ["Consortium", "ReceivableCertificate", "CreditGuarantee", "FinancingDesk", "SettlementEscrow", "LoanDesk"]
+    assert [dep["contracts"][name]["address"] for name in order] == [
+        get_create_address(deployer, nonce + i) for i in range(6)]
+    consortium, cert = _contract(dep, "Consortium"), _contract(dep, "ReceivableCertificate")
+    assert consortium.functions.certificates().call() == cert.address
+    assert cert.functions.consortium().call() == consortium.address
+    assert cert.functions.settlementEscrow().call() == dep["contracts"]["SettlementEscrow"]["address"]
+    assert cert.functions.loanDesk().call() == dep["contracts"]["LoanDesk"]["address"]
+    for name in ("CreditGuarantee", "FinancingDesk", "SettlementEscrow", "LoanDesk"):
+        assert _contract(dep, name).functions.token().call() == token
+    # The membership push reaches this certificate: an onboarded member is active in both.
+    member = Account.create().address
+    supplier = consortium.functions.SUPPLIER_ROLE().call()
+    tx = consortium.functions.onboard(member, supplier, "Tier-1 Supplier").transact({"from": deployer})
+    assert web3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    assert consortium.functions.isActive(member).call() and cert.functions.activeFlag(member).call()
+
+
+def test_revert_deploy_paymentTokenNotAnAddress(rpc, tmp_path):
+    r = run("deploy", "--rpc-url", rpc, "--out", str(tmp_path / "x.json"), "--payment-token", "dCNY",
+            env_extra={"SCFCHAIN_PRIVATE_KEY": ANVIL_KEY})
+    assert r.returncode == 1
+    assert r.stderr.strip() == "scfchain: not an address: 'dCNY'"
+    assert not (tmp_path / "x.json").exists()
