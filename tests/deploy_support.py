@@ -6,6 +6,8 @@ from typing import Any
 
 from brownie import Consortium, CreditGuarantee, FinancingDesk, LoanDesk, ReceivableCertificate, SettlementEscrow
 
+from tests.helpers import ROLE
+
 
 def deploy_contracts(token: Any, admin: Any, grace_period: int, uri: str = "") -> dict[str, Any]:
     """Consortium, certificate, guarantee, financing desk, escrow and loan desk (in that order, from `admin`),
@@ -27,8 +29,6 @@ def deploy_contracts(token: Any, admin: Any, grace_period: int, uri: str = "") -
 def deploy_with_members(token: Any, admin: Any, grace_period: int, members: list[tuple[Any, str, str]]) -> dict[str, Any]:
     """A second system (a consortium serves one certificate contract) with the same members onboarded: `members`
     is conftest's plan, (account, role name, name) each."""
-    from tests.helpers import ROLE
-
     c = deploy_contracts(token, admin, grace_period)
     for account, role, name in members:
         c["consortium"].onboard(account, ROLE[role], name, {"from": admin})

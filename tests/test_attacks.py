@@ -14,6 +14,7 @@ from brownie import QuirkyToken, ReentrantFinancier, accounts, web3
 from eth_utils import keccak
 
 from tests.conftest import FACE, GRACE_PERIOD
+from tests.deploy_support import deploy_with_members
 from tests.helpers import DAY, ROLE, error, reverts
 from tests.money_support import *  # noqa: F401,F403
 
@@ -192,10 +193,8 @@ def test_receiverReentersClaimAndSettle_fromItsHook_paysEachPositionOnce(
 
 # ---------------------------------------------------------------- payment tokens that misbehave
 @pytest.fixture
-def quirky(members, consortium, admin, core, bank, factor, guarantor, tier1):
+def quirky(members, admin, core, bank, factor, guarantor, tier1):
     """The money legs over a QuirkyToken (a consortium of its own with the members of `system`)."""
-    from tests.deploy_support import deploy_with_members
-
     qtoken = QuirkyToken.deploy(admin, {"from": admin})
     c = deploy_with_members(qtoken, admin, GRACE_PERIOD, members)
     certificate, guarantee, desk, escrow = c["certificate"], c["guarantee"], c["desk"], c["escrow"]
