@@ -68,7 +68,7 @@ abstract contract LeanERC1155 is ERC165, IERC1155, IERC1155MetadataURI, IERC1155
     /// @param approved Whether it may.
     function setApprovalForAll(address operator, bool approved) external virtual {
         if (operator == address(0)) revert ERC1155InvalidOperator(address(0));
-        _operatorApprovals[msg.sender][operator] = approved;
+        _setApprovalForAll(msg.sender, operator, approved);
         emit ApprovalForAll(msg.sender, operator, approved);
     }
 
@@ -78,6 +78,12 @@ abstract contract LeanERC1155 is ERC165, IERC1155, IERC1155MetadataURI, IERC1155
     /// @return Whether it may.
     function isApprovedForAll(address account, address operator) public view virtual returns (bool) {
         return _operatorApprovals[account][operator];
+    }
+
+    /// @dev Stores `owner`'s approval of `operator` (read back by `isApprovedForAll`); overrides may keep some
+    ///      operators' approvals elsewhere, overriding both.
+    function _setApprovalForAll(address owner, address operator, bool approved) internal virtual {
+        _operatorApprovals[owner][operator] = approved;
     }
 
     /// @notice Moves `value` of `id` from `from` to `to`; a contract `to` must accept them.
@@ -90,10 +96,7 @@ abstract contract LeanERC1155 is ERC165, IERC1155, IERC1155MetadataURI, IERC1155
         external
         virtual
     {
-        _checkTransfer(from, to);
-        _update(from, to, id, value);
-        emit TransferSingle(msg.sender, from, to, id, value);
-        ERC1155Utils.checkOnERC1155Received(msg.sender, from, to, id, value, data);
+        _safeTransferFrom(from, to, id, value, data);
     }
 
     /// @notice Moves `values[i]` of `ids[i]` from `from` to `to`; a contract `to` must accept them.
@@ -120,18 +123,27 @@ abstract contract LeanERC1155 is ERC165, IERC1155, IERC1155MetadataURI, IERC1155
         ERC1155Utils.checkOnERC1155BatchReceived(msg.sender, from, to, ids, values, data);
     }
 
+    /// @dev `safeTransferFrom` by the caller, for other entry points that move one id under the same rules.
+    function _safeTransferFrom(address from, address to, uint256 id, uint256 value, bytes memory data) internal {
+        _checkTransfer(from, to);
+        _update(from, to, id, value);
+        emit TransferSingle(msg.sender, from, to, id, value);
+        ERC1155Utils.checkOnERC1155Received(msg.sender, from, to, id, value, data);
+    }
+
     /// @dev The one hook of every movement of one id (`from` zero for a mint, `to` zero for a burn): checks the
     ///      balance and moves it. Overrides add their rules before calling it; events follow the hook.
     function _update(address from, address to, uint256 id, uint256 value) internal virtual {
+        mapping(address account => uint256) storage balances = _balances[id];
         if (from != address(0)) {
-            uint256 fromBalance = _balances[id][from];
+            uint256 fromBalance = balances[from];
             if (fromBalance < value) revert ERC1155InsufficientBalance(from, fromBalance, value, id);
             unchecked {
                 // value <= fromBalance
-                _balances[id][from] = fromBalance - value;
+                balances[from] = fromBalance - value;
             }
         }
-        if (to != address(0)) _balances[id][to] += value;
+        if (to != address(0)) balances[to] += value;
     }
 
     /// @dev Mints `value` of `id` to `to` without the acceptance check: callers run
@@ -153,9 +165,13 @@ abstract contract LeanERC1155 is ERC165, IERC1155, IERC1155MetadataURI, IERC1155
     ///      the caller may move `from`'s tokens and neither end is the zero address (OpenZeppelin's order).
     ///      Overrides add their own after these.
     function _checkTransfer(address from, address to) internal view virtual {
-        if (from != msg.sender && !_operatorApprovals[from][msg.sender]) {
-            revert ERC1155MissingApprovalForAll(msg.sender, from);
-        }
+        _checkTransferEnds(from, to, from == msg.sender || isApprovedForAll(from, msg.sender));
+    }
+
+    /// @dev `_checkTransfer`'s rules, given whether the caller may move `from`'s tokens (an override that has read
+    ///      the approval already passes it, without a second read).
+    function _checkTransferEnds(address from, address to, bool authorized) internal view {
+        if (!authorized) revert ERC1155MissingApprovalForAll(msg.sender, from);
         if (to == address(0)) revert ERC1155InvalidReceiver(address(0));
         if (from == address(0)) revert ERC1155InvalidSender(address(0));
     }
