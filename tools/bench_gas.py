@@ -198,8 +198,9 @@ def _finance_terms(seller_new: bool) -> tuple[Term, ...]:
     first tokens (the token's new balance)."""
     return (
         _CERT, _TOKEN,
-        Term(2 * COLD_SLOAD, "the offer's terms, two slots (financier, expiry, rate, open; debtor, minimum), read"),
-        Term(UPDATE, "the offer's budget (its slot also keeps the debtor's number, to compare with the root's)"),
+        Term(COLD_SLOAD, "the offer's terms (financier, expiry, rate, open: one slot), read"),
+        Term(UPDATE, "the offer's budget, beside its minimum and debtor's number (compared with the root's: the "
+                     "debtor's address is not read)"),
         Term(root_record(child=True), "the certificate sold (a child here) and its root: open, debtor's number, "
                                       "maturity"),
         Term(log(4, 3), "Financed(offerId, certId, seller | financier, amount, proceeds)"),
