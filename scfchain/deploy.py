@@ -124,12 +124,13 @@ def deploy(
         deployed["PaymentToken"] = token
     # Addresses fixed before the contracts exist (immutables), each checked by the constructor of the contract
     # named (a nonce used elsewhere meanwhile fails the deployment there, loudly): the consortium names the
-    # certificate, its next contract; the certificate its escrow and loan desk, its 4th and 5th from there.
+    # certificate, its next contract; the certificate its escrow, loan desk and financing desk, its 3rd, 4th and
+    # 2nd from there.
     nonce = w3.eth.get_transaction_count(admin, "pending")
     consortium = create("Consortium", admin, get_create_address(admin, nonce + 1))
     certificate = create(
         "ReceivableCertificate", consortium.address, uri, get_create_address(admin, nonce + 4),
-        get_create_address(admin, nonce + 5),
+        get_create_address(admin, nonce + 5), get_create_address(admin, nonce + 3),
     )
     guarantee = create("CreditGuarantee", consortium.address, token.address)
     create("FinancingDesk", consortium.address, certificate.address, token.address)

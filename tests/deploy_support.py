@@ -1,5 +1,6 @@
 """Deploying the system in brownie tests, as `scfchain deploy` does: the consortium fixes its certificate's address
-(its deployer's next contract), the certificate its escrow's and loan desk's (the 4th and 5th from there)."""
+(its deployer's next contract), the certificate its escrow's, loan desk's and financing desk's (the 4th, 5th and 3rd
+from there)."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,12 +12,12 @@ from tests.helpers import ROLE
 
 def deploy_contracts(token: Any, admin: Any, grace_period: int, uri: str = "") -> dict[str, Any]:
     """Consortium, certificate, guarantee, financing desk, escrow and loan desk (in that order, from `admin`),
-    wired: the consortium names the certificate (its next contract), which names the escrow and the loan desk."""
+    wired: the consortium names the certificate (its next contract), which names the escrow and both desks."""
     nonce = admin.nonce
     consortium = Consortium.deploy(admin, admin.get_deployment_address(nonce + 1), {"from": admin})
     certificate = ReceivableCertificate.deploy(
         consortium, uri, admin.get_deployment_address(nonce + 4), admin.get_deployment_address(nonce + 5),
-        {"from": admin})
+        admin.get_deployment_address(nonce + 3), {"from": admin})
     guarantee = CreditGuarantee.deploy(consortium, token, {"from": admin})
     desk = FinancingDesk.deploy(consortium, certificate, token, {"from": admin})
     escrow = SettlementEscrow.deploy(consortium, certificate, guarantee, token, grace_period, {"from": admin})

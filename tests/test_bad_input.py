@@ -186,9 +186,11 @@ CASES = [
          "InvalidMember", Z),
     case("suspend: the zero address", lambda w: w["consortium"].suspend(Z, {"from": w["admin"]}), "UnknownMember", Z),
     case("ReceivableCertificate: the zero address as escrow", lambda w: ReceivableCertificate.deploy(
-        w["consortium"], "", Z, w["admin"], {"from": w["admin"]}), "InvalidSettlementEscrow", Z),
+        w["consortium"], "", Z, w["admin"], w["clearing"], {"from": w["admin"]}), "InvalidSettlementEscrow", Z),
     case("ReceivableCertificate: the zero address as loan desk", lambda w: ReceivableCertificate.deploy(
-        w["consortium"], "", w["admin"], Z, {"from": w["admin"]}), "InvalidLoanDesk", Z),
+        w["consortium"], "", w["admin"], Z, w["clearing"], {"from": w["admin"]}), "InvalidLoanDesk", Z),
+    case("ReceivableCertificate: the zero address as financing desk", lambda w: ReceivableCertificate.deploy(
+        w["consortium"], "", w["admin"], w["clearing"], Z, {"from": w["admin"]}), "InvalidFinancingDesk", Z),
     ok("settle: the zero address as holder (nothing held: skipped)",
        lambda w: w["escrow"].settle([w["closed"]], [Z], {"from": w["clearing"]})),
     # ---------------------------------------------------------------- times in the past

@@ -8,6 +8,8 @@ from tests.conftest import FACE
 from tests.helpers import DAY, ROLE, doc_hash, reverts
 from tests.money_support import *  # noqa: F401,F403
 
+DEAD = "0x000000000000000000000000000000000000dEaD"
+
 
 def test_claimable_isZero_forAnUnknownIdAndAnOpenRoot(system, escrow, issue, tier1):
     root = issue(face=FACE)
@@ -49,7 +51,7 @@ def test_close_refusesAnythingButAnOpenRoot_namingTheIdAndItsRootsStatus(system,
     Here an account is the escrow, so the hook gets an unknown id, a child and a closed root."""
     # A certificate of a consortium of its own (a consortium serves one certificate contract), same members.
     own = Consortium.deploy(admin, admin.get_deployment_address(admin.nonce + 1), {"from": admin})
-    cert = ReceivableCertificate.deploy(own, "", outsider, admin, {"from": admin})
+    cert = ReceivableCertificate.deploy(own, "", outsider, admin, DEAD, {"from": admin})  # no financing desk here
     for who, role in ((core, "CORE_ENTERPRISE_ROLE"), (bank, "FINANCIER_ROLE"), (tier1, "SUPPLIER_ROLE"),
                       (tier2a, "SUPPLIER_ROLE")):
         own.onboard(who, ROLE[role], role, {"from": admin})

@@ -1,7 +1,7 @@
 """The certificate's custodian hook: only the desk's own requestLoan puts units into it; the desk gives units back
 whatever pause or membership say; the desk is fixed at the certificate's deployment."""
 
-from brownie import Consortium, LoanDesk, PlainERC1155, ReceivableCertificate, SettlementEscrow
+from brownie import Consortium, FinancingDesk, LoanDesk, PlainERC1155, ReceivableCertificate, SettlementEscrow
 
 from tests.conftest import FACE
 from tests.helpers import ROLE, reverts
@@ -91,23 +91,30 @@ def test_deskHoldsNoMembership(loans, consortium):
 
 
 # ---------------------------------------------------------------- wiring, fixed at deployment
-def test_certificate_namesItsEscrowAndDesk_fromItsConstruction(system, certificate, escrow, loans):
-    assert (certificate.settlementEscrow(), certificate.loanDesk()) == (escrow, loans)
+def test_certificate_namesItsEscrowAndDesks_fromItsConstruction(system, certificate, escrow, loans, desk):
+    assert (certificate.settlementEscrow(), certificate.loanDesk(), certificate.financingDesk()) == (escrow, loans, desk)
     assert events(certificate.tx, "SettlementEscrowSet") == [{"escrow": escrow}]
     assert events(certificate.tx, "LoanDeskSet") == [{"desk": loans}]
+    assert events(certificate.tx, "FinancingDeskSet") == [{"desk": desk}]
 
 
-def test_revert_certificate_whenEscrowOrDeskIsZero_orBothAreOne(system, consortium, admin, outsider):
+def test_revert_certificate_whenEscrowOrDeskIsZero_orTwoAreOne(system, consortium, admin, outsider, sme):
     with reverts("InvalidSettlementEscrow", ZERO_ADDRESS):
-        ReceivableCertificate.deploy(consortium, "", ZERO_ADDRESS, outsider, {"from": admin})
+        ReceivableCertificate.deploy(consortium, "", ZERO_ADDRESS, outsider, sme, {"from": admin})
     with reverts("InvalidLoanDesk", ZERO_ADDRESS):
-        ReceivableCertificate.deploy(consortium, "", outsider, ZERO_ADDRESS, {"from": admin})
+        ReceivableCertificate.deploy(consortium, "", outsider, ZERO_ADDRESS, sme, {"from": admin})
     with reverts("InvalidLoanDesk", outsider):
-        ReceivableCertificate.deploy(consortium, "", outsider, outsider, {"from": admin})
+        ReceivableCertificate.deploy(consortium, "", outsider, outsider, sme, {"from": admin})
+    with reverts("InvalidFinancingDesk", ZERO_ADDRESS):
+        ReceivableCertificate.deploy(consortium, "", outsider, sme, ZERO_ADDRESS, {"from": admin})
+    with reverts("InvalidFinancingDesk", outsider):
+        ReceivableCertificate.deploy(consortium, "", outsider, sme, outsider, {"from": admin})
+    with reverts("InvalidFinancingDesk", sme):
+        ReceivableCertificate.deploy(consortium, "", outsider, sme, sme, {"from": admin})
 
 
 def test_revert_escrowOrDesk_deployedWhereTheCertificateDoesNotName(
-    system, consortium, certificate, guarantee, escrow, loans, token, admin, outsider
+    system, consortium, certificate, guarantee, escrow, loans, desk, token, admin, outsider
 ):
     """The certificate fixed its escrow's and desk's addresses: another escrow or desk for it cannot be built, nor a
     desk at the named address over an escrow the certificate does not name."""
@@ -115,10 +122,12 @@ def test_revert_escrowOrDesk_deployedWhereTheCertificateDoesNotName(
         SettlementEscrow.deploy(consortium, certificate, guarantee, token, 0, {"from": admin})
     with reverts("NotTheCertificatesLoanDesk", certificate, loans):
         LoanDesk.deploy(consortium, certificate, escrow, token, {"from": admin})
+    with reverts("NotTheCertificatesFinancingDesk", certificate, desk):
+        FinancingDesk.deploy(consortium, certificate, token, {"from": admin})
     # A certificate of its own consortium (a consortium serves one) whose desk is the admin's next contract.
     other = Consortium.deploy(admin, admin.get_deployment_address(admin.nonce + 1), {"from": admin})
     cert = ReceivableCertificate.deploy(other, "", outsider, admin.get_deployment_address(admin.nonce + 1),
-                                        {"from": admin})
+                                        admin, {"from": admin})
     with reverts("NotTheCertificatesEscrow", cert, outsider):
         LoanDesk.deploy(other, cert, escrow, token, {"from": admin})
 

@@ -95,7 +95,7 @@ def test_revert_consortium_whenItsCertificatesAddressIsZero(admin):
 def test_revert_certificate_whenItsConsortiumNamesAnother(consortium, certificate, admin, outsider):
     """A second certificate over a consortium that serves another is refused: its members would never reach it."""
     with reverts("NotTheConsortiumsCertificates", consortium, certificate):
-        ReceivableCertificate.deploy(consortium, "", outsider, admin, {"from": admin})
+        ReceivableCertificate.deploy(consortium, "", outsider, admin, certificate, {"from": admin})
 
 
 def test_revert_memberChange_beforeTheCertificateExists_namedError(admin, extra_accounts):

@@ -181,11 +181,11 @@ def _erc20(payee: str, to_new: bool, from_allowance: bool) -> tuple[Term, ...]:
 def _desk_move(recipient: str) -> tuple[Term, ...]:
     """A desk moving a holder's units of one id to `recipient` (a new holder of it): the certificate reads the
     operator's approval, the pause flag and both ends' membership (SPEC: movements only between active members,
-    never while paused)."""
+    never while paused). A holder's approval of a desk and its flag are one slot's (160 bits of an operator's
+    address do not fit beside a flag, but a bit for each of the two desks does)."""
     return (
-        Term(COLD_SLOAD, "the holder's approval of the desk as operator"),
+        Term(COLD_SLOAD, "the holder's approval of the desk as operator, and its flag: one slot"),
         Term(COLD_SLOAD, "pause flag"),
-        _active("holder"),
         Term(COLD_SLOAD, f"{recipient}'s membership"),
         Term(UPDATE, "the holder's balance of the id"),
         Term(NEW_SLOT, f"{recipient}'s balance of the id (new)"),

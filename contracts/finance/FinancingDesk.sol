@@ -50,6 +50,9 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
     constructor(IConsortium consortium_, IReceivableCertificate certificates_, IERC20 token_)
         ConsortiumGated(consortium_)
     {
+        // The certificate fixed its financing desk's address before it existed: refuse any other wiring.
+        address named = certificates_.financingDesk();
+        if (named != address(this)) revert NotTheCertificatesFinancingDesk(address(certificates_), named);
         _certificates = certificates_;
         _token = token_;
     }

@@ -29,6 +29,9 @@ interface IFinancingDesk is IConsortiumGated {
     /// @notice Offer `offerId` was closed and its unspent budget `refund` returned to the financier.
     event OfferCancelled(uint256 indexed offerId, uint256 refund);
 
+    /// @notice The certificate contract `certificates` names another financing desk (`named`): its holders'
+    ///         approvals of this one would be kept in the wrong place.
+    error NotTheCertificatesFinancingDesk(address certificates, address named);
     /// @notice An offer needs a non-zero debtor.
     error InvalidDebtor(address debtor);
     /// @notice The rate exceeds the maximum `maxRateBps` (100% a year).

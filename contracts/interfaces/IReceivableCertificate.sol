@@ -33,6 +33,9 @@ interface IReceivableCertificate is IERC1155, IConsortiumGated {
     event SettlementEscrowSet(address indexed escrow);
     /// @notice The loan desk, the custodian that may hold pledged units, fixed at deployment (the constructor's).
     event LoanDeskSet(address indexed desk);
+    /// @notice The financing desk, fixed at deployment (the constructor's): holders' approvals of it, and of the
+    ///         loan desk, are kept beside their membership flags (a sale or a loan request reads one slot for both).
+    event FinancingDeskSet(address indexed desk);
     /// @notice The policy maximum tier was changed.
     event MaxTierSet(uint256 maxTier);
     /// @notice Certificate movements were paused by `account`.
@@ -78,6 +81,8 @@ interface IReceivableCertificate is IERC1155, IConsortiumGated {
     error ExpectedPause();
     /// @notice The loan desk cannot be the zero address, nor the escrow's.
     error InvalidLoanDesk(address desk);
+    /// @notice The financing desk cannot be the zero address, nor the escrow's or the loan desk's.
+    error InvalidFinancingDesk(address desk);
     /// @notice Units go to the loan desk only through its own `requestLoan`; `operator` tried to send them.
     error LoanDeskDepositRefused(address operator);
 
@@ -207,6 +212,10 @@ interface IReceivableCertificate is IERC1155, IConsortiumGated {
     ///         filled only by its own `requestLoan`.
     /// @return the LoanDesk contract
     function loanDesk() external view returns (address);
+
+    /// @notice The financing desk, fixed at deployment.
+    /// @return the FinancingDesk contract
+    function financingDesk() external view returns (address);
 
     /// @notice Escrow only: closes an active root as paid (2) or defaulted (3); returns its face value.
     /// @param rootId An active root.

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {LeanERC1155} from "./LeanERC1155.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
 import {ERC1155Utils} from "@openzeppelin/contracts/token/ERC1155/utils/ERC1155Utils.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
@@ -23,7 +24,8 @@ import {CertificateRecord} from "../libraries/CertificateRecord.sol";
 ///      (root, status) is one slot read for a root and two for a child, so movement cost does not grow with the
 ///      tree; an issue writes one word for its root. Members' active flags are the consortium's, mirrored here
 ///      (`onMembershipChanged`, pushed by the consortium at every change), so a split or a movement checks its
-///      ends without calling the consortium.
+///      ends without calling the consortium. Each account's word holds its flag and its approvals of the two
+///      desks, so a sale or a loan request reads one slot for the holder's flag and approval.
 contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCertificate, IMembershipMirror {
     using CertificateRecord for uint256;
 
@@ -32,6 +34,10 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     bytes32 private constant ADMIN_ROLE = 0x00;
     uint256 private constant ACTIVE_MEMBER = 1;
     uint256 private constant INACTIVE_MEMBER = 2;
+    /// @dev An account's word (`_accounts`): its member flag in the low byte, then its approvals of the desks.
+    uint256 private constant FLAG_MASK = 0xff;
+    uint256 private constant APPROVES_FINANCING_DESK = 1 << 8;
+    uint256 private constant APPROVES_LOAN_DESK = 1 << 9;
 
     /// @dev Packed so that issue and split read one slot for all of it.
     struct Config {
@@ -51,6 +57,7 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     ///      cost a claim, a settlement and a custody transfer no storage read.
     address private immutable _escrow;
     address private immutable _loanDesk;
+    address private immutable _financingDesk;
 
     Config private _config;
     mapping(uint256 id => uint256 record) private _records;
@@ -61,29 +68,44 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     uint256 private _debtorCount;
     mapping(address debtor => uint256 number) private _debtorNumbers;
     mapping(uint256 number => address debtor) private _debtors;
-    /// @dev The consortium's active flags as it pushes them: ACTIVE_MEMBER, or INACTIVE_MEMBER once a member is
-    ///      suspended (0 only for accounts never onboarded). Not a bool: a suspension then rewrites a non-zero
-    ///      word and a reinstatement does too (2,900 gas), instead of clearing it and creating it again (20,000).
-    mapping(address account => uint256 flag) private _memberFlags;
+    /// @dev Per account, in its low byte the consortium's active flag as it pushes it: ACTIVE_MEMBER, or
+    ///      INACTIVE_MEMBER once a member is suspended (0 only for accounts never onboarded). Not a bool: a
+    ///      suspension then rewrites a non-zero word and a reinstatement does too (2,900 gas), instead of clearing it
+    ///      and creating it again (20,000). Above it, the account's approvals of the financing desk and the loan
+    ///      desk (`APPROVES_*`; other operators' are LeanERC1155's): the desks move a holder's units after checking
+    ///      both, and one slot saves a sale and a loan request a cold read (2,100 gas).
+    mapping(address account => uint256 word) private _accounts;
 
     /// @param consortium_ Members and roles.
     /// @param uri_ The ERC-1155 metadata URI.
     /// @param escrow_ The SettlementEscrow that will be deployed for this certificate (non-zero).
     /// @param loanDesk_ The LoanDesk that will be deployed for this certificate (non-zero).
-    constructor(IConsortium consortium_, string memory uri_, address escrow_, address loanDesk_)
+    /// @param financingDesk_ The FinancingDesk that will be deployed for this certificate (non-zero).
+    constructor(
+        IConsortium consortium_,
+        string memory uri_,
+        address escrow_,
+        address loanDesk_,
+        address financingDesk_
+    )
         LeanERC1155(uri_)
         ConsortiumGated(consortium_)
     {
         if (escrow_ == address(0)) revert InvalidSettlementEscrow(escrow_);
         if (loanDesk_ == address(0) || loanDesk_ == escrow_) revert InvalidLoanDesk(loanDesk_);
+        if (financingDesk_ == address(0) || financingDesk_ == escrow_ || financingDesk_ == loanDesk_) {
+            revert InvalidFinancingDesk(financingDesk_);
+        }
         // The consortium pushes its members' flags to the one certificate contract it names: refuse another.
         address named = consortium_.certificates();
         if (named != address(this)) revert NotTheConsortiumsCertificates(address(consortium_), named);
         _escrow = escrow_;
         _loanDesk = loanDesk_;
+        _financingDesk = financingDesk_;
         _config = Config({nextId: 1, maxTier: DEFAULT_MAX_TIER, paused: false});
         emit SettlementEscrowSet(escrow_);
         emit LoanDeskSet(loanDesk_);
+        emit FinancingDeskSet(financingDesk_);
     }
 
     modifier onlyEscrow() {
@@ -118,12 +140,13 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     function onMembershipChanged(address account, bool active) external {
         if (msg.sender != address(_consortium)) revert NotConsortium(msg.sender);
         // The consortium's MemberOnboarded, MemberSuspended or MemberReinstated of this transaction records it.
-        _memberFlags[account] = active ? ACTIVE_MEMBER : INACTIVE_MEMBER;
+        // The account's approvals of the desks, above the flag, stay.
+        _accounts[account] = (_accounts[account] & ~FLAG_MASK) | (active ? ACTIVE_MEMBER : INACTIVE_MEMBER);
     }
 
     /// @inheritdoc IMembershipMirror
     function activeFlag(address account) external view returns (bool) {
-        return _memberFlags[account] == ACTIVE_MEMBER;
+        return _accounts[account] & FLAG_MASK == ACTIVE_MEMBER;
     }
 
     // ---------------------------------------------------------------- credit
@@ -336,6 +359,23 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         return _loanDesk;
     }
 
+    /// @inheritdoc IReceivableCertificate
+    function financingDesk() external view returns (address) {
+        return _financingDesk;
+    }
+
+    /// @inheritdoc LeanERC1155
+    function isApprovedForAll(address account, address operator)
+        public
+        view
+        override(LeanERC1155, IERC1155)
+        returns (bool)
+    {
+        uint256 bit = _deskBit(operator);
+        if (bit == 0) return super.isApprovedForAll(account, operator);
+        return _accounts[account] & bit != 0;
+    }
+
     /// @inheritdoc LeanERC1155
     function supportsInterface(bytes4 interfaceId) public view virtual override(LeanERC1155, IERC165) returns (bool) {
         return interfaceId == type(IReceivableCertificate).interfaceId
@@ -350,11 +390,35 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
     ///      borrower are never held up by pause or membership (only by a closed root, whose units the desk
     ///      redeems instead).
     function _checkTransfer(address from, address to) internal view override {
-        super._checkTransfer(from, to);
+        // `from`'s word holds its flag and its approvals of the desks: read once for both.
+        uint256 fromWord = _accounts[from];
+        _checkTransferEnds(from, to, from == msg.sender || _approves(fromWord, from, msg.sender));
         // Fields, not a memory copy of the struct: the slot is read once (then warm), without the copy's cost.
         if (_config.paused && from != _loanDesk) revert EnforcedPause();
-        if (_memberFlags[from] != ACTIVE_MEMBER) _checkCustody(_loanDesk, from, to, from);
-        else if (_memberFlags[to] != ACTIVE_MEMBER) _checkCustody(_loanDesk, from, to, to);
+        if (fromWord & FLAG_MASK != ACTIVE_MEMBER) _checkCustody(_loanDesk, from, to, from);
+        else if (_accounts[to] & FLAG_MASK != ACTIVE_MEMBER) _checkCustody(_loanDesk, from, to, to);
+    }
+
+    /// @dev Whether `account`, whose word is `word`, lets `operator` move all its units.
+    function _approves(uint256 word, address account, address operator) private view returns (bool) {
+        uint256 bit = _deskBit(operator);
+        if (bit == 0) return super.isApprovedForAll(account, operator);
+        return word & bit != 0;
+    }
+
+    /// @dev The desks' approvals go into the owner's word (`APPROVES_*`), the others to LeanERC1155's mapping.
+    function _setApprovalForAll(address owner, address operator, bool approved) internal override {
+        uint256 bit = _deskBit(operator);
+        if (bit == 0) return super._setApprovalForAll(owner, operator, approved);
+        uint256 word = _accounts[owner];
+        _accounts[owner] = approved ? word | bit : word & ~bit;
+    }
+
+    /// @dev The bit of an account's word that keeps its approval of `operator`: 0 unless `operator` is a desk.
+    function _deskBit(address operator) private view returns (uint256) {
+        if (operator == _financingDesk) return APPROVES_FINANCING_DESK;
+        if (operator == _loanDesk) return APPROVES_LOAN_DESK;
+        return 0;
     }
 
     /// @dev The one hook all movements pass, once per id: a transfer (not a mint or a burn, whose callers check
@@ -397,10 +461,10 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         uint256 limit = _config.maxTier;
         if (tier > limit) revert TierLimitExceeded(tier, limit);
         firstId = _config.nextId;
-        if (_memberFlags[msg.sender] != ACTIVE_MEMBER) revert IConsortium.InactiveMember(msg.sender);
+        if (_accounts[msg.sender] & FLAG_MASK != ACTIVE_MEMBER) revert IConsortium.InactiveMember(msg.sender);
         for (uint256 i; i < to.length; ++i) {
             address recipient = to[i];
-            if (_memberFlags[recipient] != ACTIVE_MEMBER) revert IConsortium.InactiveMember(recipient);
+            if (_accounts[recipient] & FLAG_MASK != ACTIVE_MEMBER) revert IConsortium.InactiveMember(recipient);
         }
     }
 
