@@ -322,6 +322,10 @@ class Model:
     def _apply_moves(self, frm: str, to: str, ids: list[int], values: list[int]) -> None:
         """ReceivableCertificate._update, id by id in order: the id's root open, then its balance (the same id
         twice is debited twice)."""
+        self.bal.update(self._moved(frm, to, ids, values))
+
+    def _moved(self, frm: str, to: str, ids: list[int], values: list[int]) -> dict[tuple[str, int], int]:
+        """The balances `_apply_moves` would write (raising its reverts), without writing them."""
         bal = dict((k, v) for k, v in self.bal.items() if k[0] in (frm, to) and k[1] in ids)
         for cert_id, value in zip(ids, values):
             self._open_cert(cert_id)
@@ -330,8 +334,7 @@ class Model:
                 raise Revert("ERC1155InsufficientBalance", frm, held, value, cert_id)
             bal[(frm, cert_id)] = held - value
             bal[(to, cert_id)] = bal.get((to, cert_id), 0) + value
-        for key, value in bal.items():
-            self.bal[key] = value
+        return bal
 
     def transfer(self, sender: str, frm: str, to: str, cert_id: int, value: int) -> None:
         if frm != sender and not self.approved[(frm, sender)]:
@@ -429,15 +432,20 @@ class Model:
         return offer_id
 
     def _offer_certificate(self, offer_id: int, debtor: str, cert_id: int) -> int:
-        """FinancingDesk._checkCertificate; returns the maturity."""
+        """FinancingDesk._checkCertificate (for `quote`): a known certificate, its root open, then its terms."""
         cert = self.certs.get(cert_id)
         if cert is None:
             raise Revert("UnknownCertificate", cert_id)
         root = self.roots[cert.root]
-        if root.debtor != debtor:
-            raise Revert("DebtorMismatch", offer_id, debtor, root.debtor)
         if root.status != ACTIVE:
             raise Revert("RootClosed", cert.root, root.status)
+        return self._offer_terms(offer_id, debtor, cert_id)
+
+    def _offer_terms(self, offer_id: int, debtor: str, cert_id: int) -> int:
+        """FinancingDesk._checkTerms: the offer's debtor, not yet mature; returns the maturity."""
+        root = self.roots[self.certs[cert_id].root]
+        if root.debtor != debtor:
+            raise Revert("DebtorMismatch", offer_id, debtor, root.debtor)
         if self.now >= root.maturity:
             raise Revert("CertificateMatured", cert_id, root.maturity)
         return root.maturity
@@ -461,17 +469,21 @@ class Model:
             raise Revert("OfferExpired", offer_id, o.expiry)
         if amount == 0 or amount < o.min_amount:
             raise Revert("AmountBelowMinimum", amount, o.min_amount)
-        maturity = self._offer_certificate(offer_id, o.debtor, cert_id)
+        # The certificate's `sell` first: a known id, then every check of a transfer the desk makes as the seller's
+        # operator; then the desk's checks of the root's terms it returns (a failure undoes the move).
+        if cert_id not in self.certs:
+            raise Revert("UnknownCertificate", cert_id)
+        if not self.approved[(sender, self.desk)]:
+            raise Revert("ERC1155MissingApprovalForAll", self.desk, sender)
+        self._movement_checks(sender, o.financier)
+        moved = self._moved(sender, o.financier, [cert_id], [amount])
+        maturity = self._offer_terms(offer_id, o.debtor, cert_id)
         paid = proceeds(amount, o.rate, maturity - self.now)
         if paid == 0 or paid < min_proceeds:
             raise Revert("ProceedsBelowMinimum", paid, min_proceeds)
         if paid > o.budget:
             raise Revert("OverBudget", offer_id, paid, o.budget)
-        # The desk moves the seller's units as its operator: the certificate's own checks apply.
-        if not self.approved[(sender, self.desk)]:
-            raise Revert("ERC1155MissingApprovalForAll", self.desk, sender)
-        self._movement_checks(sender, o.financier)
-        self._apply_moves(sender, o.financier, [cert_id], [amount])
+        self.bal.update(moved)
         o.budget -= paid
         self._move_tokens(self.desk, sender, paid)
         return paid

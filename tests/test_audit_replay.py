@@ -9,7 +9,7 @@ from scfchain.audit.store import Event
 pytestmark = pytest.mark.tooling
 
 ZERO = "0x" + "00" * 20
-CORE, T1, T2, T3 = ("0x" + c * 40 for c in "abcd")
+CORE, T1, T2, T3, DESK = ("0x" + c * 40 for c in "abcde")
 DOC = "0x" + "11" * 32
 
 
@@ -81,3 +81,23 @@ def test_tree_holdersInFirstHeldOrder_afterAHolderEmptiesAndRefills():
     assert (tree.certificate.status, tree.children[1].certificate.tier) == ("active", 2)
     below = tree_node(ledger, 3)  # with ancestry: the root above, holding only the path down
     assert below.certificate.id == 1 and [c.certificate.id for c in below.children] == [3]
+
+
+@pytest.mark.parametrize("financed_first", [False, True])
+def test_replay_marksTheSalesMove_whicheverOfItsEventsComesFirst(financed_first):
+    """A sale is a move and a Financed in one transaction. The desk moves the units first (`sell`), then emits
+    Financed; a desk of an earlier version emitted Financed first. Either way exactly the sale's move counts as
+    financing, not another move of the same units in that transaction."""
+    posted = ev(4, 0, "0x04", "OfferPosted", contract="FinancingDesk", offerId=1, financier=T3, debtor=CORE,
+                annualRateBps=600, budget=1_000, minAmount=0, expiry=9_000)
+    plain = single(5, 0, "0x05", T1, T3, 1, 7)  # the same units, moved by the holder itself
+    sold = ev(5, 1, "0x05", "TransferSingle", operator=DESK, **{"from": T1, "to": T3, "id": 1, "value": 7})
+    financed = ev(5, 2, "0x05", "Financed", contract="FinancingDesk", offerId=1, certId=1, seller=T1, financier=T3,
+                  amount=7, proceeds=6)
+    sale = [plain, financed, sold] if financed_first else [plain, sold, financed]
+    ledger = replay(lifecycle() + [posted] + sale, addresses={"FinancingDesk": DESK})
+    assert not ledger.anomalies
+    assert [(m.operator, m.units, m.financing) for m in ledger.moves if m.tx == "0x05"] == [(T1, 7, False),
+                                                                                           (DESK, 7, True)]
+    assert [(f.seller, f.financier, f.amount, f.proceeds) for f in ledger.financings] == [(T1, T3, 7, 6)]
+    assert ledger.offers[1].spent == 6

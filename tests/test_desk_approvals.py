@@ -1,6 +1,6 @@
-"""Holders' approvals of the two desks live in the certificate beside their member flags (one slot per account):
-approvals still behave exactly as ERC-1155's (events, views, other operators untouched), whatever the consortium
-pushes."""
+"""Holders' approvals of the two desks live in the certificate beside their member flags (one slot per account), and
+the financing desk moves units by the certificate's desk-only `sell`: approvals still behave exactly as ERC-1155's
+(events, views, other operators untouched), whatever the consortium pushes, and `sell` is refused to anyone else."""
 import pytest
 
 from tests.cert_helpers import events_of
@@ -96,4 +96,13 @@ def test_anotherOperator_cannotUseADesksApproval(system, certificate, desk, tier
     certificate.setApprovalForAll(desk, True, {"from": tier1})
     with reverts("ERC1155MissingApprovalForAll", tier2a, tier1):
         certificate.safeTransferFrom(tier1, tier2a, root, 1, "", {"from": tier2a})
+
+
+@pytest.mark.parametrize("caller", ["tier1", "factor", "admin"])
+def test_revert_sell_whenCallerIsNotTheFinancingDesk(system, certificate, desk, tier1, factor, admin, root, caller):
+    who = {"tier1": tier1, "factor": factor, "admin": admin}[caller]
+    certificate.setApprovalForAll(desk, True, {"from": tier1})
+    with reverts("NotFinancingDesk", who):
+        certificate.sell(tier1, factor, root, 1, {"from": who})
+    assert certificate.balanceOf(factor, root) == 0
 

@@ -130,9 +130,10 @@ def test_finance_sellsUnitsToFinancier_andPaysSellerInOneTransaction(
         {"operator": desk, "from": tier1, "to": factor, "id": cert, "value": amount}
     ]
     assert events(tx, "Transfer") == [{"from": desk, "to": tier1, "value": proceeds}]
-    # Financed comes right after the budget update it reports, before the two external calls' events.
+    # The certificate moves the units first (`sell`, which returns the root's terms the desk prices with); Financed
+    # comes right after the budget update it reports, before the payment's event.
     assert [(e.name, e.address) for e in tx.events] == [
-        ("Financed", desk), ("TransferSingle", certificate), ("Transfer", token)]
+        ("TransferSingle", certificate), ("Financed", desk), ("Transfer", token)]
     assert certificate.balanceOf(tier1, cert) == FACE - amount
     assert certificate.balanceOf(factor, cert) == amount
     assert token.balanceOf(tier1) == seller_before + proceeds

@@ -311,7 +311,7 @@ def test_supportsInterface_receivableCertificate(certificate):
         "debtorNumber(address)", "issue(address,uint256,uint64,bytes32)", "split(uint256,address[],uint256[])", "certificate(uint256)",
         "rootStatusOf(uint256)", "receivableOf(bytes32)", "pause()", "unpause()", "paused()", "maxTier()", "maxSplitChildren()", "nextId()",
         "settlementEscrow()", "close(uint256,uint8)", "redeem(address,uint256)",
-        "setMaxTier(uint256)", "loanDesk()", "financingDesk()",
+        "setMaxTier(uint256)", "loanDesk()", "financingDesk()", "sell(address,address,uint256,uint256)",
     ]
     value = 0
     for sig in signatures:

@@ -17,9 +17,12 @@ import {RootStatus} from "../libraries/RootStatus.sol";
 /// @notice True-sale discounting. A financier posts an offer funded up front; any holder of a certificate
 ///         of the offer's debtor sells units into it and is paid in the same transaction.
 /// @dev The desk is an ERC-1155 operator of sellers, but only ever moves `msg.sender`'s own units, to the
-///      offer's financier, after every check; units and money cross in one transaction or not at all.
-///      One reentrancy policy: every function that moves tokens is `nonReentrant`, and follows
-///      checks-effects-interactions with its event right after the state change it reports.
+///      offer's financier; units and money cross in one transaction or not at all.
+///      One reentrancy policy: every function that changes state is `nonReentrant`, and follows
+///      checks-effects-interactions with its event right after the state change it reports, but for one call:
+///      `finance` has the certificate move the units and return the root's terms in one call (`sell`), then checks
+///      the terms and records the sale (a failed check undoes the move). So a contract financier's acceptance
+///      hook runs before the sale is recorded, under the lock: nothing it calls can change the desk.
 contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingDesk {
     using SafeERC20 for IERC20;
 
@@ -110,16 +113,19 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
             uint256 minAmount = o.minAmount;
             if (amount == 0 || amount < minAmount) revert AmountBelowMinimum(amount, minAmount);
         }
+        // One call moves the units, under every rule of a transfer the desk makes as the caller's operator (the
+        // certificate checks approval, pause, membership, the root open and the balance), and returns the root's
+        // terms to price and match the sale with; a check below that fails undoes the move with the rest. A
+        // contract financier's acceptance hook runs within it, before the sale is recorded here: every function of
+        // the desk that changes state is nonReentrant, so the hook cannot act on the desk meanwhile (its views show
+        // the offer as before the sale until the sale is recorded, a few lines below).
+        // slither-disable-next-line reentrancy-no-eth
+        (uint256 maturity, uint256 number) = _certificates.sell(msg.sender, financier, certId, amount);
         uint256 known = o.debtorNumber;
-        uint256 number;
-        {
-            uint256 maturity;
-            (maturity, number) = _checkCertificate(offerId, o, known, certId);
-            uint256 timeToMaturity;
-            unchecked {
-                timeToMaturity = maturity - block.timestamp; // _checkCertificate: block.timestamp < maturity
-            }
-            proceeds = Discount.proceeds(amount, o.rateBps, timeToMaturity);
+        _checkTerms(offerId, o, known, certId, maturity, number);
+        unchecked {
+            // _checkTerms: block.timestamp < maturity
+            proceeds = Discount.proceeds(amount, o.rateBps, maturity - block.timestamp);
         }
         if (proceeds == 0 || proceeds < minProceeds) revert ProceedsBelowMinimum(proceeds, minProceeds);
         uint256 budget = o.budget;
@@ -130,8 +136,6 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
         // The debtor's first receivable came after the offer: its number, checked against its address, is kept.
         if (known == 0) o.debtorNumber = SafeCast.toUint32(number);
         emit Financed(offerId, certId, msg.sender, financier, amount, proceeds);
-        // Moves only the caller's own units; the certificate enforces pause, membership and approval.
-        _certificates.safeTransferFrom(msg.sender, financier, certId, amount, "");
         _token.safeTransfer(msg.sender, proceeds);
     }
 
@@ -183,8 +187,7 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
     }
 
     /// @dev A known certificate of offer `o`'s debtor (number `known`, 0 if not yet known), whose root is active and
-    ///      not yet mature; returns the root's maturity and its debtor's number. The debtor's address (a slot of its
-    ///      own) is read only when the numbers differ.
+    ///      not yet mature; returns the root's maturity and its debtor's number.
     function _checkCertificate(uint256 offerId, Offer storage o, uint256 known, uint256 certId)
         private
         view
@@ -194,13 +197,27 @@ contract FinancingDesk is ConsortiumGated, ReentrancyGuardTransient, IFinancingD
         uint256 status;
         (rootId, maturity, status, number) = _certificates.rootStatusOf(certId);
         if (rootId == 0) revert IReceivableCertificate.UnknownCertificate(certId);
+        if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, SafeCast.toUint8(status));
+        _checkTerms(offerId, o, known, certId, maturity, number);
+    }
+
+    /// @dev The certificate's root (maturity, debtor's number `number`) suits offer `o` (its debtor's number `known`,
+    ///      0 if not yet known): the offer's debtor, not yet mature. The debtor's address (a slot of its own) is read
+    ///      only when the numbers differ.
+    function _checkTerms(
+        uint256 offerId,
+        Offer storage o,
+        uint256 known,
+        uint256 certId,
+        uint256 maturity,
+        uint256 number
+    ) private view {
         if (number != known) {
             // Numbers are never reused: a different one is another debtor's, unless the offer's is not known yet.
             (,,,, address certDebtor,,) = _certificates.certificate(certId);
             address debtor = o.debtor;
             if (certDebtor != debtor) revert DebtorMismatch(offerId, debtor, certDebtor);
         }
-        if (status != RootStatus.ACTIVE) revert IReceivableCertificate.RootClosed(rootId, SafeCast.toUint8(status));
         if (block.timestamp >= maturity) revert CertificateMatured(certId, SafeCast.toUint64(maturity));
     }
 }

@@ -83,6 +83,8 @@ interface IReceivableCertificate is IERC1155, IConsortiumGated {
     error InvalidLoanDesk(address desk);
     /// @notice The financing desk cannot be the zero address, nor the escrow's or the loan desk's.
     error InvalidFinancingDesk(address desk);
+    /// @notice Only the financing desk moves units by `sell`.
+    error NotFinancingDesk(address caller);
     /// @notice Units go to the loan desk only through its own `requestLoan`; `operator` tried to send them.
     error LoanDeskDepositRefused(address operator);
 
@@ -216,6 +218,21 @@ interface IReceivableCertificate is IERC1155, IConsortiumGated {
     /// @notice The financing desk, fixed at deployment.
     /// @return the FinancingDesk contract
     function financingDesk() external view returns (address);
+
+    /// @notice Financing desk only, for its `finance`: moves `amount` of `id` from `seller` to `financier` under
+    ///         every rule of a `safeTransferFrom` the desk would make as the seller's operator (the seller's approval
+    ///         of the desk, pause, both ends active, the root open, the balance; TransferSingle with the desk as
+    ///         operator; a contract financier's acceptance), and returns the root's terms the desk prices and
+    ///         matches the sale with: one call instead of a read and a transfer.
+    /// @param seller The holder selling (the desk's caller).
+    /// @param financier The offer's financier.
+    /// @param id The certificate sold.
+    /// @param amount The units sold.
+    /// @return maturity the root's maturity
+    /// @return debtorNumber_ the root's debtor's number (`debtorNumber`)
+    function sell(address seller, address financier, uint256 id, uint256 amount)
+        external
+        returns (uint256 maturity, uint256 debtorNumber_);
 
     /// @notice Escrow only: closes an active root as paid (2) or defaulted (3); returns its face value.
     /// @param rootId An active root.

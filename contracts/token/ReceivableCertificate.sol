@@ -243,6 +243,20 @@ contract ReceivableCertificate is LeanERC1155, ConsortiumGated, IReceivableCerti
         }
     }
 
+    // ---------------------------------------------------------------- sales
+
+    /// @inheritdoc IReceivableCertificate
+    function sell(address seller, address financier, uint256 id, uint256 amount)
+        external
+        returns (uint256 maturity, uint256 debtorNumber_)
+    {
+        if (msg.sender != _financingDesk) revert NotFinancingDesk(msg.sender);
+        // The root's terms as the movement finds them (its hook checks the root open), before the financier's hook.
+        (, uint256 rootWord,) = _recordOf(id);
+        _safeTransferFrom(seller, financier, id, amount, "");
+        return (rootWord.maturityOf(), rootWord.debtorNumberOf());
+    }
+
     // ---------------------------------------------------------------- settlement hooks
 
     /// @inheritdoc IReceivableCertificate

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import takewhile
 from typing import Any, Iterable
 
 from ..constants import DAY, ROLE_IDS, ROOT_STATUS, YEAR
@@ -55,6 +56,7 @@ class Move:
     block: int
     tx: str
     financing: bool = False
+    operator: str = ""
 
 
 @dataclass
@@ -304,8 +306,9 @@ class Ledger:
         self.claims: list[Claim] = []
         self.splits: list[Split] = []
         self.moves: list[Move] = []
-        # Financed is emitted before the desk moves the units (events right after the state change they
-        # report), so the sale's move arrives after it in the same transaction: (tx, cert, seller, financier).
+        # A sale's move and its Financed are one transaction's: the desk moves the units (`sell`), then emits
+        # Financed. A desk that emitted Financed first (before `sell`) left the move to come: (tx, cert, seller,
+        # financier) of each sale whose move is still to come.
         self._sales_awaiting_move: dict[tuple[str, int, str, str], int] = defaultdict(int)
         self.failed_settlements: list[tuple[int, str, int]] = []
         self.token: dict[str, int] = defaultdict(int)
@@ -479,7 +482,7 @@ class Ledger:
             cert.balances[recipient] = cert.balances.get(recipient, 0) + units
             cert.seen.setdefault(recipient)
         if sender != ZERO and recipient != ZERO:
-            m = Move(cid, sender, recipient, units, e.time, e.block, e.tx_hash)
+            m = Move(cid, sender, recipient, units, e.time, e.block, e.tx_hash, operator=operator)
             sale = (e.tx_hash, cid, sender, recipient)
             if self._sales_awaiting_move.get(sale):
                 self._sales_awaiting_move[sale] -= 1
@@ -514,8 +517,17 @@ class Ledger:
         self.financings.append(f)
         if cert is not None:
             cert.financings.append(f)
-            # The desk emits Financed, then moves the units: the next such move of this transaction is the sale.
-            self._sales_awaiting_move[(e.tx_hash, f.cert_id, f.seller, f.financier)] += 1
+            # The desk moved the units just before (`sell`), as their operator: the last such move of this
+            # transaction not yet counted as a sale is this one. None (a desk that emitted Financed first): the next
+            # such move is.
+            desk = self.addresses.get("FinancingDesk", "")
+            this_tx = takewhile(lambda m: m.tx == e.tx_hash, reversed(cert.moves))
+            sold = next((m for m in this_tx if not m.financing and (not desk or m.operator == desk)
+                         and (m.sender, m.recipient, m.units) == (f.seller, f.financier, f.amount)), None)
+            if sold is not None:
+                sold.financing = True
+            else:
+                self._sales_awaiting_move[(e.tx_hash, f.cert_id, f.seller, f.financier)] += 1
         if offer is not None:
             offer.spent += a["proceeds"]
         else:
