@@ -99,18 +99,16 @@ def test_certificate_namesItsEscrowAndDesks_fromItsConstruction(system, certific
 
 
 def test_revert_certificate_whenEscrowOrDeskIsZero_orTwoAreOne(system, consortium, admin, outsider, sme):
-    with reverts("InvalidSettlementEscrow", ZERO_ADDRESS):
-        ReceivableCertificate.deploy(consortium, "", ZERO_ADDRESS, outsider, sme, {"from": admin})
-    with reverts("InvalidLoanDesk", ZERO_ADDRESS):
-        ReceivableCertificate.deploy(consortium, "", outsider, ZERO_ADDRESS, sme, {"from": admin})
-    with reverts("InvalidLoanDesk", outsider):
-        ReceivableCertificate.deploy(consortium, "", outsider, outsider, sme, {"from": admin})
-    with reverts("InvalidFinancingDesk", ZERO_ADDRESS):
-        ReceivableCertificate.deploy(consortium, "", outsider, sme, ZERO_ADDRESS, {"from": admin})
-    with reverts("InvalidFinancingDesk", outsider):
-        ReceivableCertificate.deploy(consortium, "", outsider, sme, outsider, {"from": admin})
-    with reverts("InvalidFinancingDesk", sme):
-        ReceivableCertificate.deploy(consortium, "", outsider, sme, sme, {"from": admin})
+    z = ZERO_ADDRESS
+    # (escrow, loan desk, financing desk) and the error naming the address refused
+    for wiring, error, refused in (((z, outsider, sme), "InvalidSettlementEscrow", z),
+                                   ((outsider, z, sme), "InvalidLoanDesk", z),
+                                   ((outsider, outsider, sme), "InvalidLoanDesk", outsider),
+                                   ((outsider, sme, z), "InvalidFinancingDesk", z),
+                                   ((outsider, sme, outsider), "InvalidFinancingDesk", outsider),
+                                   ((outsider, sme, sme), "InvalidFinancingDesk", sme)):
+        with reverts(error, refused):
+            ReceivableCertificate.deploy(consortium, "", *wiring, {"from": admin})
 
 
 def test_revert_escrowOrDesk_deployedWhereTheCertificateDoesNotName(
