@@ -67,6 +67,7 @@ def test_postOffer_acceptsMaximumRate_andZeroMinAmount(system, desk, core, facto
         (365, 10_000, 1),  # discount exactly one unit: no rounding at all
         (1, 1, 1),  # tiny: ceil turns a fraction into a whole unit, proceeds 0
         (FACE, 0, 90),  # zero rate: no discount
+        (2**256 - 1, RATE, 90),  # more units than any balance can hold: the 512-bit path, still exact
     ],
 )
 def test_quote_matchesFormulaAtBlockTimestamp(
@@ -91,6 +92,14 @@ def test_quote_roundsDiscountUp(system, desk, certificate, issue, core, factor):
     assert desk.quote(offer_id, root, 100) == 99
     # 10 000 units: 49.31… -> 50.
     assert desk.quote(offer_id, root, 10_000) == 9_950
+
+
+def test_revert_quote_whenCertificateUnknown_orItsRootClosed(system, desk, escrow, core, offer, cert):
+    with reverts("UnknownCertificate", 999):
+        desk.quote(offer, 999, FACE // 2)
+    escrow.repay(cert, FACE, {"from": core})
+    with reverts("RootClosed", cert, PAID):
+        desk.quote(offer, cert, FACE // 2)
 
 
 def test_quote_growsAsMaturityApproaches(system, desk, certificate, core, offer, cert):

@@ -160,10 +160,11 @@ UNREACHABLE: dict[str, str] = {
         "the desk passes an offer's rate, checked <= 10,000 (MAX_RATE_BPS) at postOffer and kept as a uint16",
     "Discount.proceeds: `timeToMaturity <= type(uint64).max` never false":
         "the desk passes maturity - block.timestamp, with maturity a uint64 above block.timestamp",
-    "LeanERC1155._checkTransfer: `from == address(0)` never true":
+    "LeanERC1155._checkTransferEnds: `from == address(0)` never true":
         "a transfer from the zero address passes the approval check only if the zero address approved the "
         "caller (the caller is never the zero address), and setApprovalForAll records only its caller's "
-        "approvals: OpenZeppelin's check, kept in its order as defence in depth",
+        "approvals (the certificate's desk bits too: they sit in the caller's own word, and the consortium "
+        "never onboards the zero address): OpenZeppelin's check, kept in its order as defence in depth",
 }
 
 
