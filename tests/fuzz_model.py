@@ -304,7 +304,7 @@ class Model:
             raise Revert("ERC1155InvalidOperator", operator)
         self.approved[(sender, operator)] = approved
 
-    def _movement_checks(self, frm: str, to: str, operator: str = "") -> None:
+    def _movement_checks(self, frm: str, to: str, operator: str) -> None:
         """ReceivableCertificate._checkTransfer, once per transfer or batch (an empty one too), after OZ's
         approval and zero-address checks: movements unpaused, both ends active; the loan desk is the custodian:
         it gives units back unchecked, and takes them only as their operator."""
@@ -336,20 +336,21 @@ class Model:
             bal[(to, cert_id)] = bal.get((to, cert_id), 0) + value
         return bal
 
-    def transfer(self, sender: str, frm: str, to: str, cert_id: int, value: int) -> None:
-        if frm != sender and not self.approved[(frm, sender)]:
-            raise Revert("ERC1155MissingApprovalForAll", sender, frm)
+    def _check_transfer(self, operator: str, frm: str, to: str) -> None:
+        """ReceivableCertificate._checkTransfer with `operator` the caller: OZ's approval and receiver checks in
+        OZ's order, then the certificate's own."""
+        if frm != operator and not self.approved[(frm, operator)]:
+            raise Revert("ERC1155MissingApprovalForAll", operator, frm)
         if to == ZERO:
             raise Revert("ERC1155InvalidReceiver", to)
-        self._movement_checks(frm, to, sender)
+        self._movement_checks(frm, to, operator)
+
+    def transfer(self, sender: str, frm: str, to: str, cert_id: int, value: int) -> None:
+        self._check_transfer(sender, frm, to)
         self._apply_moves(frm, to, [cert_id], [value])
 
     def batch_transfer(self, sender: str, frm: str, to: str, ids: list[int], values: list[int]) -> None:
-        if frm != sender and not self.approved[(frm, sender)]:
-            raise Revert("ERC1155MissingApprovalForAll", sender, frm)
-        if to == ZERO:
-            raise Revert("ERC1155InvalidReceiver", to)
-        self._movement_checks(frm, to, sender)
+        self._check_transfer(sender, frm, to)
         if len(ids) != len(values):
             raise Revert("ERC1155InvalidArrayLength", len(ids), len(values))
         self._apply_moves(frm, to, ids, values)
@@ -473,9 +474,7 @@ class Model:
         # operator; then the desk's checks of the root's terms it returns (a failure undoes the move).
         if cert_id not in self.certs:
             raise Revert("UnknownCertificate", cert_id)
-        if not self.approved[(sender, self.desk)]:
-            raise Revert("ERC1155MissingApprovalForAll", self.desk, sender)
-        self._movement_checks(sender, o.financier)
+        self._check_transfer(self.desk, sender, o.financier)
         moved = self._moved(sender, o.financier, [cert_id], [amount])
         maturity = self._offer_terms(offer_id, o.debtor, cert_id)
         paid = proceeds(amount, o.rate, maturity - self.now)
@@ -680,9 +679,7 @@ class Model:
         held = self.bal[(self.loan_desk, cert_id)]
         if held and held + units > U120:
             raise Revert("SafeCastOverflowedUintDowncast", 120, held + units)
-        if not self.approved[(sender, self.loan_desk)]:
-            raise Revert("ERC1155MissingApprovalForAll", self.loan_desk, sender)
-        self._movement_checks(sender, self.loan_desk, self.loan_desk)
+        self._check_transfer(self.loan_desk, sender, self.loan_desk)
         self._apply_moves(sender, self.loan_desk, [cert_id], [units])
         loan_id = len(self.loans) + 1
         self.loans[loan_id] = Loan(sender, lender, cert_id, units, principal, rate, min(expiry, T40), maturity)
